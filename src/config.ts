@@ -1,0 +1,221 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** Byte sizes: a plain number of bytes, or with a unit (`500MB`, `2GiB`, `10G`). */
+const bytes = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?\s*([kmgt]i?b?|b)?\s*$/i, 'must be a size such as 1048576, 500MB or 2GiB')
+  .transform((v) => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt])?/i.exec(v);
+    const units: Record<string, number> = { k: 1024, m: MiB, g: GiB, t: 1024 * GiB };
+    const unit = m?.[2]?.toLowerCase();
+    return Math.floor(Number(m?.[1] ?? 0) * (unit ? (units[unit] ?? 1) : 1));
+  })
+  .pipe(z.number().int().positive());
+
+/** Durations: seconds, or with a unit (`30s`, `15m`, `12h`, `7d`). Parsed to milliseconds. */
+const duration = z
+  .string()
+  .regex(/^\s*\d+\s*(ms|s|m|h|d)?\s*$/, 'must be a duration such as 3600, 30s, 15m, 12h or 7d')
+  .transform((v) => {
+    const m = /^\s*(\d+)\s*(ms|s|m|h|d)?/.exec(v);
+    const factor: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+    return Number(m?.[1] ?? 0) * (factor[m?.[2] ?? 's'] ?? 1000);
+  })
+  .pipe(z.number().int().positive());
+
+const list = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+/**
+ * Every environment variable the product reads. Documented one by one in the README; keep both
+ * in step.
+ */
+const envSchema = z
+  .object({
+    PORT: int(1, 65535).default(8080),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: z
+      .string()
+      .refine((v) => /^(postgres(ql)?|sqlite):/.test(v), 'must be postgres://..., or sqlite:<file>')
+      .optional(),
+    DATABASE_POOL_SIZE: int(1, 200).default(10),
+    BLOB_STORE: z.enum(['local', 's3']).default('local'),
+    S3_ENDPOINT: z.url().optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_BUCKET: z.string().min(1).optional(),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    S3_FORCE_PATH_STYLE: bool.default(true),
+    S3_PREFIX: z.string().default(''),
+    ROLE: z.enum(['all', 'web', 'worker']).default('all'),
+    QUEUE: z.enum(['embedded', 'bullmq']).default('embedded'),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    WORKER_CONCURRENCY: int(1, 64).default(2),
+    JOB_LEASE: duration.default(30_000),
+    JOB_MAX_ATTEMPTS: int(1, 100).default(3),
+    SHUTDOWN_GRACE: duration.default(20_000),
+    MAX_UPLOAD_SIZE: bytes.default(2 * GiB),
+    MAX_IMPORT_SIZE: bytes.default(10 * GiB),
+    EXPORT_TTL: duration.default(7 * 86_400_000),
+    TRUSTED_KEYS: list.default([]),
+    INSTANCE_NAME: z.string().min(1).default('Mes Données'),
+    RATE_LIMIT_MAX: int(1).default(600),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SEED_DEMO: bool.default(true),
+    DEMO_PASSWORD: z.string().min(8).optional(),
+    SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BLOB_STORE === 's3' && !env.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when BLOB_STORE=s3' });
+    }
+    if (env.QUEUE === 'bullmq' && !env.REDIS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when QUEUE=bullmq' });
+    }
+  });
+
+export type Role = 'all' | 'web' | 'worker';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: string; poolSize: number };
+
+export type BlobStoreConfig =
+  | { kind: 'local'; dir: string }
+  | {
+      kind: 's3';
+      endpoint?: string;
+      region: string;
+      bucket: string;
+      accessKeyId?: string;
+      secretAccessKey?: string;
+      forcePathStyle: boolean;
+      prefix: string;
+    };
+
+export type QueueConfig =
+  | { kind: 'embedded'; concurrency: number; leaseMs: number; maxAttempts: number }
+  | { kind: 'bullmq'; redisUrl: string; concurrency: number; leaseMs: number; maxAttempts: number };
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string | undefined;
+  readonly dataDir: string;
+  readonly role: Role;
+  readonly database: DatabaseConfig;
+  readonly blobStore: BlobStoreConfig;
+  readonly queue: QueueConfig;
+  readonly shutdownGraceMs: number;
+  readonly limits: { maxUploadBytes: number; maxImportBytes: number; rateLimitPerMinute: number };
+  readonly exportTtlMs: number;
+  readonly trustedKeys: readonly string[];
+  readonly instanceName: string;
+  readonly logLevel: string;
+  readonly seedDemo: boolean;
+  readonly demoPassword: string | undefined;
+  readonly smtpUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parses the environment once. Empty strings count as unset, so `PORT= npm start` means the
+ * default. Throws a ConfigError naming every bad variable, not only the first.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const database: DatabaseConfig =
+    e.DATABASE_URL === undefined
+      ? { kind: 'sqlite', file: path.join(dataDir, 'mes-donnees.sqlite') }
+      : e.DATABASE_URL.startsWith('sqlite:')
+        ? { kind: 'sqlite', file: path.resolve(e.DATABASE_URL.slice('sqlite:'.length)) }
+        : { kind: 'postgres', url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE };
+  const blobStore: BlobStoreConfig =
+    e.BLOB_STORE === 's3'
+      ? {
+          kind: 's3',
+          endpoint: e.S3_ENDPOINT,
+          region: e.S3_REGION,
+          bucket: e.S3_BUCKET ?? '',
+          accessKeyId: e.S3_ACCESS_KEY_ID,
+          secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+          forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          prefix: e.S3_PREFIX,
+        }
+      : { kind: 'local', dir: path.join(dataDir, 'blobs') };
+  const queueCommon = {
+    concurrency: e.WORKER_CONCURRENCY,
+    leaseMs: e.JOB_LEASE,
+    maxAttempts: e.JOB_MAX_ATTEMPTS,
+  };
+  const queue: QueueConfig =
+    e.QUEUE === 'bullmq'
+      ? { kind: 'bullmq', redisUrl: e.REDIS_URL ?? '', ...queueCommon }
+      : { kind: 'embedded', ...queueCommon };
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL,
+    dataDir,
+    role: e.ROLE,
+    database,
+    blobStore,
+    queue,
+    shutdownGraceMs: e.SHUTDOWN_GRACE,
+    limits: Object.freeze({
+      maxUploadBytes: e.MAX_UPLOAD_SIZE,
+      maxImportBytes: e.MAX_IMPORT_SIZE,
+      rateLimitPerMinute: e.RATE_LIMIT_MAX,
+    }),
+    exportTtlMs: e.EXPORT_TTL,
+    trustedKeys: Object.freeze([...e.TRUSTED_KEYS]),
+    instanceName: e.INSTANCE_NAME,
+    logLevel: e.LOG_LEVEL,
+    seedDemo: e.SEED_DEMO,
+    demoPassword: e.DEMO_PASSWORD,
+    smtpUrl: e.SMTP_URL,
+  });
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely/migration';
+import * as m0001 from './0001-jobs.ts';
+
+/**
+ * The explicit, ordered list of migrations (no filesystem globbing). One set for both dialects:
+ * the few differences live in `../dialect.ts`. Never edit a landed migration; add one.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001-jobs': m0001,
+};

@@ -1,0 +1,214 @@
+import type { Selectable } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/database.ts';
+import type { JobsTable } from '../db/schema.ts';
+import type { JobRecord, JsonValue } from './job-queue.ts';
+
+/**
+ * The `jobs` rows, shared by every engine: the embedded queue also claims from them, bullmq
+ * only mirrors its jobs' state into them. Every write made by a worker is conditional on
+ * `locked_by` so a worker that lost its lease cannot overwrite the new owner's state.
+ */
+export class JobStore {
+  private readonly db: Db;
+  private readonly clock: Clock;
+
+  constructor(deps: { db: Db; clock: Clock }) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+  }
+
+  async insert(row: {
+    id: string;
+    type: string;
+    payload: JsonValue;
+    maxAttempts: number;
+    runAt: number;
+  }): Promise<void> {
+    const now = this.clock.now();
+    await this.db.kysely
+      .insertInto('jobs')
+      .values({
+        id: row.id,
+        type: row.type,
+        payload: JSON.stringify(row.payload),
+        status: 'queued',
+        max_attempts: row.maxAttempts,
+        run_at: row.runAt,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    const row = await this.db.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.kysely.deleteFrom('jobs').where('id', '=', id).execute();
+  }
+
+  /** A queued job is cancelled at once; a running one is flagged and stops at its next beat. */
+  async cancel(id: string): Promise<{ found: boolean; status?: JobRecord['status'] }> {
+    const now = this.clock.now();
+    const queued = await this.db.kysely
+      .updateTable('jobs')
+      .set({ status: 'cancelled', cancel_requested: 1, updated_at: now, finished_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'queued')
+      .executeTakeFirst();
+    if (Number(queued.numUpdatedRows) > 0) return { found: true, status: 'cancelled' };
+    const running = await this.db.kysely
+      .updateTable('jobs')
+      .set({ cancel_requested: 1, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (Number(running.numUpdatedRows) > 0) return { found: true, status: 'running' };
+    return { found: false };
+  }
+
+  /** Marks a job taken by `workerId` (bullmq path: the engine already holds the lock). */
+  async markRunning(id: string, workerId: string, attempt: number, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const res = await this.db.kysely
+      .updateTable('jobs')
+      .set({
+        status: 'running',
+        locked_by: workerId,
+        attempts: attempt,
+        lease_until: now + leaseMs,
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .where('status', 'in', ['queued', 'running'])
+      .where('cancel_requested', '=', 0)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Extends the lease. Returns undefined when the job is no longer ours. */
+  async heartbeat(
+    id: string,
+    workerId: string,
+    leaseMs: number,
+  ): Promise<{ cancelRequested: boolean } | undefined> {
+    const now = this.clock.now();
+    const row = await this.db.kysely
+      .updateTable('jobs')
+      .set({ lease_until: now + leaseMs, updated_at: now })
+      .where('id', '=', id)
+      .where('locked_by', '=', workerId)
+      .where('status', '=', 'running')
+      .returning('cancel_requested')
+      .executeTakeFirst();
+    return row === undefined ? undefined : { cancelRequested: row.cancel_requested === 1 };
+  }
+
+  async progress(id: string, workerId: string, value: JsonValue): Promise<void> {
+    await this.db.kysely
+      .updateTable('jobs')
+      .set({ progress: JSON.stringify(value), updated_at: this.clock.now() })
+      .where('id', '=', id)
+      .where('locked_by', '=', workerId)
+      .execute();
+  }
+
+  async succeed(id: string, workerId: string, result: JsonValue): Promise<boolean> {
+    return this.finish(id, workerId, { status: 'succeeded', result: JSON.stringify(result) });
+  }
+
+  async cancelled(id: string, workerId: string | null): Promise<boolean> {
+    return this.finish(id, workerId, { status: 'cancelled' });
+  }
+
+  async fail(id: string, workerId: string | null, error: string): Promise<boolean> {
+    return this.finish(id, workerId, { status: 'failed', error });
+  }
+
+  /** Puts a failed try back in the queue, due after its backoff. */
+  async retry(id: string, workerId: string, error: string, runAt: number): Promise<boolean> {
+    const res = await this.db.kysely
+      .updateTable('jobs')
+      .set({
+        status: 'queued',
+        error,
+        run_at: runAt,
+        locked_by: null,
+        lease_until: null,
+        updated_at: this.clock.now(),
+      })
+      .where('id', '=', id)
+      .where('locked_by', '=', workerId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Hands a job back untouched (worker shutting down): the try does not count. */
+  async release(id: string, workerId: string): Promise<boolean> {
+    const now = this.clock.now();
+    const res = await this.db.kysely
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: 'queued',
+        attempts: eb('attempts', '-', 1),
+        run_at: now,
+        locked_by: null,
+        lease_until: null,
+        updated_at: now,
+      }))
+      .where('id', '=', id)
+      .where('locked_by', '=', workerId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  private async finish(
+    id: string,
+    workerId: string | null,
+    set: { status: 'succeeded' | 'failed' | 'cancelled'; result?: string; error?: string },
+  ): Promise<boolean> {
+    const now = this.clock.now();
+    let query = this.db.kysely
+      .updateTable('jobs')
+      .set({ ...set, locked_by: null, lease_until: null, updated_at: now, finished_at: now })
+      .where('id', '=', id)
+      .where('status', 'in', ['running', 'queued']);
+    if (workerId !== null) query = query.where('locked_by', '=', workerId);
+    const res = await query.executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+}
+
+function parseJson(text: string | null): JsonValue {
+  if (text === null) return null;
+  // Only ever written by JSON.stringify of a JsonValue in this class.
+  return JSON.parse(text) as JsonValue;
+}
+
+export function toRecord(row: Selectable<JobsTable>): JobRecord {
+  return {
+    id: row.id,
+    type: row.type,
+    payload: parseJson(row.payload),
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    runAt: row.run_at,
+    progress: parseJson(row.progress),
+    result: parseJson(row.result),
+    error: row.error,
+    cancelRequested: row.cancel_requested === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
