@@ -53,7 +53,7 @@ const list = z
  */
 const envSchema = z
   .object({
-    PORT: int(1, 65535).default(8080),
+    PORT: int(0, 65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     DATA_DIR: z.string().min(1).default('./data'),
@@ -87,14 +87,6 @@ const envSchema = z
     SEED_DEMO: bool.default(true),
     DEMO_PASSWORD: z.string().min(8).optional(),
     SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
-  })
-  .superRefine((env, ctx) => {
-    if (env.BLOB_STORE === 's3' && !env.S3_BUCKET) {
-      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when BLOB_STORE=s3' });
-    }
-    if (env.QUEUE === 'bullmq' && !env.REDIS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when QUEUE=bullmq' });
-    }
   });
 
 export type Role = 'all' | 'web' | 'worker';
@@ -160,11 +152,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') raw[key] = value;
   }
   const parsed = envSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`),
-    );
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  // Checked on the raw values so they are reported together with any other problem.
+  if (raw.BLOB_STORE === 's3' && raw.S3_BUCKET === undefined) {
+    problems.push('S3_BUCKET: is required when BLOB_STORE=s3');
   }
+  if (raw.QUEUE === 'bullmq' && raw.REDIS_URL === undefined) {
+    problems.push('REDIS_URL: is required when QUEUE=bullmq');
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
   const database: DatabaseConfig =

@@ -32,7 +32,7 @@ export async function createTestDatabase(kind: TestDbKind): Promise<TestDatabase
       config,
       db,
       async destroy() {
-        await db.close();
+        await db.close().catch(() => undefined);
         await fs.rm(dir, { recursive: true, force: true });
       },
     };

@@ -1,0 +1,65 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, type ErrorCode } from '../errors.ts';
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown; requestId?: string };
+}
+
+/** Fastify's own 4xx errors (body too large, bad JSON, rate limit...) mapped to our codes. */
+function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 429:
+      return 'rate_limited';
+    default:
+      return 'invalid_request';
+  }
+}
+
+/**
+ * One place maps every error to `{"error":{"code","message"}}`. Only unexpected errors are
+ * logged as errors, with the request id; the client never sees a stack or an internal message.
+ */
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) {
+      const body: ErrorBody = { error: { code: error.code, message: error.message } };
+      if (error.details !== undefined) body.error.details = error.details;
+      return reply.status(error.status).send(body);
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const details = error.validation.map((v) => ({
+        path: v.instancePath || '/',
+        message: v.message,
+      }));
+      const where = error.validationContext ?? 'request';
+      return reply.status(400).send({
+        error: { code: 'invalid_request', message: `Invalid ${where}`, details },
+      } satisfies ErrorBody);
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.status(status).send({
+        error: { code: codeForStatus(status), message: error.message },
+      } satisfies ErrorBody);
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return reply.status(500).send({
+      error: {
+        code: 'internal',
+        message: `An unexpected error occurred (request ${request.id})`,
+        requestId: request.id,
+      },
+    } satisfies ErrorBody);
+  });
+}

@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { newId } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { ErrorBody } from './error-handler.ts';
+import { installErrorHandlers } from './error-handler.ts';
+import { healthRoutes, type HealthDeps } from './health.routes.ts';
+
+export const defaultWebRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export interface ServerDeps {
+  config: Config;
+  log: FastifyBaseLogger;
+  health: HealthDeps['checks'];
+  /** The built front end; absent in API-only tests. */
+  webRoot?: string;
+}
+
+/**
+ * The HTTP server: security headers, rate limit, OpenAPI, error shape, static front end. Route
+ * modules are plugins registered here; each parses, authorises and calls one service.
+ */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.log,
+    genReqId: () => newId(),
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: false,
+    bodyLimit: 1024 * 1024,
+    // Behind a reverse proxy, PUBLIC_URL is set; trust its X-Forwarded-* only then.
+    trustProxy: config.publicUrl !== undefined,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandlers(app);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Downloads are opened in new tabs; the default same-origin policy is what we want.
+    crossOriginEmbedderPolicy: false,
+    strictTransportSecurity: config.publicUrl?.startsWith('https:') ?? false,
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.limits.rateLimitPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context): ErrorBody & { statusCode: number } => ({
+      statusCode: 429,
+      error: {
+        code: 'rate_limited',
+        message: `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} s`,
+      },
+    }),
+  });
+  await app.register(cookie);
+  await app.register(multipart, {
+    limits: { fileSize: config.limits.maxUploadBytes, files: 1, fields: 20 },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Mes Données API',
+        version: '1',
+        description:
+          'Export and import of a user\'s ENT data. Errors are {"error":{"code","message"}}.',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  await app.register(healthRoutes({ checks: deps.health }));
+
+  const webRoot = deps.webRoot ?? defaultWebRoot;
+  const hasWeb = fs.existsSync(path.join(webRoot, 'index.html'));
+  if (hasWeb) {
+    await app.register(fastifyStatic, {
+      root: webRoot,
+      prefix: '/',
+      index: ['index.html'],
+      setHeaders: (res, filePath) => {
+        // Vite's hashed assets never change; index.html must always be fresh.
+        const hashed = filePath.includes(`${path.sep}assets${path.sep}`);
+        res.header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  }
+
+  app.setNotFoundHandler((request, reply) => {
+    const isApi = request.url === '/api' || request.url.startsWith('/api/');
+    // Client-side routes (/archive, /workspace...) are the single-page app's.
+    if (!isApi && hasWeb && request.method === 'GET') {
+      return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    return reply.status(404).send({
+      error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` },
+    } satisfies ErrorBody);
+  });
+
+  return app;
+}

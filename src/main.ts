@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config, Role } from './config.ts';
+import { buildServer } from './http/server.ts';
+import { createLogger, createRuntime, type Runtime } from './runtime.ts';
+
+export interface Started {
+  readonly runtime: Runtime;
+  readonly server: FastifyInstance | undefined;
+  /** The URL the web role listens on, when it runs. */
+  readonly url: string | undefined;
+  /** Graceful stop: stop accepting requests and jobs, finish or hand back what runs, close. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the roles of one process: `web` (HTTP API and front end), `worker` (jobs), or `all`
+ * (both, the embedded default). Any number of web and worker processes may share one
+ * PostgreSQL database and blob store.
+ */
+export async function start(config: Config, role: Role = config.role): Promise<Started> {
+  const log = createLogger(config);
+  const runtime = await createRuntime(config, log);
+  let server: FastifyInstance | undefined;
+  let url: string | undefined;
+  try {
+    if (role === 'web' || role === 'all') {
+      server = await buildServer({
+        config,
+        log: log.child({ role: 'web' }),
+        health: {
+          database: () => runtime.db.check(),
+          blobStore: () => runtime.blobs.check(),
+          queue: () => runtime.queue.check(),
+        },
+      });
+      await server.listen({ port: config.port, host: config.host });
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      const address = server.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : config.port;
+      url = `http://${host}:${port}`;
+    }
+    if (role === 'worker' || role === 'all') runtime.queue.startWorker();
+  } catch (error) {
+    await server?.close();
+    await runtime.close();
+    throw error;
+  }
+  log.info({ role, url, database: config.database.kind, queue: runtime.queue.engine }, 'started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    runtime,
+    server,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        // In-flight requests finish; new connections are refused at once.
+        await server?.close();
+        await runtime.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import fs from 'node:fs/promises';
+import { pino, type Logger } from 'pino';
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { migrateToLatest, openDatabase, type Db } from './db/database.ts';
+import { createJobQueue } from './jobs/create-job-queue.ts';
+import type { JobQueue } from './jobs/job-queue.ts';
+import { jobDefinitions } from './jobs/registry.ts';
+import type { BlobStore } from './storage/blob-store.ts';
+import { createBlobStore } from './storage/create-blob-store.ts';
+
+/** The dependencies every role shares, built once per process from the configuration. */
+export interface Runtime {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly queue: JobQueue;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({ level: config.logLevel, base: { service: 'mes-donnees' } });
+}
+
+/** Opens the database (migrating it), the blob store and the queue. */
+export async function createRuntime(config: Config, log: Logger = createLogger(config)): Promise<Runtime> {
+  const clock = systemClock;
+  const db = openDatabase(config.database);
+  try {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  // The first start makes the data folders; later, a missing folder is a fault the check reports.
+  if (config.blobStore.kind === 'local') await fs.mkdir(config.blobStore.dir, { recursive: true });
+  const blobs = createBlobStore(config.blobStore);
+  const queue = createJobQueue(config.queue, { db, clock, log, definitions: jobDefinitions() });
+  return {
+    config,
+    log,
+    clock,
+    db,
+    blobs,
+    queue,
+    async close() {
+      await queue.stop(config.shutdownGraceMs);
+      await blobs.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import i18next from 'i18next';
+import { initReactI18next } from 'react-i18next';
+import fr from './locales/fr.json' with { type: 'json' };
+import en from './locales/en.json' with { type: 'json' };
+
+export const SUPPORTED_LANGUAGES = ['fr', 'en'] as const;
+export type Language = (typeof SUPPORTED_LANGUAGES)[number];
+export const DEFAULT_LANGUAGE: Language = 'fr';
+
+const STORAGE_KEY = 'mes-donnees.language';
+
+// `satisfies` makes the type checker flag any key present in French but missing in English.
+export const resources = {
+  fr: { translation: fr },
+  en: { translation: en satisfies typeof fr },
+} as const;
+
+declare module 'i18next' {
+  interface CustomTypeOptions {
+    defaultNS: 'translation';
+    resources: (typeof resources)['fr'];
+  }
+}
+
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && (SUPPORTED_LANGUAGES as readonly string[]).includes(value);
+}
+
+function readStoredLanguage(): Language | undefined {
+  try {
+    const stored = window.localStorage.getItem(STORAGE_KEY);
+    return isLanguage(stored) ? stored : undefined;
+  } catch {
+    // Storage can be unavailable (private browsing, blocked cookies): fall back to the default.
+    return undefined;
+  }
+}
+
+function storeLanguage(language: Language): void {
+  try {
+    window.localStorage.setItem(STORAGE_KEY, language);
+  } catch {
+    // Not being able to remember the choice is not worth bothering the user about.
+  }
+}
+
+/** The language currently displayed, narrowed to the supported ones. */
+export function currentLanguage(): Language {
+  const resolved = i18next.resolvedLanguage;
+  return isLanguage(resolved) ? resolved : DEFAULT_LANGUAGE;
+}
+
+/** Switches the interface language and remembers the choice in this browser. */
+export async function setLanguage(language: Language): Promise<void> {
+  storeLanguage(language);
+  await i18next.changeLanguage(language);
+}
+
+i18next.on('languageChanged', (language) => {
+  document.documentElement.lang = isLanguage(language) ? language : DEFAULT_LANGUAGE;
+});
+
+void i18next.use(initReactI18next).init({
+  resources,
+  lng: readStoredLanguage() ?? DEFAULT_LANGUAGE,
+  fallbackLng: DEFAULT_LANGUAGE,
+  supportedLngs: SUPPORTED_LANGUAGES,
+  // Resources are bundled, so initialisation can complete synchronously before the first render.
+  initAsync: false,
+  // React already escapes interpolated values.
+  interpolation: { escapeValue: false },
+});
+
+export default i18next;
