@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    exclude: ['node_modules/**'],
     // Medium tests start servers and child processes; two cores, so keep parallelism modest.
     maxWorkers: 2,
     testTimeout: 30_000,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { DatabaseConfig } from '../config.ts';
 import type { DialectName } from './dialect.ts';
 import { migrations } from './migrations/index.ts';
@@ -28,7 +29,7 @@ export function openDatabase(config: DatabaseConfig): Db {
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  return wrap(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+  return wrap(new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) }), 'postgres');
 }
 
 function wrap(kysely: Kysely<Database>, dialect: DialectName): Db {

@@ -7,7 +7,7 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -40,8 +40,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log,
     genReqId: () => newId(),
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
+    logController: new LogController({
+      requestIdLogLabel: 'requestId',
+      // Load balancers poll health every few seconds: not worth a log line each.
+      disableRequestLogging: (request) => request.url === '/api/health',
+    }),
     bodyLimit: 1024 * 1024,
     // Behind a reverse proxy, PUBLIC_URL is set; trust its X-Forwarded-* only then.
     trustProxy: config.publicUrl !== undefined,
