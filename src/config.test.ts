@@ -47,7 +47,13 @@ describe('loadConfig', () => {
   it('lists every problem at once, by variable name', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'abc', ROLE: 'boss', BLOB_STORE: 's3', QUEUE: 'bullmq', EXPORT_TTL: 'soon' });
+      loadConfig({
+        PORT: 'abc',
+        ROLE: 'boss',
+        BLOB_STORE: 's3',
+        QUEUE: 'bullmq',
+        EXPORT_TTL: 'soon',
+      });
     } catch (e) {
       error = e;
     }

@@ -33,67 +33,69 @@ const duration = z
   .regex(/^\s*\d+\s*(ms|s|m|h|d)?\s*$/, 'must be a duration such as 3600, 30s, 15m, 12h or 7d')
   .transform((v) => {
     const m = /^\s*(\d+)\s*(ms|s|m|h|d)?/.exec(v);
-    const factor: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+    const factor: Record<string, number> = {
+      ms: 1,
+      s: 1000,
+      m: 60_000,
+      h: 3_600_000,
+      d: 86_400_000,
+    };
     return Number(m?.[1] ?? 0) * (factor[m?.[2] ?? 's'] ?? 1000);
   })
   .pipe(z.number().int().positive());
 
-const list = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
-  );
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
 
 /**
  * Every environment variable the product reads. Documented one by one in the README; keep both
  * in step.
  */
-const envSchema = z
-  .object({
-    PORT: int(0, 65535).default(8080),
-    HOST: z.string().min(1).default('0.0.0.0'),
-    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-    DATA_DIR: z.string().min(1).default('./data'),
-    DATABASE_URL: z
-      .string()
-      .refine((v) => /^(postgres(ql)?|sqlite):/.test(v), 'must be postgres://..., or sqlite:<file>')
-      .optional(),
-    DATABASE_POOL_SIZE: int(1, 200).default(10),
-    BLOB_STORE: z.enum(['local', 's3']).default('local'),
-    S3_ENDPOINT: z.url().optional(),
-    S3_REGION: z.string().min(1).default('us-east-1'),
-    S3_BUCKET: z.string().min(1).optional(),
-    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
-    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-    S3_FORCE_PATH_STYLE: bool.default(true),
-    S3_PREFIX: z.string().default(''),
-    ROLE: z.enum(['all', 'web', 'worker']).default('all'),
-    QUEUE: z.enum(['embedded', 'bullmq']).default('embedded'),
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
-    WORKER_CONCURRENCY: int(1, 64).default(2),
-    JOB_LEASE: duration.default(30_000),
-    JOB_MAX_ATTEMPTS: int(1, 100).default(3),
-    SHUTDOWN_GRACE: duration.default(20_000),
-    MAX_UPLOAD_SIZE: bytes.default(2 * GiB),
-    MAX_IMPORT_SIZE: bytes.default(10 * GiB),
-    EXPORT_TTL: duration.default(7 * 86_400_000),
-    TRUSTED_KEYS: list.default([]),
-    INSTANCE_NAME: z.string().min(1).default('Mes Données'),
-    RATE_LIMIT_MAX: int(1).default(600),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    SEED_DEMO: bool.default(true),
-    DEMO_PASSWORD: z.string().min(8).optional(),
-    SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
-  });
+const envSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .refine((v) => /^(postgres(ql)?|sqlite):/.test(v), 'must be postgres://..., or sqlite:<file>')
+    .optional(),
+  DATABASE_POOL_SIZE: int(1, 200).default(10),
+  BLOB_STORE: z.enum(['local', 's3']).default('local'),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: bool.default(true),
+  S3_PREFIX: z.string().default(''),
+  ROLE: z.enum(['all', 'web', 'worker']).default('all'),
+  QUEUE: z.enum(['embedded', 'bullmq']).default('embedded'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  WORKER_CONCURRENCY: int(1, 64).default(2),
+  JOB_LEASE: duration.default(30_000),
+  JOB_MAX_ATTEMPTS: int(1, 100).default(3),
+  SHUTDOWN_GRACE: duration.default(20_000),
+  MAX_UPLOAD_SIZE: bytes.default(2 * GiB),
+  MAX_IMPORT_SIZE: bytes.default(10 * GiB),
+  EXPORT_TTL: duration.default(7 * 86_400_000),
+  TRUSTED_KEYS: list.default([]),
+  INSTANCE_NAME: z.string().min(1).default('Mes Données'),
+  RATE_LIMIT_MAX: int(1).default(600),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEED_DEMO: bool.default(true),
+  DEMO_PASSWORD: z.string().min(8).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+});
 
 export type Role = 'all' | 'web' | 'worker';
 
 export type DatabaseConfig =
-  | { kind: 'sqlite'; file: string }
-  | { kind: 'postgres'; url: string; poolSize: number };
+  { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize: number };
 
 export type BlobStoreConfig =
   | { kind: 'local'; dir: string }

@@ -25,7 +25,10 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 }
 
 /** Opens the database (migrating it), the blob store and the queue. */
-export async function createRuntime(config: Config, log: Logger = createLogger(config)): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  log: Logger = createLogger(config),
+): Promise<Runtime> {
   const clock = systemClock;
   const db = openDatabase(config.database);
   try {

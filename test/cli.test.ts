@@ -32,7 +32,13 @@ describe('mes-donnees CLI', () => {
   });
 
   it('has --help on every command', () => {
-    for (const args of [['--help'], ['serve', '--help'], ['web', '--help'], ['worker', '--help'], ['migrate', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['serve', '--help'],
+      ['web', '--help'],
+      ['worker', '--help'],
+      ['migrate', '--help'],
+    ]) {
       const r = cli(args);
       expect(r.status, args.join(' ')).toBe(0);
       expect(r.stdout).toContain('Usage: mes-donnees');
@@ -74,7 +80,9 @@ describe('mes-donnees CLI', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(await page.text()).toContain('<div id="root">');
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exit = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(stderr).not.toContain('Unhandled');

@@ -79,4 +79,3 @@ export function buildCli(): Command {
 
   return program;
 }
-

@@ -33,7 +33,11 @@ describe.each(testDbKinds())('data layer on %s', (kind) => {
   it('round-trips rows with big integers as numbers and defaults applied', async () => {
     const big = 2 ** 52 + 7; // beyond int32: millisecond timestamps and byte counts
     await t.db.kysely.insertInto('jobs').values(job('a', big)).execute();
-    const row = await t.db.kysely.selectFrom('jobs').selectAll().where('id', '=', 'a').executeTakeFirstOrThrow();
+    const row = await t.db.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', 'a')
+      .executeTakeFirstOrThrow();
     expect(row.run_at).toBe(big);
     expect(row.attempts).toBe(0);
     expect(row.cancel_requested).toBe(0);
@@ -45,7 +49,10 @@ describe.each(testDbKinds())('data layer on %s', (kind) => {
       .insertInto('jobs')
       .values(job('a'))
       .execute()
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeDefined();
     expect(isUniqueViolation(error)).toBe(true);
     expect(isUniqueViolation(new Error('other'))).toBe(false);
@@ -58,7 +65,11 @@ describe.each(testDbKinds())('data layer on %s', (kind) => {
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
-    const rows = await t.db.kysely.selectFrom('jobs').select('id').where('id', '=', 'tx1').execute();
+    const rows = await t.db.kysely
+      .selectFrom('jobs')
+      .select('id')
+      .where('id', '=', 'tx1')
+      .execute();
     expect(rows).toEqual([]);
   });
 
@@ -87,7 +98,11 @@ describe.each(testDbKinds())('data layer on %s', (kind) => {
       .returning(['id', 'status'])
       .executeTakeFirst();
     expect(res).toEqual({ id: 'a', status: 'running' });
-    const plain = await t.db.kysely.updateTable('jobs').set({ updated_at: 2 }).where('id', 'like', 's%').executeTakeFirst();
+    const plain = await t.db.kysely
+      .updateTable('jobs')
+      .set({ updated_at: 2 })
+      .where('id', 'like', 's%')
+      .executeTakeFirst();
     expect(Number(plain.numUpdatedRows)).toBe(250);
     const count = await sql<{ n: number }>`select count(*) as n from jobs`.execute(t.db.kysely);
     expect(Number(count.rows[0]?.n)).toBe(251);

@@ -29,7 +29,10 @@ export function openDatabase(config: DatabaseConfig): Db {
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  return wrap(new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) }), 'postgres');
+  return wrap(
+    new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) }),
+    'postgres',
+  );
 }
 
 function wrap(kysely: Kysely<Database>, dialect: DialectName): Db {

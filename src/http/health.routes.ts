@@ -8,7 +8,11 @@ const healthSchema = z.object({
 });
 
 export interface HealthDeps {
-  checks: { database(): Promise<void>; blobStore(): Promise<void>; queue(): Promise<void> };
+  checks: {
+    database: () => Promise<void>;
+    blobStore: () => Promise<void>;
+    queue: () => Promise<void>;
+  };
   /** A check that takes longer than this counts as failed: a hung dependency is a down one. */
   timeoutMs?: number;
 }

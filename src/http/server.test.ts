@@ -16,10 +16,7 @@ describe.each(testDbKinds())('HTTP server on %s', (kind) => {
   beforeAll(async () => {
     t = await createTestRuntime(kind);
     const { runtime } = t;
-    const log = pino(
-      { level: 'error' },
-      { write: (line: string) => void logged.push(line) },
-    );
+    const log = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
     app = await buildServer({
       config: t.config,
       log,
@@ -86,7 +83,11 @@ describe.each(testDbKinds())('HTTP server on %s', (kind) => {
   });
 
   it('refuses invalid bodies with 400 invalid_request and details', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/api/test/echo', payload: { title: '', extra: 1 } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/test/echo',
+      payload: { title: '', extra: 1 },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('invalid_request');
     expect(bad.json().error.details.length).toBeGreaterThan(0);

@@ -133,7 +133,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       return reply.type('text/html').header('cache-control', 'no-cache').sendFile('index.html');
     }
     return reply.status(404).send({
-      error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` },
+      error: {
+        code: 'not_found',
+        message: `No route ${request.method} ${request.url.split('?')[0]}`,
+      },
     } satisfies ErrorBody);
   });
 

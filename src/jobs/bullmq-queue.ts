@@ -159,7 +159,11 @@ export class BullmqQueue implements JobQueue {
     // attemptsStarted counts stalls too: a job whose worker died used up a try.
     const attempt = Math.max(job.attemptsStarted, 1);
     if (attempt > row.maxAttempts) {
-      await this.store.fail(row.id, null, 'The worker running this job stopped responding, and no tries are left');
+      await this.store.fail(
+        row.id,
+        null,
+        'The worker running this job stopped responding, and no tries are left',
+      );
       throw new UnrecoverableError('no tries left');
     }
     await this.store.markRunning(row.id, this.workerId, attempt, this.deps.leaseMs);

@@ -137,7 +137,9 @@ export class EmbeddedQueue implements JobQueue {
     );
     this.active.set(job.id, running);
     running.done
-      .catch((error: unknown) => this.deps.log.error({ err: error, jobId: job.id }, 'job end not recorded'))
+      .catch((error: unknown) =>
+        this.deps.log.error({ err: error, jobId: job.id }, 'job end not recorded'),
+      )
       .finally(() => {
         this.active.delete(job.id);
         // A slot is free: look for the next job now rather than at the next poll.
@@ -157,7 +159,13 @@ export class EmbeddedQueue implements JobQueue {
 
     await kysely
       .updateTable('jobs')
-      .set({ status: 'cancelled', locked_by: null, lease_until: null, updated_at: now, finished_at: now })
+      .set({
+        status: 'cancelled',
+        locked_by: null,
+        lease_until: null,
+        updated_at: now,
+        finished_at: now,
+      })
       .where('status', '=', 'running')
       .where('lease_until', '<', now)
       .where('cancel_requested', '=', 1)

@@ -15,7 +15,9 @@ import { EmbeddedQueue } from './embedded-queue.ts';
 import type { JobDefinition, JobQueue } from './job-queue.ts';
 
 const LEASE_MS = 1500;
-const workerScript = fileURLToPath(new URL('../../test/support/job-worker-process.ts', import.meta.url));
+const workerScript = fileURLToPath(
+  new URL('../../test/support/job-worker-process.ts', import.meta.url),
+);
 
 type Engine = 'embedded' | 'bullmq';
 const kinds = testDbKinds();
@@ -108,7 +110,7 @@ describe.each(cases)('job queue: $engine on $db', ({ engine, db: dbKind }) => {
 
   it('refuses a payload that does not match its schema', async () => {
     const q = makeQueue();
-    await expect(q.enqueue(effect(), { key: 1, holdMs: 0 } as never)).rejects.toThrow();
+    await expect(q.enqueue(effect(), { key: 1, holdMs: 0 })).rejects.toThrow();
   });
 
   it('retries a job failing twice, which then succeeds', async () => {
@@ -132,7 +134,11 @@ describe.each(cases)('job queue: $engine on $db', ({ engine, db: dbKind }) => {
   it('fails a job for good after its last try, with the reason', async () => {
     const q = makeQueue();
     q.startWorker();
-    const id = await q.enqueue(effect(), { key: 'doomed', holdMs: 0, failTimes: 9 }, { maxAttempts: 2 });
+    const id = await q.enqueue(
+      effect(),
+      { key: 'doomed', holdMs: 0, failTimes: 9 },
+      { maxAttempts: 2 },
+    );
     const job = await waitFor(
       'final failure',
       async () => {
@@ -163,7 +169,10 @@ describe.each(cases)('job queue: $engine on $db', ({ engine, db: dbKind }) => {
     const q = makeQueue();
     q.startWorker();
     const id = await q.enqueue(effect(), { key: 'cancel-running', holdMs: 60_000 });
-    await waitFor('start', async () => (await readLines(dir, 'cancel-running', 'started')).length > 0);
+    await waitFor(
+      'start',
+      async () => (await readLines(dir, 'cancel-running', 'started')).length > 0,
+    );
     const t0 = Date.now();
     expect(await q.cancel(id)).toBe(true);
     await waitFor('cancelled', async () => (await q.get(id))?.status === 'cancelled');
@@ -175,7 +184,11 @@ describe.each(cases)('job queue: $engine on $db', ({ engine, db: dbKind }) => {
   it('a job running in a worker killed with SIGKILL is taken again and completes exactly once', async () => {
     const producer = makeQueue();
     const first = await spawnWorker();
-    const id = await producer.enqueue(effect(), { key: 'crash', holdMs: 60_000, holdFirstStartOnly: true });
+    const id = await producer.enqueue(effect(), {
+      key: 'crash',
+      holdMs: 60_000,
+      holdFirstStartOnly: true,
+    });
     await waitFor('start in the first worker', async () => {
       const lines = await readLines(dir, 'crash', 'started');
       return lines.some((l) => l.startsWith(`${first.pid} `));
@@ -203,7 +216,11 @@ describe.each(cases)('job queue: $engine on $db', ({ engine, db: dbKind }) => {
   it('a worker asked to stop hands its job back, and another finishes it', async () => {
     const q1 = makeQueue();
     q1.startWorker();
-    const id = await q1.enqueue(effect(), { key: 'handback', holdMs: 60_000, holdFirstStartOnly: true });
+    const id = await q1.enqueue(effect(), {
+      key: 'handback',
+      holdMs: 60_000,
+      holdFirstStartOnly: true,
+    });
     await waitFor('start', async () => (await readLines(dir, 'handback', 'started')).length > 0);
     await q1.stop(200);
     const released = await q1.get(id);

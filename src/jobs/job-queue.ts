@@ -3,12 +3,7 @@ import type { z } from 'zod';
 import type { JobStatus } from '../db/schema.ts';
 
 export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** What a running handler gets: who it is, a signal that fires on cancel or shutdown, progress. */
 export interface JobContext {

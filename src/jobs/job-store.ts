@@ -75,7 +75,12 @@ export class JobStore {
   }
 
   /** Marks a job taken by `workerId` (bullmq path: the engine already holds the lock). */
-  async markRunning(id: string, workerId: string, attempt: number, leaseMs: number): Promise<boolean> {
+  async markRunning(
+    id: string,
+    workerId: string,
+    attempt: number,
+    leaseMs: number,
+  ): Promise<boolean> {
     const now = this.clock.now();
     const res = await this.db.kysely
       .updateTable('jobs')

@@ -26,6 +26,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(
       `PostgreSQL is not reachable at ${adminUrl} (${error instanceof Error ? error.message : String(error)}). ` +
         'Start it, set TEST_PG_URL, or run with TEST_DB=sqlite.',
+      { cause: error },
     );
   }
   const template = `md_tpl_${process.pid}_${Date.now().toString(36)}`;

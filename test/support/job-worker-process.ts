@@ -22,10 +22,22 @@ const db = openDatabase(dbConfig);
 const log = pino({ level: 'warn' });
 const leaseMs = Number(env('TEST_WORKER_LEASE_MS'));
 const definitions = testJobs(env('TEST_WORKER_DIR'));
-const common = { db, clock: systemClock, log, definitions, concurrency: 1, leaseMs, maxAttempts: 3 };
+const common = {
+  db,
+  clock: systemClock,
+  log,
+  definitions,
+  concurrency: 1,
+  leaseMs,
+  maxAttempts: 3,
+};
 const queue =
   env('TEST_WORKER_QUEUE') === 'bullmq'
-    ? new BullmqQueue({ ...common, redisUrl: env('TEST_WORKER_REDIS'), prefix: env('TEST_WORKER_PREFIX') })
+    ? new BullmqQueue({
+        ...common,
+        redisUrl: env('TEST_WORKER_REDIS'),
+        prefix: env('TEST_WORKER_PREFIX'),
+      })
     : new EmbeddedQueue({ ...common, pollMs: 100, random: () => 0 });
 queue.startWorker();
 process.stdout.write('ready\n');

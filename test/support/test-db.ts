@@ -58,7 +58,11 @@ export async function createTestDatabase(kind: TestDbKind): Promise<TestDatabase
   } finally {
     await admin.end();
   }
-  const config: DatabaseConfig = { kind: 'postgres', url: withDatabase(adminUrl, name), poolSize: 5 };
+  const config: DatabaseConfig = {
+    kind: 'postgres',
+    url: withDatabase(adminUrl, name),
+    poolSize: 5,
+  };
   const db = openDatabase(config);
   return {
     kind,

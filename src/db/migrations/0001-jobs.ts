@@ -21,7 +21,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('finished_at', 'bigint')
     .execute();
   // The claim query scans by status then due time.
-  await db.schema.createIndex('jobs_status_run_at').on('jobs').columns(['status', 'run_at']).execute();
+  await db.schema
+    .createIndex('jobs_status_run_at')
+    .on('jobs')
+    .columns(['status', 'run_at'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
