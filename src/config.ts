@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { Profile } from './db/schema.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -87,6 +88,12 @@ const envSchema = z.object({
   INSTANCE_NAME: z.string().min(1).default('Mes Données'),
   RATE_LIMIT_MAX: int(1).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_IDLE: duration.default(2 * 3_600_000),
+  SESSION_MAX_AGE: duration.default(12 * 3_600_000),
+  QUOTA_STUDENT: bytes.default(500 * MiB),
+  QUOTA_TEACHER: bytes.default(2 * GiB),
+  QUOTA_RELATIVE: bytes.default(100 * MiB),
+  QUOTA_PERSONNEL: bytes.default(2 * GiB),
   SEED_DEMO: bool.default(true),
   DEMO_PASSWORD: z.string().min(8).optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
@@ -129,6 +136,9 @@ export interface Config {
   readonly trustedKeys: readonly string[];
   readonly instanceName: string;
   readonly logLevel: string;
+  readonly sessions: { idleMs: number; maxAgeMs: number };
+  /** Default storage quota of a new account, by profile. */
+  readonly quotaByProfile: Readonly<Record<Profile, number>>;
   readonly seedDemo: boolean;
   readonly demoPassword: string | undefined;
   readonly smtpUrl: string | undefined;
@@ -214,6 +224,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedKeys: Object.freeze([...e.TRUSTED_KEYS]),
     instanceName: e.INSTANCE_NAME,
     logLevel: e.LOG_LEVEL,
+    sessions: Object.freeze({ idleMs: e.SESSION_IDLE, maxAgeMs: e.SESSION_MAX_AGE }),
+    quotaByProfile: Object.freeze({
+      Student: e.QUOTA_STUDENT,
+      Teacher: e.QUOTA_TEACHER,
+      Relative: e.QUOTA_RELATIVE,
+      Personnel: e.QUOTA_PERSONNEL,
+    }),
     seedDemo: e.SEED_DEMO,
     demoPassword: e.DEMO_PASSWORD,
     smtpUrl: e.SMTP_URL,

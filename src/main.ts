@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config, Role } from './config.ts';
 import { buildServer } from './http/server.ts';
+import { DEFAULT_DEMO_PASSWORD, seedDemo } from './platform/demo-seed.ts';
+import { platformRoutes } from './platform/platform.routes.ts';
 import { createLogger, createRuntime, type Runtime } from './runtime.ts';
 
 export interface Started {
@@ -23,6 +25,16 @@ export async function start(config: Config, role: Role = config.role): Promise<S
   let server: FastifyInstance | undefined;
   let url: string | undefined;
   try {
+    if (config.seedDemo && (await runtime.platform.accounts.countUsers()) === 0) {
+      const password = config.demoPassword ?? DEFAULT_DEMO_PASSWORD;
+      const created = await seedDemo(runtime.platform, password);
+      if (created.length > 0) {
+        log.info({ accounts: created }, 'demo data created');
+        process.stdout.write(
+          `Demo accounts: ${created.join(', ')}; password: ${config.demoPassword === undefined ? password : '(DEMO_PASSWORD)'}\n`,
+        );
+      }
+    }
     if (role === 'web' || role === 'all') {
       server = await buildServer({
         config,
@@ -32,6 +44,8 @@ export async function start(config: Config, role: Role = config.role): Promise<S
           blobStore: () => runtime.blobs.check(),
           queue: () => runtime.queue.check(),
         },
+        auth: runtime.platform.auth,
+        routes: [platformRoutes({ platform: runtime.platform, config })],
       });
       await server.listen({ port: config.port, host: config.host });
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

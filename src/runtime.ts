@@ -6,6 +6,7 @@ import { migrateToLatest, openDatabase, type Db } from './db/database.ts';
 import { createJobQueue } from './jobs/create-job-queue.ts';
 import type { JobQueue } from './jobs/job-queue.ts';
 import { jobDefinitions } from './jobs/registry.ts';
+import { createPlatform, type Platform } from './platform/platform.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { createBlobStore } from './storage/create-blob-store.ts';
 
@@ -17,6 +18,7 @@ export interface Runtime {
   readonly db: Db;
   readonly blobs: BlobStore;
   readonly queue: JobQueue;
+  readonly platform: Platform;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function createRuntime(
   if (config.blobStore.kind === 'local') await fs.mkdir(config.blobStore.dir, { recursive: true });
   const blobs = createBlobStore(config.blobStore);
   const queue = createJobQueue(config.queue, { db, clock, log, definitions: jobDefinitions() });
+  const platform = createPlatform({ db, clock, config, log });
   return {
     config,
     log,
@@ -49,6 +52,7 @@ export async function createRuntime(
     db,
     blobs,
     queue,
+    platform,
     async close() {
       await queue.stop(config.shutdownGraceMs);
       await blobs.close();

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config, type Role } from '../config.ts';
 import { migrateToLatest, openDatabase } from '../db/database.ts';
 import { start } from '../main.ts';
+import { addAdminCommands } from './admin-commands.ts';
 
 /** Config errors are the user's to fix: list them all, plainly, and exit 1. */
 function config(): Config {
@@ -77,5 +78,6 @@ export function buildCli(): Command {
       }
     });
 
+  addAdminCommands(program, config);
   return program;
 }

@@ -12,8 +12,11 @@ import {
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
+  type FastifyPluginAsyncZod,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { AuthService } from '../platform/auth.service.ts';
+import { installAuth } from './auth.ts';
 import { newId } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { ErrorBody } from './error-handler.ts';
@@ -26,6 +29,10 @@ export interface ServerDeps {
   config: Config;
   log: FastifyBaseLogger;
   health: HealthDeps['checks'];
+  /** Resolves sessions and tokens; absent in tests of the bare server. */
+  auth?: AuthService;
+  /** Route modules (platform, apps, Mes Données), registered in order. */
+  routes?: readonly FastifyPluginAsyncZod[];
   /** The built front end; absent in API-only tests. */
   webRoot?: string;
 }
@@ -92,6 +99,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     }),
   });
   await app.register(cookie);
+  if (deps.auth !== undefined) installAuth(app, deps.auth, config.publicUrl);
   await app.register(multipart, {
     limits: { fileSize: config.limits.maxUploadBytes, files: 1, fields: 20 },
   });
@@ -110,6 +118,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.register(healthRoutes({ checks: deps.health }));
+  for (const routes of deps.routes ?? []) await app.register(routes);
 
   const webRoot = deps.webRoot ?? defaultWebRoot;
   const hasWeb = fs.existsSync(path.join(webRoot, 'index.html'));

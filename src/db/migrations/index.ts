@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import * as m0001 from './0001-jobs.ts';
+import * as m0002 from './0002-platform.ts';
 
 /**
  * The explicit, ordered list of migrations (no filesystem globbing). One set for both dialects:
@@ -7,4 +8,5 @@ import * as m0001 from './0001-jobs.ts';
  */
 export const migrations: Record<string, Migration> = {
   '0001-jobs': m0001,
+  '0002-platform': m0002,
 };
