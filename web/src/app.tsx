@@ -1,30 +1,37 @@
-import { useTranslation } from 'react-i18next';
-import { LanguageSwitch } from './components/language-switch.tsx';
-import { HomePage } from './pages/home-page.tsx';
+import type { ReactNode } from 'react';
+import { AuthenticatedLayout } from './components/authenticated-layout.tsx';
+import { PublicLayout } from './components/public-layout.tsx';
+import { ArchivePage } from './pages/archive-page.tsx';
+import { LoginPage } from './pages/login-page.tsx';
+import { NotFoundPage } from './pages/not-found-page.tsx';
+import { PortalPage } from './pages/portal-page.tsx';
+import { StatusPage } from './pages/status-page.tsx';
+import { TimelinePage } from './pages/timeline-page.tsx';
+import { useLocation } from './router.tsx';
 
-export const MAIN_CONTENT_ID = 'main-content';
+/** Pages that need a session; they render inside `AuthenticatedLayout`. */
+const PRIVATE_ROUTES: Readonly<Record<string, () => ReactNode>> = {
+  '/': () => <PortalPage />,
+  '/timeline': () => <TimelinePage />,
+  '/archive': () => <ArchivePage />,
+};
 
-/** Page shell: skip link, header, main landmark. Pages render inside `<main>`. */
+const PUBLIC_ROUTES: Readonly<Record<string, () => ReactNode>> = {
+  '/login': () => <LoginPage />,
+  '/status': () => <StatusPage />,
+};
+
 export function App() {
-  const { t } = useTranslation();
+  const { pathname } = useLocation();
 
-  return (
-    <>
-      <a className="skip-link" href={`#${MAIN_CONTENT_ID}`}>
-        {t('app.skipLink')}
-      </a>
-      <header className="site-header">
-        <div className="container site-header__inner">
-          <div className="brand">
-            <p className="brand__name">{t('app.name')}</p>
-            <p className="brand__tagline">{t('app.tagline')}</p>
-          </div>
-          <LanguageSwitch />
-        </div>
-      </header>
-      <main id={MAIN_CONTENT_ID} className="container site-main" tabIndex={-1}>
-        <HomePage />
-      </main>
-    </>
-  );
+  const privatePage = Object.hasOwn(PRIVATE_ROUTES, pathname)
+    ? PRIVATE_ROUTES[pathname]
+    : undefined;
+  if (privatePage) {
+    // Same element type at the same place for every private page: the layout (and the loaded
+    // user) survives navigation between them; the page component below it is swapped.
+    return <AuthenticatedLayout key="private">{privatePage()}</AuthenticatedLayout>;
+  }
+  const publicPage = Object.hasOwn(PUBLIC_ROUTES, pathname) ? PUBLIC_ROUTES[pathname] : undefined;
+  return <PublicLayout>{publicPage ? publicPage() : <NotFoundPage />}</PublicLayout>;
 }

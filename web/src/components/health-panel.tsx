@@ -75,7 +75,10 @@ function ResultView({ result }: { result: HealthResult }) {
   }
 }
 
-export function HealthPanel() {
+/**
+ * Live health checks. `standalone`: the page's own heading titles it (no `<h2>` of its own).
+ */
+export function HealthPanel({ standalone = false }: { standalone?: boolean }) {
   const { t, i18n } = useTranslation();
   const titleId = useId();
   const [state, setState] = useState<PanelState>({ phase: 'loading' });
@@ -104,8 +107,12 @@ export function HealthPanel() {
       : undefined;
 
   return (
-    <section className="panel health-panel" aria-labelledby={titleId}>
-      <h2 id={titleId}>{t('health.title')}</h2>
+    <section
+      className={standalone ? 'panel panel--flush health-panel' : 'panel health-panel'}
+      aria-labelledby={standalone ? undefined : titleId}
+      aria-label={standalone ? t('health.title') : undefined}
+    >
+      {!standalone && <h2 id={titleId}>{t('health.title')}</h2>}
       <p className="muted">{t('health.description')}</p>
       <div className="health-panel__body" aria-live="polite" aria-busy={state.phase === 'loading'}>
         {state.phase === 'loading' ? (

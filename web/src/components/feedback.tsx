@@ -1,0 +1,56 @@
+import { useTranslation } from 'react-i18next';
+import { NETWORK_ERROR, INVALID_RESPONSE, type ApiError } from '../api/client.ts';
+
+/** Gateway errors: the API server is down or restarting behind the proxy. */
+export function isUnavailable(error: ApiError): boolean {
+  return error.status === 502 || error.status === 503 || error.status === 504;
+}
+
+/** The user-facing sentence for an API error that has no more specific message. */
+export function useErrorText(): (error: ApiError) => string {
+  const { t } = useTranslation();
+  return (error) => {
+    if (error.code === NETWORK_ERROR) return t('errors.network');
+    if (error.code === INVALID_RESPONSE) return t('errors.invalid');
+    if (error.status === 429) return t('errors.rateLimited');
+    if (isUnavailable(error)) return t('errors.unavailable');
+    return t('errors.http', { status: error.status });
+  };
+}
+
+/** An error announced to screen readers, with an optional "Try again" button. */
+export function ErrorAlert({
+  error,
+  onRetry,
+  children,
+}: {
+  error?: ApiError;
+  onRetry?: () => void;
+  children?: string;
+}) {
+  const { t } = useTranslation();
+  const errorText = useErrorText();
+  const text = children ?? (error ? errorText(error) : t('errors.title'));
+  return (
+    <div className="alert alert--error">
+      <p role="alert" className="alert__text">
+        {text}
+      </p>
+      {onRetry && (
+        <button type="button" className="button button--secondary" onClick={onRetry}>
+          {t('common.retry')}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A polite "Loading…" status. */
+export function Loading({ label }: { label?: string }) {
+  const { t } = useTranslation();
+  return (
+    <p role="status" className="loading muted">
+      {label ?? t('common.loading')}
+    </p>
+  );
+}
