@@ -45,7 +45,10 @@ export async function start(config: Config, role: Role = config.role): Promise<S
           queue: () => runtime.queue.check(),
         },
         auth: runtime.platform.auth,
-        routes: [platformRoutes({ platform: runtime.platform, config })],
+        routes: [
+          platformRoutes({ platform: runtime.platform, config, apps: runtime.apps.list }),
+          ...runtime.apps.list.map((a) => a.routes),
+        ],
       });
       await server.listen({ port: config.port, host: config.host });
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

@@ -6,6 +6,7 @@ import { migrateToLatest, openDatabase, type Db } from './db/database.ts';
 import { createJobQueue } from './jobs/create-job-queue.ts';
 import type { JobQueue } from './jobs/job-queue.ts';
 import { jobDefinitions } from './jobs/registry.ts';
+import { createApps, type Apps } from './apps/registry.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { createBlobStore } from './storage/create-blob-store.ts';
@@ -19,6 +20,7 @@ export interface Runtime {
   readonly blobs: BlobStore;
   readonly queue: JobQueue;
   readonly platform: Platform;
+  readonly apps: Apps;
   close(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function createRuntime(
   const blobs = createBlobStore(config.blobStore);
   const queue = createJobQueue(config.queue, { db, clock, log, definitions: jobDefinitions() });
   const platform = createPlatform({ db, clock, config, log });
+  const apps = createApps({ db, blobs, clock, platform, config });
   return {
     config,
     log,
@@ -53,6 +56,7 @@ export async function createRuntime(
     blobs,
     queue,
     platform,
+    apps,
     async close() {
       await queue.stop(config.shutdownGraceMs);
       await blobs.close();

@@ -84,6 +84,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     },
     // Downloads are opened in new tabs; the default same-origin policy is what we want.
     crossOriginEmbedderPolicy: false,
+    // Same-site requests keep their Referer (a CSRF fallback when a browser omits Origin).
+    referrerPolicy: { policy: 'same-origin' },
     strictTransportSecurity: config.publicUrl?.startsWith('https:') ?? false,
   });
   await app.register(rateLimit, {

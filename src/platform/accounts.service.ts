@@ -238,6 +238,15 @@ export class AccountsService {
     }));
   }
 
+  async membersOf(groupId: string): Promise<string[]> {
+    const rows = await this.db.kysely
+      .selectFrom('group_members')
+      .select('user_id')
+      .where('group_id', '=', groupId)
+      .execute();
+    return rows.map((r) => r.user_id);
+  }
+
   async listGroups(): Promise<(Group & { members: number })[]> {
     const rows = await this.db.kysely
       .selectFrom('groups')

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { clearSessionCookie, requireUser, SESSION_COOKIE, setSessionCookie } from '../http/auth.ts';
 import type { Platform } from './platform.ts';
-import { portalApps } from './portal.ts';
+import { portalApps, type PortalEntry } from './portal.ts';
 import { ACTIONS, PROFILES } from './rights.ts';
 
 const userSchema = z.object({
@@ -33,6 +33,8 @@ const notificationSchema = z.object({
 export function platformRoutes(deps: {
   platform: Platform;
   config: Pick<Config, 'sessions' | 'publicUrl'>;
+  /** The ENT apps' portal entries. */
+  apps?: readonly PortalEntry[];
 }): FastifyPluginAsyncZod {
   const { platform, config } = deps;
   return async (app) => {
@@ -105,7 +107,7 @@ export function platformRoutes(deps: {
       },
       async (request) => {
         const user = requireUser(request);
-        return { items: portalApps(await platform.accounts.rightsOf(user)) };
+        return { items: portalApps(await platform.accounts.rightsOf(user), deps.apps) };
       },
     );
 

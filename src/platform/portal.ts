@@ -6,7 +6,7 @@ export interface PortalApp {
   path: string;
 }
 
-interface PortalEntry extends PortalApp {
+export interface PortalEntry extends PortalApp {
   /** Shown when the user holds any of these rights (empty: everyone). */
   anyOf: readonly Action[];
 }

@@ -2,23 +2,27 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { defaultWebRoot } from '../../src/http/server.ts';
 import { start, type Started } from '../../src/main.ts';
+import { DEFAULT_DEMO_PASSWORD } from '../../src/platform/demo-seed.ts';
 import { launchBrowser } from '../support/browser.ts';
 
-describe('web front end in Chromium', () => {
+describe('ENT web shell in Chromium', () => {
   let started: Started;
   let browser: Browser;
   let dataDir: string;
+  const outside: string[] = [];
+  const problems: string[] = [];
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(defaultWebRoot, 'index.html'))) {
       throw new Error('web/dist is missing: run "npm run build" first (npm test does)');
     }
     dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'md-e2e-'));
+    // The real first start: an empty database gets the demo accounts.
     started = await start(
       loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
       'all',
@@ -32,31 +36,70 @@ describe('web front end in Chromium', () => {
     await fsp.rm(dataDir, { recursive: true, force: true });
   });
 
-  it('shows the home page in French with every health check OK, then switches to English', async () => {
+  async function newPage(): Promise<Page> {
     const page = await browser.newPage();
-    const violations: string[] = [];
-    const outside: string[] = [];
     page.on('console', (m) => {
-      if (m.type() === 'error') violations.push(m.text());
+      // The session probe of a logged-out page answers 401 by design.
+      if (m.type() === 'error' && !m.text().includes('401')) problems.push(m.text());
     });
+    page.on('pageerror', (e) => problems.push(e.message));
     page.on('request', (r) => {
       if (!r.url().startsWith(started.url!)) outside.push(r.url());
     });
+    return page;
+  }
+
+  it('refuses a wrong password, logs in as eleve.demo, shows the portal and the timeline, switches to English', async () => {
+    const page = await newPage();
     await page.goto(`${started.url}/`);
+    await page.waitForURL(/\/login/);
     expect(await page.getAttribute('html', 'lang')).toBe('fr');
-    await expect.poll(() => page.locator('h1').textContent()).toContain('données');
-    await page.getByText('Tous les composants fonctionnent.').waitFor({ timeout: 10_000 });
-    await page.screenshot({ path: path.join(dataDir, 'home-fr.png') });
+
+    await page.getByLabel('Identifiant').fill('eleve.demo');
+    await page.getByLabel('Mot de passe').fill('not the password');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('Identifiant ou mot de passe incorrect');
+
+    await page.getByLabel('Mot de passe').fill(DEFAULT_DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Bonjour, Emma Martin' }).waitFor();
+    await page
+      .getByRole('link', { name: /Mes Données/ })
+      .first()
+      .waitFor();
+    await page.getByText('Bienvenue dans votre ENT, Emma Martin !').first().waitFor();
+    await page.screenshot({ path: path.join(dataDir, 'portal-fr.png'), fullPage: true });
+
+    await page
+      .getByRole('link', { name: /Fil de nouveautés/ })
+      .first()
+      .click();
+    await page.waitForURL(/\/timeline/);
+    await page.getByRole('heading', { level: 1, name: 'Fil de nouveautés' }).waitFor();
+    await page.getByText('Bienvenue dans votre ENT, Emma Martin !').waitFor();
 
     await page.getByRole('button', { name: 'English' }).click();
-    await page.getByText('All components are working.').waitFor();
+    await page.getByRole('heading', { level: 1, name: /News feed|Timeline|feed/i }).waitFor();
     expect(await page.getAttribute('html', 'lang')).toBe('en');
+    await page.getByText('Welcome to your ENT, Emma Martin!').waitFor();
 
-    // A client-side route is served the app too.
-    const res = await page.goto(`${started.url}/archive`);
-    expect(res?.status()).toBe(200);
-    expect(violations).toEqual([]); // CSP violations and script errors show up here
+    await page.getByRole('button', { name: /Log out/ }).click();
+    await page.waitForURL(/\/login/);
+    const me = await page.evaluate(async () => (await fetch('/api/me')).status);
+    expect(me).toBe(401);
+
+    expect(problems).toEqual([]); // CSP violations and script errors show up here
     expect(outside).toEqual([]);
+    await page.close();
+  });
+
+  it('shows each health check on the status page', async () => {
+    const page = await newPage();
+    await page.goto(`${started.url}/status`);
+    await page.getByText('Tous les composants fonctionnent.').waitFor({ timeout: 10_000 });
+    expect(problems).toEqual([]);
     await page.close();
   });
 });

@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely/migration';
 import * as m0001 from './0001-jobs.ts';
 import * as m0002 from './0002-platform.ts';
+import * as m0003 from './0003-workspace.ts';
 
 /**
  * The explicit, ordered list of migrations (no filesystem globbing). One set for both dialects:
@@ -9,4 +10,5 @@ import * as m0002 from './0002-platform.ts';
 export const migrations: Record<string, Migration> = {
   '0001-jobs': m0001,
   '0002-platform': m0002,
+  '0003-workspace': m0003,
 };
