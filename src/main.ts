@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config, Role } from './config.ts';
 import { buildServer } from './http/server.ts';
 import { DEFAULT_DEMO_PASSWORD, seedDemo } from './platform/demo-seed.ts';
@@ -12,6 +12,33 @@ export interface Started {
   readonly url: string | undefined;
   /** Graceful stop: stop accepting requests and jobs, finish or hand back what runs, close. */
   stop(): Promise<void>;
+}
+
+/** The HTTP server with every route module: platform, apps, Mes Données. */
+export async function createWebServer(
+  runtime: Runtime,
+  log: FastifyBaseLogger,
+  webRoot?: string,
+): Promise<FastifyInstance> {
+  return buildServer({
+    config: runtime.config,
+    log,
+    health: {
+      database: () => runtime.db.check(),
+      blobStore: () => runtime.blobs.check(),
+      queue: () => runtime.queue.check(),
+    },
+    auth: runtime.platform.auth,
+    routes: [
+      platformRoutes({
+        platform: runtime.platform,
+        config: runtime.config,
+        apps: runtime.apps.list,
+      }),
+      ...runtime.apps.list.map((a) => a.routes),
+    ],
+    webRoot,
+  });
 }
 
 /**
@@ -36,20 +63,7 @@ export async function start(config: Config, role: Role = config.role): Promise<S
       }
     }
     if (role === 'web' || role === 'all') {
-      server = await buildServer({
-        config,
-        log: log.child({ role: 'web' }),
-        health: {
-          database: () => runtime.db.check(),
-          blobStore: () => runtime.blobs.check(),
-          queue: () => runtime.queue.check(),
-        },
-        auth: runtime.platform.auth,
-        routes: [
-          platformRoutes({ platform: runtime.platform, config, apps: runtime.apps.list }),
-          ...runtime.apps.list.map((a) => a.routes),
-        ],
-      });
+      server = await createWebServer(runtime, log.child({ role: 'web' }));
       await server.listen({ port: config.port, host: config.host });
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
       const address = server.server.address();

@@ -74,9 +74,13 @@ export async function sendBlob(
   const range = rangeAllowed ? parseRange(request.headers.range, file.size) : undefined;
   if (range === 'unsatisfiable') {
     reply.header('content-range', `bytes */${file.size}`);
+    reply.removeHeader('content-disposition');
+    reply.type('application/json; charset=utf-8');
     return reply
       .status(416)
-      .send({ error: { code: 'invalid_request', message: 'Range not satisfiable' } });
+      .send(
+        JSON.stringify({ error: { code: 'invalid_request', message: 'Range not satisfiable' } }),
+      );
   }
   if (range === undefined) {
     reply.header('content-length', file.size);

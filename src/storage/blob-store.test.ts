@@ -1,8 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -18,59 +15,8 @@ import {
 } from './blob-store.ts';
 import { createBlobStore } from './create-blob-store.ts';
 import { LocalBlobStore } from './local-blob-store.ts';
+import { letS3rverPaginate, S3rver, type S3rverInstance } from '../../test/support/s3rver.ts';
 import { S3BlobStore } from './s3-blob-store.ts';
-
-// ---------------------------------------------------------------------------------------------
-// s3rver has no type declarations: load it through require and describe the little we use.
-
-interface S3rverOptions {
-  address: string;
-  port: number;
-  directory: string;
-  silent: boolean;
-  configureBuckets: { name: string }[];
-}
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer: Server;
-}
-type S3rverConstructor = new (options: S3rverOptions) => S3rverInstance;
-
-const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as S3rverConstructor;
-
-interface CipherLike {
-  update(data: string | Buffer, encoding?: BufferEncoding): Buffer;
-  final(): Buffer;
-}
-type CipherFactory = (algorithm: string, ...rest: unknown[]) => CipherLike;
-const patchableCrypto = require('node:crypto') as {
-  createCipheriv: CipherFactory;
-  createDecipheriv: CipherFactory;
-};
-
-/**
- * s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node >= 17) no
- * longer provides: every truncated listing fails with InternalError. While s3rver runs, serve
- * 'des' with an identity cipher (the token becomes readable, which nothing cares about) so that
- * pagination can be tested against it. Returns the function restoring the real ones.
- */
-function letS3rverPaginate(): () => void {
-  const { createCipheriv, createDecipheriv } = patchableCrypto;
-  const identity: CipherLike = {
-    update: (data, encoding) => (typeof data === 'string' ? Buffer.from(data, encoding) : data),
-    final: () => Buffer.alloc(0),
-  };
-  patchableCrypto.createCipheriv = (algorithm, ...rest) =>
-    algorithm === 'des' ? identity : createCipheriv(algorithm, ...rest);
-  patchableCrypto.createDecipheriv = (algorithm, ...rest) =>
-    algorithm === 'des' ? identity : createDecipheriv(algorithm, ...rest);
-  return () => {
-    patchableCrypto.createCipheriv = createCipheriv;
-    patchableCrypto.createDecipheriv = createDecipheriv;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

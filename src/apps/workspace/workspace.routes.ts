@@ -127,18 +127,17 @@ export function workspaceRoutes(deps: {
       async (request) => workspace.requireDocument(requireUser(request), request.params.id),
     );
 
-    // Fastify answers HEAD through this GET route too (exposeHeadRoutes).
-    app.get(
-      '/api/workspace/documents/:id/content',
-      {
-        schema: {
-          tags: [TAG],
-          summary: 'The original bytes (Range, ETag; ?download to force a download)',
-          params: z.object({ id }),
-          querystring: z.object({ download: z.string().optional() }),
-        },
+    // One handler for GET and HEAD, so HEAD tells the real length without opening the blob.
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/api/workspace/documents/:id/content',
+      schema: {
+        tags: [TAG],
+        summary: 'The original bytes (Range, ETag; ?download to force a download)',
+        params: z.object({ id }),
+        querystring: z.object({ download: z.string().optional() }),
       },
-      async (request, reply) => {
+      handler: async (request, reply) => {
         const { document, blobKey } = await workspace.contentOf(
           requireUser(request),
           request.params.id,
@@ -152,7 +151,7 @@ export function workspaceRoutes(deps: {
           inline: request.query.download === undefined && isInlineSafe(document.contentType),
         });
       },
-    );
+    });
 
     app.patch(
       '/api/workspace/documents/:id',

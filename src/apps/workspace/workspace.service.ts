@@ -1,4 +1,4 @@
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Selectable } from 'kysely';
 import { newId, type Clock } from '../../clock.ts';
 import type { Config } from '../../config.ts';
@@ -75,31 +75,45 @@ function toFolder(r: Selectable<WsFoldersTable>): WsFolder {
 const MAX_DEPTH = 64;
 
 /**
- * Stops a stream once it has carried more than `limit` bytes, with the error `tooBig()`, and
- * keeps its first bytes for content sniffing.
+ * Reads `body` through an iterator that stops with `tooBig()` past `limit` bytes and keeps the
+ * first bytes for content sniffing. `drain()` reads whatever is left without keeping it, so
+ * the HTTP exchange ends with our answer rather than a reset connection.
  */
 function limitAndSniff(
+  body: Readable,
   limit: number,
   tooBig: () => Error,
-): { transform: Transform; head: () => Uint8Array } {
-  let seen = 0;
-  const headChunks: Buffer[] = [];
+): { chunks: AsyncIterable<Uint8Array>; head: () => Uint8Array; drain: () => Promise<void> } {
+  // Not for-await: leaving such a loop destroys the source, and the client is still sending.
+  const source: AsyncIterator<Uint8Array> = body[Symbol.asyncIterator]();
+  const headChunks: Uint8Array[] = [];
   let headBytes = 0;
-  const transform = new Transform({
-    transform(chunk: Buffer, _enc, done) {
+  let seen = 0;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const next = await source.next();
+      if (next.done === true) return;
+      const chunk = next.value;
       seen += chunk.length;
-      if (seen > limit) {
-        done(tooBig());
-        return;
-      }
+      if (seen > limit) throw tooBig();
       if (headBytes < SNIFF_BYTES) {
         headChunks.push(chunk.subarray(0, SNIFF_BYTES - headBytes));
         headBytes += Math.min(chunk.length, SNIFF_BYTES - headBytes);
       }
-      done(null, chunk);
+      yield chunk;
+    }
+  }
+  return {
+    chunks: chunks(),
+    head: () => Buffer.concat(headChunks),
+    async drain() {
+      try {
+        for (;;) if ((await source.next()).done === true) return;
+      } catch {
+        // The client went away: nothing left to drain.
+      }
     },
-  });
-  return { transform, head: () => Buffer.concat(headChunks) };
+  };
 }
 
 /** The Espace documentaire: folders and documents, their bytes in the blob store. */
@@ -242,17 +256,15 @@ export class WorkspaceService {
     const ownerId = folder?.ownerId ?? user.id;
     const remaining = await this.platform.quota.remaining(ownerId);
     const limit = Math.min(this.maxUploadBytes, remaining);
-    const { transform, head } = limitAndSniff(limit, () =>
+    const { chunks, head, drain } = limitAndSniff(input.body, limit, () =>
       remaining < this.maxUploadBytes
         ? new AppError('quota_exceeded', 'Not enough space left for this file')
         : new AppError('payload_too_large', `A file is at most ${this.maxUploadBytes} bytes`),
     );
     const id = newId();
     const key = `workspace/${ownerId}/${id}`;
-    const stored = await this.blobs.put(key, input.body.pipe(transform)).catch((error: unknown) => {
-      // Drain what the client still sends so the HTTP exchange ends with our answer.
-      input.body.unpipe(transform);
-      input.body.resume();
+    const stored = await this.blobs.put(key, chunks).catch(async (error: unknown) => {
+      await drain();
       throw error;
     });
     try {
