@@ -9,10 +9,9 @@ const MAX_NAME = 255;
  * as in the ENT users know.
  */
 export function cleanName(raw: string): string {
-  // eslint-disable-next-line no-control-regex
   const name = raw
     .normalize('NFC')
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .replace(/\p{Cc}/gu, '')
     .trim();
   if (name.length === 0) throw new AppError('invalid_request', 'A name cannot be empty');
   if (name.includes('/') || name.includes('\\')) {
