@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config, Role } from './config.ts';
 import { buildServer } from './http/server.ts';
-import { DEFAULT_DEMO_PASSWORD, seedDemo } from './platform/demo-seed.ts';
+import { DEFAULT_DEMO_PASSWORD, seedDemo } from './demo/seed-demo.ts';
 import { platformRoutes } from './platform/platform.routes.ts';
 import { createLogger, createRuntime, type Runtime } from './runtime.ts';
 
@@ -54,7 +54,7 @@ export async function start(config: Config, role: Role = config.role): Promise<S
   try {
     if (config.seedDemo && (await runtime.platform.accounts.countUsers()) === 0) {
       const password = config.demoPassword ?? DEFAULT_DEMO_PASSWORD;
-      const created = await seedDemo(runtime.platform, password);
+      const created = await seedDemo(runtime, password);
       if (created.length > 0) {
         log.info({ accounts: created }, 'demo data created');
         process.stdout.write(

@@ -1,26 +1,20 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino } from 'pino';
-import { systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { migrateToLatest, openDatabase } from '../db/database.ts';
 import { AppError } from '../errors.ts';
-import { DEFAULT_DEMO_PASSWORD, seedDemo } from '../platform/demo-seed.ts';
-import { createPlatform, type Platform } from '../platform/platform.ts';
+import { DEFAULT_DEMO_PASSWORD, seedDemo } from '../demo/seed-demo.ts';
+import type { Platform } from '../platform/platform.ts';
+import { createRuntime, type Runtime } from '../runtime.ts';
 import { ACTIONS, isAction, PROFILES } from '../platform/rights.ts';
 
 type Out = (line: string) => void;
 const out: Out = (line) => process.stdout.write(`${line}\n`);
 
-/** Runs an admin command against the database (migrated first), then closes it. */
-async function withPlatform(
-  config: Config,
-  fn: (platform: Platform) => Promise<void>,
-): Promise<void> {
-  const db = openDatabase(config.database);
+/** Runs an admin command against the service's data (migrated first), then closes it. */
+async function withRuntime(config: Config, fn: (runtime: Runtime) => Promise<void>): Promise<void> {
+  const runtime = await createRuntime(config, pino({ level: 'warn' }, pino.destination(2)));
   try {
-    await migrateToLatest(db);
-    const log = pino({ level: 'warn' }, pino.destination(2));
-    await fn(createPlatform({ db, clock: systemClock, config, log }));
+    await fn(runtime);
   } catch (error) {
     if (error instanceof AppError) {
       process.stderr.write(`mes-donnees: ${error.message}\n`);
@@ -29,8 +23,15 @@ async function withPlatform(
     }
     throw error;
   } finally {
-    await db.close();
+    await runtime.close();
   }
+}
+
+async function withPlatform(
+  config: Config,
+  fn: (platform: Platform) => Promise<void>,
+): Promise<void> {
+  return withRuntime(config, (runtime) => fn(runtime.platform));
 }
 
 function parseBytes(value: string): number {
@@ -231,8 +232,8 @@ export function addAdminCommands(program: Command, config: () => Config): void {
     .description('Create the demo school, class and accounts (idempotent)')
     .action(async () => {
       const cfg = config();
-      await withPlatform(cfg, async (p) => {
-        const created = await seedDemo(p, cfg.demoPassword ?? DEFAULT_DEMO_PASSWORD);
+      await withRuntime(cfg, async (runtime) => {
+        const created = await seedDemo(runtime, cfg.demoPassword ?? DEFAULT_DEMO_PASSWORD);
         out(
           created.length === 0 ? 'Demo accounts already exist' : `Created: ${created.join(', ')}`,
         );

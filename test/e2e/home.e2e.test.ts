@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { defaultWebRoot } from '../../src/http/server.ts';
 import { start, type Started } from '../../src/main.ts';
-import { DEFAULT_DEMO_PASSWORD } from '../../src/platform/demo-seed.ts';
+import { DEFAULT_DEMO_PASSWORD } from '../../src/demo/seed-demo.ts';
 import { launchBrowser } from '../support/browser.ts';
 
 describe('ENT web shell in Chromium', () => {
