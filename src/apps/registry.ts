@@ -1,4 +1,8 @@
 import type { AppDeps, EntApp } from './app-module.ts';
+import { createBlogApp } from './blog/blog.app.ts';
+import { createCalendarApp } from './calendar/calendar.app.ts';
+import { createNewsApp } from './news/news.app.ts';
+import { createWikiApp } from './wiki/wiki.app.ts';
 import { createWorkspaceApp } from './workspace/workspace.app.ts';
 import type { WorkspaceService } from './workspace/workspace.service.ts';
 
@@ -15,5 +19,15 @@ export interface Apps {
  */
 export function createApps(deps: AppDeps): Apps {
   const workspace = createWorkspaceApp(deps);
-  return { list: [workspace], workspace: workspace.service };
+  const withFiles = { ...deps, workspace: workspace.service };
+  return {
+    list: [
+      workspace,
+      createBlogApp(withFiles),
+      createNewsApp(withFiles),
+      createCalendarApp(withFiles),
+      createWikiApp(withFiles),
+    ],
+    workspace: workspace.service,
+  };
 }

@@ -1,3 +1,7 @@
+import type { BlogTables } from '../apps/blog/blog.schema.ts';
+import type { CalendarTables } from '../apps/calendar/calendar.schema.ts';
+import type { NewsTables } from '../apps/news/news.schema.ts';
+import type { WikiTables } from '../apps/wiki/wiki.schema.ts';
 import type { Generated } from 'kysely';
 
 /**
@@ -145,7 +149,8 @@ export interface WsDocumentsTable {
   app_resource_id: string | null;
 }
 
-export interface Database {
+/** Every table; each app declares its own in `src/apps/<app>/<app>.schema.ts`. */
+export interface Database extends BlogTables, NewsTables, CalendarTables, WikiTables {
   ws_folders: WsFoldersTable;
   ws_documents: WsDocumentsTable;
   jobs: JobsTable;
