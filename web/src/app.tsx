@@ -7,6 +7,7 @@ import { NotFoundPage } from './pages/not-found-page.tsx';
 import { PortalPage } from './pages/portal-page.tsx';
 import { StatusPage } from './pages/status-page.tsx';
 import { TimelinePage } from './pages/timeline-page.tsx';
+import { WorkspacePage } from './pages/workspace-page.tsx';
 import { useLocation } from './router.tsx';
 
 /** Pages that need a session; they render inside `AuthenticatedLayout`. */
@@ -14,6 +15,7 @@ const PRIVATE_ROUTES: Readonly<Record<string, () => ReactNode>> = {
   '/': () => <PortalPage />,
   '/timeline': () => <TimelinePage />,
   '/archive': () => <ArchivePage />,
+  '/workspace': () => <WorkspacePage />,
 };
 
 const PUBLIC_ROUTES: Readonly<Record<string, () => ReactNode>> = {

@@ -31,3 +31,10 @@ export function formatPercent(ratio: number, language: string): string {
 export function formatDateTime(date: Date, language: string): string {
   return new Intl.DateTimeFormat(language, { dateStyle: 'long', timeStyle: 'short' }).format(date);
 }
+
+/** "29 nov. 2026, 14:05" / "Nov 29, 2026, 2:05 PM": for tables. */
+export function formatShortDateTime(date: Date, language: string): string {
+  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short' }).format(
+    date,
+  );
+}

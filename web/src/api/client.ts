@@ -57,8 +57,21 @@ function parseErrorBody(body: unknown): { code: string; message: string } | unde
   };
 }
 
+/**
+ * The `ApiError` for a non-2xx answer, from its parsed JSON body when it has the server's error
+ * shape (also used by the upload helper, which goes through `XMLHttpRequest` for its progress).
+ */
+export function errorFromResponse(status: number, statusText: string, body: unknown): ApiError {
+  const parsed = parseErrorBody(body);
+  return new ApiError(
+    status,
+    parsed?.code ?? `http_${status}`,
+    parsed?.message ?? (statusText || `HTTP ${status}`),
+  );
+}
+
 export interface RequestOptions {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Serialised as JSON; when absent, no body and no content-type are sent. */
   body?: unknown;
   signal?: AbortSignal;
@@ -114,14 +127,7 @@ export async function apiRequest(path: string, options: RequestOptions = {}): Pr
     }
   }
 
-  if (!response.ok) {
-    const parsed = parseErrorBody(json);
-    throw new ApiError(
-      response.status,
-      parsed?.code ?? `http_${response.status}`,
-      parsed?.message ?? (response.statusText || `HTTP ${response.status}`),
-    );
-  }
+  if (!response.ok) throw errorFromResponse(response.status, response.statusText, json);
   if (response.status === 204 || text === '') return undefined;
   if (json === undefined) {
     throw new ApiError(response.status, INVALID_RESPONSE, 'response body is not JSON');
