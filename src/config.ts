@@ -85,6 +85,7 @@ const envSchema = z.object({
   MAX_IMPORT_SIZE: bytes.default(10 * GiB),
   EXPORT_TTL: duration.default(7 * 86_400_000),
   TRUSTED_KEYS: list.default([]),
+  SIGNING_KEY_FILE: z.string().min(1).optional(),
   INSTANCE_NAME: z.string().min(1).default('Mes Données'),
   RATE_LIMIT_MAX: int(1).default(600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -134,6 +135,8 @@ export interface Config {
   readonly limits: { maxUploadBytes: number; maxImportBytes: number; rateLimitPerMinute: number };
   readonly exportTtlMs: number;
   readonly trustedKeys: readonly string[];
+  /** The instance's Ed25519 private key (PEM, PKCS#8); made on first start when absent. */
+  readonly signingKeyFile: string;
   readonly instanceName: string;
   readonly logLevel: string;
   readonly sessions: { idleMs: number; maxAgeMs: number };
@@ -222,6 +225,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     exportTtlMs: e.EXPORT_TTL,
     trustedKeys: Object.freeze([...e.TRUSTED_KEYS]),
+    signingKeyFile: path.resolve(
+      e.SIGNING_KEY_FILE ?? path.join(dataDir, 'keys', 'instance-ed25519.pem'),
+    ),
     instanceName: e.INSTANCE_NAME,
     logLevel: e.LOG_LEVEL,
     sessions: Object.freeze({ idleMs: e.SESSION_IDLE, maxAgeMs: e.SESSION_MAX_AGE }),

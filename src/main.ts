@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config, Role } from './config.ts';
+import { archiveRoutes } from './archive/archive.routes.ts';
 import { buildServer } from './http/server.ts';
 import { DEFAULT_DEMO_PASSWORD, seedDemo } from './demo/seed-demo.ts';
 import { platformRoutes } from './platform/platform.routes.ts';
@@ -13,6 +14,8 @@ export interface Started {
   /** Graceful stop: stop accepting requests and jobs, finish or hand back what runs, close. */
   stop(): Promise<void>;
 }
+
+const PURGE_EVERY_MS = 10 * 60_000;
 
 /** The HTTP server with every route module: platform, apps, Mes Données. */
 export async function createWebServer(
@@ -36,6 +39,7 @@ export async function createWebServer(
         apps: runtime.apps.list,
       }),
       ...runtime.apps.list.map((a) => a.routes),
+      archiveRoutes({ exports: runtime.exports, platform: runtime.platform, blobs: runtime.blobs }),
     ],
     webRoot,
   });
@@ -51,6 +55,7 @@ export async function start(config: Config, role: Role = config.role): Promise<S
   const runtime = await createRuntime(config, log);
   let server: FastifyInstance | undefined;
   let url: string | undefined;
+  let purgeTimer: NodeJS.Timeout | undefined;
   try {
     if (config.seedDemo && (await runtime.platform.accounts.countUsers()) === 0) {
       const password = config.demoPassword ?? DEFAULT_DEMO_PASSWORD;
@@ -70,7 +75,17 @@ export async function start(config: Config, role: Role = config.role): Promise<S
       const port = typeof address === 'object' && address !== null ? address.port : config.port;
       url = `http://${host}:${port}`;
     }
-    if (role === 'worker' || role === 'all') runtime.queue.startWorker();
+    if (role === 'worker' || role === 'all') {
+      runtime.queue.startWorker();
+      // Expired archives are purged by every worker (idempotent), at start and then regularly.
+      const purge = () =>
+        runtime.exports
+          .purgeExpired()
+          .catch((error: unknown) => log.error({ err: error }, 'purge failed'));
+      void purge();
+      purgeTimer = setInterval(() => void purge(), PURGE_EVERY_MS);
+      purgeTimer.unref();
+    }
   } catch (error) {
     await server?.close();
     await runtime.close();
@@ -85,6 +100,7 @@ export async function start(config: Config, role: Role = config.role): Promise<S
     url,
     stop() {
       stopping ??= (async () => {
+        clearInterval(purgeTimer);
         // In-flight requests finish; new connections are refused at once.
         await server?.close();
         await runtime.close();

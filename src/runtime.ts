@@ -7,6 +7,8 @@ import { createJobQueue } from './jobs/create-job-queue.ts';
 import type { JobQueue } from './jobs/job-queue.ts';
 import { jobDefinitions } from './jobs/registry.ts';
 import { createApps, type Apps } from './apps/registry.ts';
+import { ExportService } from './archive/export.service.ts';
+import { loadOrCreateInstanceKey, type InstanceKey } from './archive/keys.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { createBlobStore } from './storage/create-blob-store.ts';
@@ -21,6 +23,9 @@ export interface Runtime {
   readonly queue: JobQueue;
   readonly platform: Platform;
   readonly apps: Apps;
+  readonly exports: ExportService;
+  /** The instance's Ed25519 signing key (made on first use when absent). */
+  instanceKey(): Promise<InstanceKey>;
   close(): Promise<void>;
 }
 
@@ -45,20 +50,44 @@ export async function createRuntime(
   // The first start makes the data folders; later, a missing folder is a fault the check reports.
   if (config.blobStore.kind === 'local') await fs.mkdir(config.blobStore.dir, { recursive: true });
   const blobs = createBlobStore(config.blobStore);
-  const queue = createJobQueue(config.queue, { db, clock, log, definitions: jobDefinitions() });
   const platform = createPlatform({ db, clock, config, log });
   const apps = createApps({ db, blobs, clock, platform, config });
+  let key: Promise<InstanceKey> | undefined;
+  const instanceKey = () => (key ??= loadOrCreateInstanceKey(config.signingKeyFile));
+  let queue: JobQueue | undefined;
+  const exportService = new ExportService({
+    db,
+    blobs,
+    clock,
+    queue: () => {
+      if (queue === undefined) throw new Error('queue used before start');
+      return queue;
+    },
+    platform,
+    adapters: apps.list.flatMap((a) => (a.archive === undefined ? [] : [a.archive])),
+    key: instanceKey,
+    config,
+  });
+  const jobs = createJobQueue(config.queue, {
+    db,
+    clock,
+    log,
+    definitions: jobDefinitions({ exports: exportService }),
+  });
+  queue = jobs;
   return {
     config,
     log,
     clock,
     db,
     blobs,
-    queue,
+    queue: jobs,
     platform,
     apps,
+    exports: exportService,
+    instanceKey,
     async close() {
-      await queue.stop(config.shutdownGraceMs);
+      await jobs.stop(config.shutdownGraceMs);
       await blobs.close();
       await db.close();
     },

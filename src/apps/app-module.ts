@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { Platform } from '../platform/platform.ts';
+import type { ArchiveAdapter } from '../archive/adapter.ts';
 import type { Action } from '../platform/rights.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 
@@ -26,4 +27,6 @@ export interface EntApp {
   /** The portal shows the app to users holding any of these rights. */
   readonly anyOf: readonly Action[];
   readonly routes: FastifyPluginAsyncZod;
+  /** Its part in Mes Données (export, import); absent: the app is not in archives yet. */
+  readonly archive?: ArchiveAdapter;
 }

@@ -1,31 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { pino } from 'pino';
 import type { Config } from '../config.ts';
-import { AppError } from '../errors.ts';
 import { DEFAULT_DEMO_PASSWORD, seedDemo } from '../demo/seed-demo.ts';
 import type { Platform } from '../platform/platform.ts';
-import { createRuntime, type Runtime } from '../runtime.ts';
+import { withRuntime } from './with-runtime.ts';
 import { ACTIONS, isAction, PROFILES } from '../platform/rights.ts';
 
 type Out = (line: string) => void;
 const out: Out = (line) => process.stdout.write(`${line}\n`);
-
-/** Runs an admin command against the service's data (migrated first), then closes it. */
-async function withRuntime(config: Config, fn: (runtime: Runtime) => Promise<void>): Promise<void> {
-  const runtime = await createRuntime(config, pino({ level: 'warn' }, pino.destination(2)));
-  try {
-    await fn(runtime);
-  } catch (error) {
-    if (error instanceof AppError) {
-      process.stderr.write(`mes-donnees: ${error.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw error;
-  } finally {
-    await runtime.close();
-  }
-}
 
 async function withPlatform(
   config: Config,

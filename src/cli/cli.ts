@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, type Config, type Role } from '../config.ts';
 import { migrateToLatest, openDatabase } from '../db/database.ts';
 import { start } from '../main.ts';
 import { addAdminCommands } from './admin-commands.ts';
+import { addArchiveCommands } from './archive-commands.ts';
 
 /** Config errors are the user's to fix: list them all, plainly, and exit 1. */
 function config(): Config {
@@ -79,5 +80,6 @@ export function buildCli(): Command {
     });
 
   addAdminCommands(program, config);
+  addArchiveCommands(program, config);
   return program;
 }

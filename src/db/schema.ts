@@ -2,6 +2,7 @@ import type { BlogTables } from '../apps/blog/blog.schema.ts';
 import type { CalendarTables } from '../apps/calendar/calendar.schema.ts';
 import type { NewsTables } from '../apps/news/news.schema.ts';
 import type { WikiTables } from '../apps/wiki/wiki.schema.ts';
+import type { ArchiveTables } from '../archive/archive.schema.ts';
 import type { Generated } from 'kysely';
 
 /**
@@ -150,7 +151,8 @@ export interface WsDocumentsTable {
 }
 
 /** Every table; each app declares its own in `src/apps/<app>/<app>.schema.ts`. */
-export interface Database extends BlogTables, NewsTables, CalendarTables, WikiTables {
+export interface Database
+  extends BlogTables, NewsTables, CalendarTables, WikiTables, ArchiveTables {
   ws_folders: WsFoldersTable;
   ws_documents: WsDocumentsTable;
   jobs: JobsTable;

@@ -1,4 +1,5 @@
 import type { AppDeps, EntApp } from '../app-module.ts';
+import { workspaceArchiveAdapter } from './archive/workspace.export.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 import { WorkspaceService } from './workspace.service.ts';
 
@@ -10,6 +11,7 @@ export function createWorkspaceApp(deps: AppDeps): EntApp & { service: Workspace
     path: '/workspace',
     anyOf: ['workspace.create', 'archive.export'],
     routes: workspaceRoutes({ workspace: service, platform: deps.platform, blobs: deps.blobs }),
+    archive: workspaceArchiveAdapter(deps),
     service,
   };
 }

@@ -6,6 +6,7 @@ import * as m0004 from './0004-blog.ts';
 import * as m0005 from './0005-news.ts';
 import * as m0006 from './0006-calendar.ts';
 import * as m0007 from './0007-wiki.ts';
+import * as m0008 from './0008-archive-exports.ts';
 
 /**
  * The explicit, ordered list of migrations (no filesystem globbing). One set for both dialects:
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005-news': m0005,
   '0006-calendar': m0006,
   '0007-wiki': m0007,
+  '0008-archive-exports': m0008,
 };

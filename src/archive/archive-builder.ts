@@ -1,0 +1,225 @@
+import { Readable } from 'node:stream';
+import type { User } from '../platform/accounts.service.ts';
+import type { ArchiveAdapter, AppExportWriter, ExportContext, ExportOptions } from './adapter.ts';
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_FORMAT_VERSION,
+  INDEX,
+  MANIFEST,
+  SIGNATURE,
+  type Manifest,
+  type ManifestApp,
+} from './format.ts';
+import { renderIndexHtml } from './index-html.ts';
+import type { InstanceKey } from './keys.ts';
+import { safeName, shouldCompress, ZipWriter } from './zip-writer.ts';
+
+export interface AppProgress {
+  status: 'pending' | 'running' | 'complete' | 'failed';
+  items: number;
+  itemsTotal: number;
+  bytes: number;
+  bytesTotal: number;
+  error?: string;
+}
+
+export type ExportProgress = Record<string, AppProgress>;
+
+export interface BuildArchiveInput {
+  exportId: string;
+  user: User;
+  adapters: readonly ArchiveAdapter[];
+  options: ExportOptions;
+  key: InstanceKey;
+  instance: { name: string; url?: string };
+  now: Date;
+  signal: AbortSignal;
+  /** Called as progress changes (callers throttle their writes). */
+  onProgress?(progress: ExportProgress): void;
+}
+
+/** Exported last: the workspace takes in the documents other apps reference. */
+export function exportOrder(adapters: readonly ArchiveAdapter[]): ArchiveAdapter[] {
+  const deps = (a: ArchiveAdapter, b: ArchiveAdapter) =>
+    a.dependsOn?.includes(b.app) ? -1 : b.dependsOn?.includes(a.app) ? 1 : 0;
+  return [...adapters].sort(deps);
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
+/**
+ * Builds an archive as a stream: each app's folder, then `index.html`, then `manifest.json`
+ * (every file with its size and SHA-256) and `manifest.sig` (Ed25519 over the manifest's
+ * exact bytes). An app that throws is recorded as failed in the manifest; the others go on.
+ * `sink` consumes the zip stream (the blob store, a file) while it is written.
+ */
+export async function buildArchive<T>(
+  input: BuildArchiveInput,
+  sink: (zip: Readable) => Promise<T>,
+): Promise<{ stored: T; manifest: Manifest; progress: ExportProgress }> {
+  const { user, options, signal } = input;
+  const zip = new ZipWriter(input.now);
+  const stored = sink(zip.output);
+  let sinkError: unknown;
+  stored.catch((error: unknown) => {
+    sinkError = error;
+  });
+  // If the sink fails (storage down), stop writing rather than wait on a stream nobody reads.
+  const sinkFailed = stored.then(
+    () => new Promise<never>(() => undefined),
+    (error: unknown) => Promise.reject(error instanceof Error ? error : new Error(String(error))),
+  );
+  const guard = <R>(p: Promise<R>) => Promise.race([p, sinkFailed]);
+
+  const ordered = exportOrder(input.adapters);
+  const progress: ExportProgress = {};
+  for (const a of ordered)
+    progress[a.app] = { status: 'pending', items: 0, itemsTotal: 0, bytes: 0, bytesTotal: 0 };
+  for (const a of ordered) {
+    const total = await a.count(user, options).catch(() => ({ items: 0, bytes: 0 }));
+    const p = progress[a.app];
+    if (p !== undefined) {
+      p.itemsTotal = total.items;
+      p.bytesTotal = total.bytes;
+    }
+  }
+  input.onProgress?.(progress);
+
+  const referenced = new Set<string>();
+  const ctx: ExportContext = {
+    user,
+    options,
+    signal,
+    referenceDocuments: (ids) => {
+      for (const id of ids) referenced.add(id);
+    },
+    referencedDocuments: () => referenced,
+  };
+
+  const apps: Record<string, ManifestApp> = {};
+  const usedFolders = new Set<string>([MANIFEST, SIGNATURE, INDEX].map((n) => n.toLowerCase()));
+  for (const adapter of ordered) {
+    signal.throwIfAborted();
+    let folder = safeName(adapter.label);
+    for (let i = 2; usedFolders.has(folder.toLowerCase()); i++)
+      folder = `${safeName(adapter.label)} (${i})`;
+    usedFolders.add(folder.toLowerCase());
+    const p = progress[adapter.app] ?? {
+      status: 'pending',
+      items: 0,
+      itemsTotal: 0,
+      bytes: 0,
+      bytesTotal: 0,
+    };
+    p.status = 'running';
+    input.onProgress?.(progress);
+    const writer: AppExportWriter = {
+      folder,
+      json: async (name, value) =>
+        (
+          await guard(
+            zip.addBuffer(
+              zip.reservePath(folder, name),
+              Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8'),
+              { compress: true },
+            ),
+          )
+        ).path,
+      ndjson: async (name, rows) => {
+        async function* lines() {
+          for await (const row of rows) yield Buffer.from(`${JSON.stringify(row)}\n`, 'utf8');
+        }
+        return (
+          await guard(
+            zip.addStream(zip.reservePath(folder, name), Readable.from(lines()), {
+              compress: true,
+            }),
+          )
+        ).path;
+      },
+      text: async (dir, name, content, contentType) =>
+        (
+          await guard(
+            zip.addBuffer(zip.reservePath(dir, name), Buffer.from(content, 'utf8'), {
+              compress: shouldCompress(contentType),
+            }),
+          )
+        ).path,
+      file: async (dir, name, source, meta) =>
+        (
+          await guard(
+            zip.addStream(zip.reservePath(dir, name), source, {
+              compress: shouldCompress(meta.contentType),
+              size: meta.size,
+            }),
+          )
+        ).path,
+      progress: (delta) => {
+        p.items += delta.items ?? 0;
+        p.bytes += delta.bytes ?? 0;
+        input.onProgress?.(progress);
+      },
+    };
+    try {
+      const summary = await adapter.export(ctx, writer);
+      p.status = 'complete';
+      apps[adapter.app] = {
+        label: adapter.label,
+        folder,
+        appVersion: adapter.appVersion,
+        dataVersion: adapter.dataVersion,
+        status: 'complete',
+        items: summary.items,
+        bytes: summary.bytes,
+      };
+    } catch (error) {
+      // A cancelled export, or a broken zip stream, is not one app's failure.
+      if (signal.aborted || sinkError !== undefined || zip.broken()) throw error;
+      p.status = 'failed';
+      p.error = errorText(error);
+      apps[adapter.app] = {
+        label: adapter.label,
+        folder,
+        appVersion: adapter.appVersion,
+        dataVersion: adapter.dataVersion,
+        status: 'failed',
+        error: p.error,
+        items: p.items,
+        bytes: p.bytes,
+      };
+    }
+    input.onProgress?.(progress);
+  }
+
+  const head: Omit<Manifest, 'files'> = {
+    format: ARCHIVE_FORMAT,
+    formatVersion: ARCHIVE_FORMAT_VERSION,
+    instance: {
+      name: input.instance.name,
+      publicKeyId: input.key.id,
+      ...(input.instance.url ? { url: input.instance.url } : {}),
+    },
+    export: { id: input.exportId, createdAt: input.now.toISOString(), options },
+    user: { id: user.id, login: user.login, displayName: user.displayName, profile: user.profile },
+    apps,
+  };
+  await guard(
+    zip.addBuffer(INDEX, Buffer.from(renderIndexHtml(head, zip.written()), 'utf8'), {
+      compress: true,
+    }),
+  );
+  const manifest: Manifest = { ...head, files: [...zip.written()] };
+  const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+  await guard(zip.addBuffer(MANIFEST, manifestBytes, { compress: true, listed: false }));
+  await guard(
+    zip.addBuffer(SIGNATURE, Buffer.from(`${input.key.sign(manifestBytes)}\n`, 'utf8'), {
+      compress: false,
+      listed: false,
+    }),
+  );
+  zip.end();
+  return { stored: await stored, manifest, progress };
+}

@@ -1,0 +1,220 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireUser } from '../http/auth.ts';
+import { sendBlob } from '../http/send-blob.ts';
+import type { Platform } from '../platform/platform.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { ExportService, ExportView } from './export.service.ts';
+
+const TAG = 'archive';
+const id = z.string().min(1).max(64);
+
+const progressSchema = z.record(
+  z.string(),
+  z.object({
+    status: z.enum(['pending', 'running', 'complete', 'failed']),
+    items: z.number(),
+    itemsTotal: z.number(),
+    bytes: z.number(),
+    bytesTotal: z.number(),
+    error: z.string().optional(),
+  }),
+);
+
+const exportSchema = z.object({
+  id: z.string(),
+  status: z.enum(['queued', 'running', 'ready', 'failed', 'cancelled', 'expired']),
+  apps: z.array(z.string()),
+  options: z.object({ includeDocuments: z.boolean(), includeShared: z.boolean() }),
+  progress: progressSchema,
+  size: z.number().nullable(),
+  fileName: z.string().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  expiresAt: z.number().nullable(),
+  downloadUrl: z.string().nullable(),
+});
+
+const present = (e: ExportView) => ({
+  ...e,
+  downloadUrl: e.status === 'ready' ? `/api/archive/exports/${e.id}/download` : null,
+});
+
+const TERMINAL = new Set(['ready', 'failed', 'cancelled', 'expired']);
+
+export function archiveRoutes(deps: {
+  exports: ExportService;
+  platform: Platform;
+  blobs: BlobStore;
+}): FastifyPluginAsyncZod {
+  const { exports, platform, blobs } = deps;
+  return async (app) => {
+    app.get(
+      '/api/archive/apps',
+      {
+        schema: {
+          tags: [TAG],
+          summary: 'The apps this user can export (with counts and sizes) and import into',
+          response: {
+            200: z.object({
+              items: z.array(
+                z.object({
+                  id: z.string(),
+                  label: z.string(),
+                  items: z.number(),
+                  bytes: z.number(),
+                  exportable: z.boolean(),
+                  importable: z.boolean(),
+                }),
+              ),
+              rights: z.object({ export: z.boolean(), import: z.boolean() }),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const user = requireUser(request);
+        const rights = await platform.accounts.rightsOf(user);
+        const canExport = rights.includes('archive.export');
+        const canImport = rights.includes('archive.import');
+        const apps = await exports.exportableApps(user);
+        return {
+          items: apps.map((a) => ({
+            ...a,
+            exportable: canExport,
+            importable: canImport && rights.some((r) => r === `${a.id}.create`),
+          })),
+          rights: { export: canExport, import: canImport },
+        };
+      },
+    );
+
+    app.post(
+      '/api/archive/exports',
+      {
+        schema: {
+          tags: [TAG],
+          summary:
+            'Start an export ("Télécharger mes données"); 409 export_in_progress if one runs',
+          body: z.strictObject({
+            apps: z.array(z.string().max(64)).min(1).max(50),
+            includeDocuments: z.boolean().optional(),
+            includeShared: z.boolean().optional(),
+          }),
+          response: { 202: z.object({ id: z.string(), status: exportSchema.shape.status }) },
+        },
+      },
+      async (request, reply) => {
+        const created = await exports.create(requireUser(request), request.body);
+        return reply.status(202).send({ id: created.id, status: created.status });
+      },
+    );
+
+    app.get(
+      '/api/archive/exports',
+      {
+        schema: {
+          tags: [TAG],
+          summary: 'My exports, newest first',
+          response: { 200: z.object({ items: z.array(exportSchema) }) },
+        },
+      },
+      async (request) => ({ items: (await exports.list(requireUser(request))).map(present) }),
+    );
+
+    app.get(
+      '/api/archive/exports/:id',
+      {
+        schema: {
+          tags: [TAG],
+          summary: 'An export: status and progress per app',
+          params: z.object({ id }),
+          response: { 200: exportSchema },
+        },
+      },
+      async (request) => present(await exports.get(requireUser(request), request.params.id)),
+    );
+
+    app.get(
+      '/api/archive/exports/:id/events',
+      {
+        schema: {
+          tags: [TAG],
+          summary: 'Server-Sent Events: `progress` with the export, until it ends',
+          params: z.object({ id }),
+        },
+      },
+      async (request, reply) => {
+        const user = requireUser(request);
+        let current = present(await exports.get(user, request.params.id));
+        let last = JSON.stringify(current);
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write(`event: progress\ndata: ${last}\n\n`);
+        let closed = false;
+        request.raw.on('close', () => {
+          closed = true;
+        });
+        // Polls the row (shared by every web process) and pushes changes; a comment line
+        // keeps proxies from closing an idle stream.
+        for (let tick = 0; !closed && !TERMINAL.has(current.status); tick++) {
+          await new Promise((r) => setTimeout(r, 1000));
+          if (closed) break;
+          current = present(await exports.get(user, request.params.id));
+          const next = JSON.stringify(current);
+          if (next !== last) {
+            last = next;
+            res.write(`event: progress\ndata: ${next}\n\n`);
+          } else if (tick % 15 === 14) {
+            res.write(': keep-alive\n\n');
+          }
+        }
+        res.end();
+      },
+    );
+
+    app.route({
+      method: ['GET', 'HEAD'],
+      url: '/api/archive/exports/:id/download',
+      schema: {
+        tags: [TAG],
+        summary: 'The archive (owner only; Range and ETag; until it expires)',
+        params: z.object({ id }),
+      },
+      handler: async (request, reply) => {
+        const file = await exports.download(requireUser(request), request.params.id);
+        return sendBlob(request, reply, blobs, {
+          key: file.key,
+          size: file.size,
+          contentType: 'application/zip',
+          etag: file.sha256,
+          fileName: file.fileName,
+          inline: false,
+        });
+      },
+    });
+
+    app.delete(
+      '/api/archive/exports/:id',
+      {
+        schema: {
+          tags: [TAG],
+          summary: 'Cancel a running export, or delete a finished one',
+          params: z.object({ id }),
+        },
+      },
+      async (request, reply) => {
+        await exports.remove(requireUser(request), request.params.id);
+        return reply.status(204).send();
+      },
+    );
+  };
+}

@@ -1,0 +1,358 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeUser } from '../../test/support/factories.ts';
+import { testDbKinds } from '../../test/support/test-env.ts';
+import {
+  createTestServer,
+  type BlobKind,
+  type TestServer,
+} from '../../test/support/test-server.ts';
+import { waitFor } from '../../test/support/wait.ts';
+import type { User } from '../platform/accounts.service.ts';
+import type { ArchiveAdapter } from './adapter.ts';
+import { buildArchive } from './archive-builder.ts';
+import { allTrustedKeys } from './keys.ts';
+import { verifyArchive } from './verify.ts';
+import { listEntries, openZip, readEntry, hashEntry } from './zip-reader.ts';
+
+const kinds = testDbKinds();
+const matrix: { db: (typeof kinds)[number]; blob: BlobKind }[] = [
+  ...kinds.map((db) => ({ db, blob: 'local' as const })),
+  { db: kinds[0]!, blob: 's3' as const },
+];
+
+function form(name: string, bytes: Uint8Array): FormData {
+  const f = new FormData();
+  f.append('file', new Blob([Buffer.from(bytes)]), name);
+  return f;
+}
+
+describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
+  let s: TestServer;
+  let owner: User;
+  let auth: { inject: Record<string, string>; http: Record<string, string> };
+  let dir: string;
+  const uploaded = new Map<string, { name: string; sha256: string; bytes: Buffer }>();
+
+  beforeAll(async () => {
+    s = await createTestServer(db, blob, { EXPORT_TTL: '1h' });
+    s.t.runtime.queue.startWorker();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-export-'));
+    owner = await makeUser(s.t.runtime.platform, 'Teacher');
+    auth = await s.login(owner.login);
+    const folder = (
+      await s.app.inject({
+        method: 'POST',
+        url: '/api/workspace/folders',
+        headers: auth.inject,
+        payload: { name: 'Cours: maths?' },
+      })
+    ).json();
+    const files: [string, Buffer, string | undefined][] = [
+      ['notes.txt', Buffer.from('Bonjour à tous\n'), undefined],
+      [
+        'photo.png',
+        Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex'),
+        folder.id,
+      ],
+      ['notes.txt', Buffer.from('autre fichier, même nom'), undefined],
+      ['Été 2026 ✓.bin', Buffer.alloc(300_000, 7), folder.id],
+    ];
+    for (const [name, bytes, folderId] of files) {
+      const res = await fetch(
+        `${s.url}/api/workspace/documents${folderId ? `?folderId=${folderId}` : ''}`,
+        {
+          method: 'POST',
+          headers: auth.http,
+          body: form(name, bytes),
+        },
+      );
+      const doc = (await res.json()) as { id: string; sha256: string };
+      uploaded.set(doc.id, { name, sha256: doc.sha256, bytes });
+    }
+  });
+  afterAll(async () => {
+    await s.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const waitReady = async (id: string, headers = auth.inject) =>
+    waitFor(
+      'export ready',
+      async () => {
+        const res = await s.app.inject({
+          method: 'GET',
+          url: `/api/archive/exports/${id}`,
+          headers,
+        });
+        const body = res.json();
+        return ['ready', 'failed'].includes(body.status as string) && body;
+      },
+      30_000,
+    );
+
+  let archivePath = '';
+  let exportId = '';
+
+  it('exports every document with identical bytes, listed with the right hash, and signed', async () => {
+    const apps = await s.app.inject({
+      method: 'GET',
+      url: '/api/archive/apps',
+      headers: auth.inject,
+    });
+    expect(apps.json().items.find((a: { id: string }) => a.id === 'workspace')).toMatchObject({
+      items: 4,
+      exportable: true,
+    });
+    // No worker for a moment: the export stays queued, and a second one must be refused.
+    await s.t.runtime.queue.stop(1000);
+    const start = await s.app.inject({
+      method: 'POST',
+      url: '/api/archive/exports',
+      headers: auth.inject,
+      payload: { apps: ['workspace'] },
+    });
+    expect(start.statusCode).toBe(202);
+    expect(start.json().status).toBe('queued');
+    exportId = start.json().id;
+    const again = await s.app.inject({
+      method: 'POST',
+      url: '/api/archive/exports',
+      headers: auth.inject,
+      payload: { apps: ['workspace'] },
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('export_in_progress');
+    s.t.runtime.queue.startWorker();
+    const done = await waitReady(exportId);
+    expect(done.status).toBe('ready');
+    expect(done.progress.workspace).toMatchObject({ status: 'complete', items: 4, itemsTotal: 4 });
+    expect(done.downloadUrl).toBe(`/api/archive/exports/${exportId}/download`);
+
+    const res = await fetch(`${s.url}${done.downloadUrl}`, { headers: auth.http });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toContain(`mes-donnees-${owner.login}-`);
+    archivePath = path.join(dir, 'export.zip');
+    await fs.writeFile(archivePath, Buffer.from(await res.arrayBuffer()));
+
+    const zip = await openZip(archivePath);
+    const entries = await listEntries(zip);
+    const manifestEntry = entries.find((e) => e.name === 'manifest.json')!;
+    const manifest = JSON.parse((await readEntry(zip, manifestEntry, 1e7)).toString('utf8'));
+    expect(manifest.user.login).toBe(owner.login);
+    expect(manifest.apps.workspace).toMatchObject({
+      status: 'complete',
+      folder: 'Espace documentaire',
+      items: 4,
+    });
+    const documents = (
+      await readEntry(
+        zip,
+        entries.find((e) => e.name === 'Espace documentaire/documents.ndjson')!,
+        1e7,
+      )
+    )
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; name: string; path: string; sha256: string });
+    expect(documents).toHaveLength(4);
+    const listed = new Map<string, string>(
+      manifest.files.map((f: { path: string; sha256: string }) => [f.path, f.sha256]),
+    );
+    for (const d of documents) {
+      const original = uploaded.get(d.id)!;
+      expect(d.name).toBe(original.name.normalize('NFC'));
+      const entry = entries.find((e) => e.name === d.path);
+      expect(entry, d.path).toBeDefined();
+      const actual = await hashEntry(zip, entry!);
+      expect(actual.sha256).toBe(createHash('sha256').update(original.bytes).digest('hex'));
+      expect(listed.get(d.path)).toBe(actual.sha256);
+    }
+    // Same names are numbered, unsafe characters replaced; the real name stays in the JSON.
+    expect(documents.map((d) => d.path).sort()).toEqual(
+      [
+        'Espace documentaire/Mes documents/Cours_ maths_/photo.png',
+        'Espace documentaire/Mes documents/Cours_ maths_/Été 2026 ✓.bin',
+        'Espace documentaire/Mes documents/notes.txt',
+        'Espace documentaire/Mes documents/notes (2).txt',
+      ].sort(),
+    );
+    expect(entries.map((e) => e.name)).toContain('index.html');
+    zip.close();
+
+    const trusted = await allTrustedKeys(await s.t.runtime.instanceKey(), s.t.config);
+    const verdict = await verifyArchive(archivePath, trusted);
+    expect(verdict.problems).toEqual([]);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.checked).toBe(manifest.files.length);
+
+    const timeline = await s.t.runtime.platform.timeline.list(owner.id, { limit: 5 });
+    expect(timeline.items[0]).toMatchObject({ messageKey: 'export.ready', link: done.downloadUrl });
+  });
+
+  it('lets the owner download again and resume with Range; others get 404', async () => {
+    const full = await fs.readFile(archivePath);
+    const url = `${s.url}/api/archive/exports/${exportId}/download`;
+    const part = await fetch(url, { headers: { ...auth.http, range: `bytes=100-` } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(full.subarray(100))).toBe(true);
+    const other = await makeUser(s.t.runtime.platform, 'Teacher');
+    const h = await s.login(other.login);
+    expect((await fetch(url, { headers: h.http })).status).toBe(404);
+    expect(
+      (
+        await s.app.inject({
+          method: 'GET',
+          url: `/api/archive/exports/${exportId}`,
+          headers: h.inject,
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await s.app.inject({
+          method: 'DELETE',
+          url: `/api/archive/exports/${exportId}`,
+          headers: h.inject,
+        })
+      ).statusCode,
+    ).toBe(404);
+  });
+
+  it('purges an expired archive, after which it cannot be downloaded', async () => {
+    const rows = await s.t.runtime.db.kysely
+      .selectFrom('archive_exports')
+      .select(['blob_key'])
+      .where('id', '=', exportId)
+      .executeTakeFirstOrThrow();
+    await s.t.runtime.db.kysely
+      .updateTable('archive_exports')
+      .set({ expires_at: Date.now() - 1 })
+      .where('id', '=', exportId)
+      .execute();
+    expect(await s.t.runtime.exports.purgeExpired()).toBe(1);
+    const view = await s.app.inject({
+      method: 'GET',
+      url: `/api/archive/exports/${exportId}`,
+      headers: auth.inject,
+    });
+    expect(view.json().status).toBe('expired');
+    expect(
+      (
+        await s.app.inject({
+          method: 'GET',
+          url: `/api/archive/exports/${exportId}/download`,
+          headers: auth.inject,
+        })
+      ).statusCode,
+    ).toBe(409);
+    expect(await s.t.runtime.blobs.head(rows.blob_key!)).toBeUndefined();
+  });
+
+  it('needs the archive.export right and known apps', async () => {
+    const u = await makeUser(s.t.runtime.platform, 'Student');
+    const g = await s.t.runtime.platform.accounts.createGroup('Collège X', `no-export ${u.login}`);
+    await s.t.runtime.platform.accounts.addMember(g.id, u.login);
+    await s.t.runtime.platform.accounts.setGroupRight(g.id, 'archive.export', 'revoke');
+    const h = await s.login(u.login);
+    const res = await s.app.inject({
+      method: 'POST',
+      url: '/api/archive/exports',
+      headers: h.inject,
+      payload: { apps: ['workspace'] },
+    });
+    expect(res.statusCode).toBe(403);
+    const bad = await s.app.inject({
+      method: 'POST',
+      url: '/api/archive/exports',
+      headers: auth.inject,
+      payload: { apps: ['nope'] },
+    });
+    expect(bad.statusCode).toBe(400);
+  });
+});
+
+describe('archive builder and verify', () => {
+  it('records an app that throws as failed, keeps the others, and the archive still verifies; any changed byte is caught', async () => {
+    const { createTestRuntime } = await import('../../test/support/test-runtime.ts');
+    const t = await createTestRuntime('sqlite');
+    try {
+      const user = await makeUser(t.runtime.platform, 'Teacher');
+      const good: ArchiveAdapter = {
+        app: 'good',
+        label: 'Bonne appli',
+        appVersion: '1',
+        dataVersion: 1,
+        count: async () => ({ items: 1, bytes: 5 }),
+        async export(_ctx, out) {
+          await out.json('data.json', { hello: 'monde' });
+          await out.file(`${out.folder}/fichiers`, 'a.bin', Readable.from([Buffer.from('12345')]), {
+            size: 5,
+            contentType: 'application/octet-stream',
+          });
+          return { items: 1, bytes: 5 };
+        },
+      };
+      const bad: ArchiveAdapter = {
+        app: 'bad',
+        label: 'Appli en panne',
+        appVersion: '1',
+        dataVersion: 1,
+        count: async () => ({ items: 3, bytes: 0 }),
+        async export() {
+          throw new Error('database of the app is down');
+        },
+      };
+      const key = await t.runtime.instanceKey();
+      const file = path.join(t.dataDir, 'a.zip');
+      const result = await buildArchive(
+        {
+          exportId: 'x',
+          user,
+          adapters: [bad, good],
+          options: { includeDocuments: true, includeShared: true },
+          key,
+          instance: { name: 'Test' },
+          now: new Date(),
+          signal: new AbortController().signal,
+        },
+        async (zip) => {
+          await fs.writeFile(file, zip);
+        },
+      );
+      expect(result.manifest.apps.bad).toMatchObject({
+        status: 'failed',
+        error: 'database of the app is down',
+      });
+      expect(result.manifest.apps.good).toMatchObject({ status: 'complete', items: 1 });
+      const trusted = await allTrustedKeys(key, t.config);
+      expect((await verifyArchive(file, trusted)).ok).toBe(true);
+
+      // Flip one byte of a stored entry's data, then one of the (deflated) manifest.
+      const bytes = await fs.readFile(file);
+      const at = bytes.indexOf(Buffer.from('12345'));
+      expect(at).toBeGreaterThan(0);
+      const tampered = Buffer.from(bytes);
+      tampered[at] = 0x39;
+      await fs.writeFile(file, tampered);
+      const v1 = await verifyArchive(file, trusted);
+      expect(v1.ok).toBe(false);
+      expect(v1.problems.join('\n')).toMatch(/fichiers\/a\.bin/);
+
+      const other = await createTestRuntime('sqlite');
+      const foreign = await allTrustedKeys(await other.runtime.instanceKey(), other.config);
+      await fs.writeFile(file, bytes);
+      const v2 = await verifyArchive(file, foreign);
+      expect(v2.ok).toBe(false);
+      expect(v2.problems.join('\n')).toMatch(/unknown key/);
+      await other.destroy();
+    } finally {
+      await t.destroy();
+    }
+  });
+});

@@ -1,0 +1,111 @@
+import type { KeyObject } from 'node:crypto';
+import { MANIFEST, manifestSchema, SIGNATURE, type Manifest } from './format.ts';
+import { verifySignature } from './keys.ts';
+import { hashEntry, listEntries, openZip, readEntry } from './zip-reader.ts';
+
+export interface VerifyResult {
+  ok: boolean;
+  manifest?: Manifest;
+  /** The trusted key that signed it, when one did. */
+  signedBy?: string;
+  problems: string[];
+  checked: number;
+}
+
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Checks a Mes Données archive end to end: structure, the signature of `manifest.json` by a
+ * trusted key, then every file listed (size, SHA-256, CRC-32) and no file unlisted. Every
+ * problem is reported, not only the first.
+ */
+export async function verifyArchive(
+  file: string,
+  trusted: readonly { id: string; publicKey: KeyObject; source: string }[],
+): Promise<VerifyResult> {
+  const problems: string[] = [];
+  const zip = await openZip(file).catch((error: unknown) => {
+    problems.push(
+      `Not a readable zip file: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return undefined;
+  });
+  if (zip === undefined) return { ok: false, problems, checked: 0 };
+  try {
+    const entries = await listEntries(zip);
+    const byName = new Map<string, (typeof entries)[number]>();
+    for (const e of entries) {
+      if (byName.has(e.name)) problems.push(`Duplicate entry: ${e.name}`);
+      byName.set(e.name, e);
+      if (e.isSymlink) problems.push(`Symbolic link entry: ${e.name}`);
+    }
+    const manifestEntry = byName.get(MANIFEST);
+    const sigEntry = byName.get(SIGNATURE);
+    if (manifestEntry === undefined)
+      problems.push(`${MANIFEST} is missing: not a Mes Données archive`);
+    if (sigEntry === undefined) problems.push(`${SIGNATURE} is missing: the archive is not signed`);
+    if (manifestEntry === undefined) return { ok: false, problems, checked: 0 };
+
+    const manifestBytes = await readEntry(zip, manifestEntry, MAX_MANIFEST_BYTES);
+    let manifest: Manifest | undefined;
+    try {
+      const parsed = manifestSchema.safeParse(JSON.parse(manifestBytes.toString('utf8')));
+      if (parsed.success) manifest = parsed.data;
+      else
+        problems.push(
+          `${MANIFEST} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
+    } catch {
+      problems.push(`${MANIFEST} is not valid JSON`);
+    }
+
+    let signedBy: string | undefined;
+    if (sigEntry !== undefined) {
+      const signature = (await readEntry(zip, sigEntry, 4096)).toString('utf8');
+      const key = trusted.find((k) => verifySignature(manifestBytes, signature, k.publicKey));
+      if (key !== undefined) signedBy = key.id;
+      else if (
+        manifest !== undefined &&
+        !trusted.some((k) => k.id === manifest.instance.publicKeyId)
+      ) {
+        problems.push(
+          `Signed by an unknown key (${manifest.instance.publicKeyId}): add it with "mes-donnees keys trust"`,
+        );
+      } else {
+        problems.push('The signature of manifest.json does not verify: the archive was changed');
+      }
+    }
+
+    let checked = 0;
+    if (manifest !== undefined) {
+      const listed = new Set<string>();
+      for (const f of manifest.files) {
+        listed.add(f.path);
+        const e = byName.get(f.path);
+        if (e === undefined) {
+          problems.push(`Missing file: ${f.path}`);
+          continue;
+        }
+        const actual = await hashEntry(zip, e).catch((error: unknown) => {
+          problems.push(
+            `Unreadable file: ${f.path} (${error instanceof Error ? error.message : String(error)})`,
+          );
+          return undefined;
+        });
+        if (actual === undefined) continue;
+        checked += 1;
+        if (!actual.crcOk) problems.push(`CRC-32 mismatch: ${f.path}`);
+        if (actual.size !== f.size)
+          problems.push(`Size mismatch: ${f.path} (${actual.size}, expected ${f.size})`);
+        else if (actual.sha256 !== f.sha256) problems.push(`SHA-256 mismatch: ${f.path}`);
+      }
+      for (const e of entries) {
+        if (e.isDirectory || e.name === MANIFEST || e.name === SIGNATURE) continue;
+        if (!listed.has(e.name)) problems.push(`File not listed in the manifest: ${e.name}`);
+      }
+    }
+    return { ok: problems.length === 0, manifest, signedBy, problems, checked };
+  } finally {
+    zip.close();
+  }
+}

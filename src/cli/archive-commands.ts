@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { newId } from '../clock.ts';
+import type { Config } from '../config.ts';
+import { buildArchive, type ExportProgress } from '../archive/archive-builder.ts';
+import { allTrustedKeys, trustKey } from '../archive/keys.ts';
+import { verifyArchive } from '../archive/verify.ts';
+import { AppError } from '../errors.ts';
+import { withRuntime } from './with-runtime.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+function formatBytes(n: number): string {
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** One line of progress, redrawn in place on a terminal. */
+function progressLine(progress: ExportProgress): string {
+  return Object.entries(progress)
+    .map(
+      ([app, p]) =>
+        `${app} ${p.status === 'complete' ? '✓' : p.status === 'failed' ? '✗' : `${p.items}/${p.itemsTotal}`}`,
+    )
+    .join('  ');
+}
+
+export function addArchiveCommands(program: Command, config: () => Config): void {
+  program
+    .command('export')
+    .description("Export a user's data to a signed archive file (as Télécharger mes données does)")
+    .requiredOption('--login <login>', 'whose data')
+    .option('--apps <apps>', 'comma-separated app ids (default: all)')
+    .option('--no-documents', 'leave document files out (their metadata stays)')
+    .option('--no-shared', 'leave out what others share with the user')
+    .requiredOption('--out <file>', 'the .zip to write')
+    .action(
+      async (o: {
+        login: string;
+        apps?: string;
+        documents: boolean;
+        shared: boolean;
+        out: string;
+      }) =>
+        withRuntime(config(), async (runtime) => {
+          const user = await runtime.platform.accounts.requireByLogin(o.login);
+          const wanted = o.apps
+            ?.split(',')
+            .map((a) => a.trim())
+            .filter((a) => a.length > 0);
+          const all = runtime.apps.list.flatMap((a) =>
+            a.archive === undefined ? [] : [a.archive],
+          );
+          const adapters = wanted === undefined ? all : all.filter((a) => wanted.includes(a.app));
+          const unknown = (wanted ?? []).filter((w) => !all.some((a) => a.app === w));
+          if (unknown.length > 0)
+            throw new AppError('invalid_request', `Unknown app(s): ${unknown.join(', ')}`);
+          const tty = process.stderr.isTTY;
+          const tmp = `${o.out}.part`;
+          const result = await buildArchive(
+            {
+              exportId: newId(),
+              user,
+              adapters,
+              options: { includeDocuments: o.documents, includeShared: o.shared },
+              key: await runtime.instanceKey(),
+              instance: { name: runtime.config.instanceName, url: runtime.config.publicUrl },
+              now: new Date(runtime.clock.now()),
+              signal: AbortSignal.timeout(24 * 3_600_000),
+              onProgress: (p) => {
+                if (tty) process.stderr.write(`\r\x1b[2K${progressLine(p)}`);
+              },
+            },
+            async (zip) => {
+              await pipeline(zip, fs.createWriteStream(tmp));
+            },
+          );
+          fs.renameSync(tmp, o.out);
+          if (tty) process.stderr.write('\n');
+          for (const [app, a] of Object.entries(result.manifest.apps)) {
+            out(
+              `${app}: ${a.status === 'complete' ? `${a.items} items, ${formatBytes(a.bytes)}` : `FAILED (${a.error ?? ''})`}`,
+            );
+          }
+          out(`Wrote ${o.out} (${result.manifest.files.length} files)`);
+          if (Object.values(result.manifest.apps).some((a) => a.status === 'failed'))
+            process.exitCode = 2;
+        }),
+    );
+
+  program
+    .command('verify')
+    .description(
+      'Check an archive: structure, every hash, the signature and its key (exit 0 only if all hold)',
+    )
+    .argument('<file>', 'the .zip to check')
+    .action(async (file: string) => {
+      const cfg = config();
+      await withRuntime(cfg, async (runtime) => {
+        const trusted = await allTrustedKeys(await runtime.instanceKey(), cfg);
+        const result = await verifyArchive(file, trusted);
+        for (const p of result.problems) out(`PROBLEM: ${p}`);
+        if (result.ok) {
+          const key = trusted.find((k) => k.id === result.signedBy);
+          out(
+            `OK: ${result.checked} files checked, signature by ${result.signedBy ?? '?'} (${key?.source ?? ''})`,
+          );
+        } else {
+          out(`INVALID: ${result.problems.length} problem(s)`);
+          process.exitCode = 1;
+        }
+      });
+    });
+
+  const keys = program
+    .command('keys')
+    .description("The instance's signing key, and the keys it trusts");
+  keys
+    .command('show')
+    .description("Print this instance's Ed25519 public key (PEM, SPKI)")
+    .action(async () =>
+      withRuntime(config(), async (runtime) => {
+        const key = await runtime.instanceKey();
+        process.stderr.write(`Key id ${key.id}\n`);
+        process.stdout.write(key.publicKeyPem);
+      }),
+    );
+  keys
+    .command('trust')
+    .description("Trust archives signed by another instance's public key (a PEM file)")
+    .argument('<file>', 'public key PEM, as printed by "keys show" on the other instance')
+    .action(async (file: string) => {
+      const cfg = config();
+      const key = await trustKey(file, cfg.signingKeyFile);
+      out(`Trusted key ${key.id}`);
+    });
+  keys
+    .command('list')
+    .description('List the keys whose archives are trusted')
+    .action(async () => {
+      const cfg = config();
+      await withRuntime(cfg, async (runtime) => {
+        for (const k of await allTrustedKeys(await runtime.instanceKey(), cfg))
+          out(`${k.id}\t${k.source}`);
+      });
+    });
+
+  program
+    .command('purge')
+    .description('Delete expired export archives now (workers also do it every 10 minutes)')
+    .action(async () =>
+      withRuntime(config(), async (runtime) => {
+        const n = await runtime.exports.purgeExpired();
+        out(`Purged ${n} expired export(s)`);
+      }),
+    );
+}
