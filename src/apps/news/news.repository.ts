@@ -1,0 +1,304 @@
+import type { ExpressionBuilder, Insertable, Selectable, Updateable } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { Database } from '../../db/schema.ts';
+import type {
+  NewsCommentsTable,
+  NewsItemState,
+  NewsItemsTable,
+  NewsThreadsTable,
+} from './news.schema.ts';
+
+export interface NewsThread {
+  id: string;
+  title: string;
+  ownerId: string;
+  ownerName: string;
+  iconDocumentId: string | null;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+export interface NewsItem {
+  id: string;
+  threadId: string;
+  threadTitle: string;
+  title: string;
+  content: string;
+  publishAt: number;
+  expiresAt: number | null;
+  headline: boolean;
+  state: NewsItemState;
+  authorId: string;
+  authorName: string;
+  commentCount: number;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+export interface NewsComment {
+  id: string;
+  itemId: string;
+  authorId: string;
+  authorName: string;
+  text: string;
+  createdAt: number;
+}
+
+/** Which threads a listing covers: those a user owns, plus some given ids (shared ones). */
+export interface ThreadScope {
+  ownerId: string;
+  threadIds: readonly string[];
+}
+
+type ItemRow = Selectable<NewsItemsTable> & {
+  author_name: string;
+  thread_title: string;
+  comment_count: number | string | null;
+};
+
+function toThread(r: Selectable<NewsThreadsTable> & { owner_name: string }): NewsThread {
+  return {
+    id: r.id,
+    title: r.title,
+    ownerId: r.owner_id,
+    ownerName: r.owner_name,
+    iconDocumentId: r.icon_document_id,
+    createdAt: r.created_at,
+    modifiedAt: r.modified_at,
+  };
+}
+
+function toItem(r: ItemRow): NewsItem {
+  return {
+    id: r.id,
+    threadId: r.thread_id,
+    threadTitle: r.thread_title,
+    title: r.title,
+    content: r.content,
+    publishAt: r.publish_at,
+    expiresAt: r.expires_at,
+    headline: r.headline === 1,
+    state: r.state,
+    authorId: r.author_id,
+    authorName: r.author_name,
+    commentCount: Number(r.comment_count ?? 0),
+    createdAt: r.created_at,
+    modifiedAt: r.modified_at,
+  };
+}
+
+function toComment(r: Selectable<NewsCommentsTable> & { author_name: string }): NewsComment {
+  return {
+    id: r.id,
+    itemId: r.item_id,
+    authorId: r.author_id,
+    authorName: r.author_name,
+    text: r.text,
+    createdAt: r.created_at,
+  };
+}
+
+type ItemEb = ExpressionBuilder<Database & { i: NewsItemsTable }, 'i'>;
+
+/** What a reader sees at `now`: published, its publication date come, not expired. */
+function visibleAt(now: number) {
+  return (eb: ItemEb) =>
+    eb.and([
+      eb('i.state', '=', 'PUBLISHED'),
+      eb('i.publish_at', '<=', now),
+      eb.or([eb('i.expires_at', 'is', null), eb('i.expires_at', '>', now)]),
+    ]);
+}
+
+/** The SQL of the Actualités: threads, items, comments. Access rules live in the service. */
+export class NewsRepository {
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  // ---- threads ----------------------------------------------------------------------------
+
+  private threads() {
+    return this.db.kysely
+      .selectFrom('news_threads as t')
+      .innerJoin('users as u', 'u.id', 't.owner_id')
+      .selectAll('t')
+      .select('u.display_name as owner_name');
+  }
+
+  async insertThread(row: Insertable<NewsThreadsTable>): Promise<void> {
+    await this.db.kysely.insertInto('news_threads').values(row).execute();
+  }
+
+  async thread(id: string): Promise<NewsThread | undefined> {
+    const row = await this.threads().where('t.id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toThread(row);
+  }
+
+  async threadsIn(scope: ThreadScope): Promise<NewsThread[]> {
+    const rows = await this.threads()
+      .where((eb) =>
+        scope.threadIds.length === 0
+          ? eb('t.owner_id', '=', scope.ownerId)
+          : eb.or([eb('t.owner_id', '=', scope.ownerId), eb('t.id', 'in', [...scope.threadIds])]),
+      )
+      .orderBy('t.title')
+      .orderBy('t.id')
+      .execute();
+    return rows.map(toThread);
+  }
+
+  async updateThread(id: string, set: Updateable<NewsThreadsTable>): Promise<void> {
+    await this.db.kysely.updateTable('news_threads').set(set).where('id', '=', id).execute();
+  }
+
+  /** The thread with its items and their comments (not relying on foreign-key cascades). */
+  async deleteThread(id: string): Promise<void> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom('news_comments')
+        .where(
+          'item_id',
+          'in',
+          trx.selectFrom('news_items').select('id').where('thread_id', '=', id),
+        )
+        .execute();
+      await trx.deleteFrom('news_items').where('thread_id', '=', id).execute();
+      await trx.deleteFrom('news_threads').where('id', '=', id).execute();
+    });
+  }
+
+  // ---- items ------------------------------------------------------------------------------
+
+  private items() {
+    return this.db.kysely
+      .selectFrom('news_items as i')
+      .innerJoin('users as u', 'u.id', 'i.author_id')
+      .innerJoin('news_threads as t', 't.id', 'i.thread_id')
+      .selectAll('i')
+      .select(['u.display_name as author_name', 't.title as thread_title'])
+      .select((eb) =>
+        eb
+          .selectFrom('news_comments as c')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('c.item_id', '=', 'i.id')
+          .as('comment_count'),
+      );
+  }
+
+  async insertItem(row: Insertable<NewsItemsTable>): Promise<void> {
+    await this.db.kysely.insertInto('news_items').values(row).execute();
+  }
+
+  async item(id: string): Promise<NewsItem | undefined> {
+    const row = await this.items().where('i.id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toItem(row);
+  }
+
+  /** Headlines first, then the most recently published. */
+  async itemsOfThread(threadId: string, options: { visibleAt?: number }): Promise<NewsItem[]> {
+    let query = this.items().where('i.thread_id', '=', threadId);
+    if (options.visibleAt !== undefined) query = query.where(visibleAt(options.visibleAt));
+    const rows = await query
+      .orderBy('i.headline', 'desc')
+      .orderBy('i.publish_at', 'desc')
+      .orderBy('i.id', 'desc')
+      .execute();
+    return rows.map(toItem);
+  }
+
+  /** The latest items readers see at `now` across the threads of `scope`, headlines first. */
+  async visibleItemsIn(scope: ThreadScope, now: number, limit: number): Promise<NewsItem[]> {
+    const rows = await this.items()
+      .where((eb) =>
+        scope.threadIds.length === 0
+          ? eb('t.owner_id', '=', scope.ownerId)
+          : eb.or([
+              eb('t.owner_id', '=', scope.ownerId),
+              eb('i.thread_id', 'in', [...scope.threadIds]),
+            ]),
+      )
+      .where(visibleAt(now))
+      .orderBy('i.headline', 'desc')
+      .orderBy('i.publish_at', 'desc')
+      .orderBy('i.id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toItem);
+  }
+
+  async updateItem(id: string, set: Updateable<NewsItemsTable>): Promise<void> {
+    await this.db.kysely.updateTable('news_items').set(set).where('id', '=', id).execute();
+  }
+
+  async deleteItem(id: string): Promise<void> {
+    await this.db.kysely.transaction().execute(async (trx) => {
+      await trx.deleteFrom('news_comments').where('item_id', '=', id).execute();
+      await trx.deleteFrom('news_items').where('id', '=', id).execute();
+    });
+  }
+
+  /** Items readers see at `now` whose publication nobody has announced yet. */
+  async unannouncedIn(threadIds: readonly string[], now: number): Promise<string[]> {
+    if (threadIds.length === 0) return [];
+    const rows = await this.db.kysely
+      .selectFrom('news_items as i')
+      .select('i.id')
+      .where('i.thread_id', 'in', [...threadIds])
+      .where('i.notified_at', 'is', null)
+      .where(visibleAt(now))
+      .orderBy('i.publish_at')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Marks the publication of an item as announced, if it is visible at `now` and was not yet:
+   * true for exactly one caller, so concurrent requests never notify twice.
+   */
+  async claimAnnouncement(id: string, now: number): Promise<boolean> {
+    const res = await this.db.kysely
+      .updateTable('news_items as i')
+      .set({ notified_at: now })
+      .where('i.id', '=', id)
+      .where('i.notified_at', 'is', null)
+      .where(visibleAt(now))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  // ---- comments ---------------------------------------------------------------------------
+
+  private comments() {
+    return this.db.kysely
+      .selectFrom('news_comments as c')
+      .innerJoin('users as u', 'u.id', 'c.author_id')
+      .selectAll('c')
+      .select('u.display_name as author_name');
+  }
+
+  async insertComment(row: Insertable<NewsCommentsTable>): Promise<void> {
+    await this.db.kysely.insertInto('news_comments').values(row).execute();
+  }
+
+  async comment(id: string): Promise<NewsComment | undefined> {
+    const row = await this.comments().where('c.id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toComment(row);
+  }
+
+  /** Oldest first, as a conversation reads. */
+  async commentsOf(itemId: string): Promise<NewsComment[]> {
+    const rows = await this.comments()
+      .where('c.item_id', '=', itemId)
+      .orderBy('c.created_at')
+      .orderBy('c.id')
+      .execute();
+    return rows.map(toComment);
+  }
+
+  async deleteComment(id: string): Promise<void> {
+    await this.db.kysely.deleteFrom('news_comments').where('id', '=', id).execute();
+  }
+}
