@@ -1,13 +1,27 @@
 import type { AppDeps, EntApp } from '../app-module.ts';
 import type { WorkspaceService } from '../workspace/workspace.service.ts';
+import { blogRoutes } from './blog.routes.ts';
+import { BLOG, BlogService } from './blog.service.ts';
 
-export function createBlogApp(deps: AppDeps & { workspace: WorkspaceService }): EntApp {
-  void deps;
+export type BlogApp = EntApp & { service: BlogService };
+
+export function createBlogApp(deps: AppDeps & { workspace: WorkspaceService }): BlogApp {
+  const service = new BlogService(deps);
   return {
-    id: 'blog',
+    id: BLOG,
     label: 'Blog',
     path: '/blog',
     anyOf: ['blog.create'],
-    routes: async () => undefined,
+    routes: blogRoutes({ blog: service, platform: deps.platform, blobs: deps.blobs }),
+    service,
   };
+}
+
+/** The Blog service among the registered apps (for the demo seed and Mes Données). */
+export function blogServiceOf(apps: { readonly list: readonly EntApp[] }): BlogService {
+  for (const app of apps.list) {
+    if (app.id === BLOG && 'service' in app && app.service instanceof BlogService)
+      return app.service;
+  }
+  throw new Error('The Blog app is not registered');
 }
