@@ -4,6 +4,10 @@ import type { Profile } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { User } from '../platform/accounts.service.ts';
 import type { Platform } from '../platform/platform.ts';
+import { seedBlogDemo } from '../apps/blog/blog.demo.ts';
+import { seedCalendarDemo, type CalendarDemoDeps } from '../apps/calendar/calendar.demo.ts';
+import { seedNewsDemo } from '../apps/news/news.demo.ts';
+import { seedWikiDemo } from '../apps/wiki/wiki.demo.ts';
 import { makeDocx, makePdf, makePng } from './demo-files.ts';
 
 export const DEFAULT_DEMO_PASSWORD = 'mesdonnees-demo';
@@ -34,7 +38,7 @@ export const DEMO_ACCOUNTS: readonly {
  * Idempotent: accounts that exist are left as they are (content is made with the account).
  */
 export async function seedDemo(
-  deps: { platform: Platform; apps: Apps },
+  deps: { platform: Platform; apps: Apps } & CalendarDemoDeps,
   password: string,
 ): Promise<string[]> {
   const { platform } = deps;
@@ -74,6 +78,18 @@ export async function seedDemo(
       // Two processes seeding at their first start: the other one made this account.
       if (!(error instanceof AppError && error.code === 'conflict')) throw error;
     }
+  }
+  // Each app's content, once the class and its teacher and pupil exist (each seed is idempotent).
+  if (created.includes('enseignant.demo') && group !== undefined) {
+    const users = {
+      teacher: await accounts.requireByLogin('enseignant.demo'),
+      student: await accounts.requireByLogin('eleve.demo'),
+      classGroupId: group.id,
+    };
+    await seedBlogDemo(deps, users);
+    await seedNewsDemo(deps, users);
+    await seedCalendarDemo(deps, users);
+    await seedWikiDemo(deps, users);
   }
   return created;
 }

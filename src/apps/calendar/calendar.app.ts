@@ -1,13 +1,18 @@
 import type { AppDeps, EntApp } from '../app-module.ts';
 import type { WorkspaceService } from '../workspace/workspace.service.ts';
+import { calendarRoutes } from './calendar.routes.ts';
+import { CalendarService } from './calendar.service.ts';
 
-export function createCalendarApp(deps: AppDeps & { workspace: WorkspaceService }): EntApp {
-  void deps;
+export function createCalendarApp(
+  deps: AppDeps & { workspace: WorkspaceService },
+): EntApp & { service: CalendarService } {
+  const service = new CalendarService(deps);
   return {
     id: 'calendar',
     label: 'Agenda',
     path: '/calendar',
     anyOf: ['calendar.create'],
-    routes: async () => undefined,
+    routes: calendarRoutes({ calendars: service, platform: deps.platform, blobs: deps.blobs }),
+    service,
   };
 }

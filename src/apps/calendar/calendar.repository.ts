@@ -1,0 +1,252 @@
+import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { Database } from '../../db/schema.ts';
+import { presentTimes, type Calendar, type CalendarEvent } from './calendar.model.ts';
+import type { CalCalendarsTable, CalEventsTable } from './calendar.schema.ts';
+
+/** A document attached to an event, and the user whose workspace access vouches for it. */
+export interface AttachmentRef {
+  documentId: string;
+  vouchedBy: string;
+}
+
+export interface Window {
+  from?: number;
+  to?: number;
+}
+
+type CalendarRow = Selectable<CalCalendarsTable> & { owner_name: string };
+export type EventRow = Selectable<CalEventsTable>;
+export type NewEventRow = Insertable<CalEventsTable>;
+export type EventChanges = Updateable<CalEventsTable>;
+
+function toCalendar(r: CalendarRow): Calendar {
+  return {
+    id: r.id,
+    title: r.title,
+    color: r.color,
+    ownerId: r.owner_id,
+    ownerName: r.owner_name,
+    createdAt: r.created_at,
+    modifiedAt: r.modified_at,
+  };
+}
+
+function toEvent(r: EventRow, attachments: readonly AttachmentRef[]): CalendarEvent {
+  return {
+    id: r.id,
+    calendarId: r.calendar_id,
+    uid: r.uid,
+    authorId: r.author_id,
+    title: r.title,
+    description: r.description,
+    location: r.location,
+    ...presentTimes(r),
+    startMs: r.start_at,
+    endMs: r.end_at,
+    timeZone: r.time_zone,
+    rrule: r.rrule,
+    attachments: attachments.map((a) => a.documentId),
+    createdAt: r.created_at,
+    modifiedAt: r.modified_at,
+  };
+}
+
+/** SQL of the Agenda: calendars, events and their attachments. No rights here. */
+export class CalendarRepository {
+  private readonly db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.db = db;
+  }
+
+  private calendars() {
+    return this.db
+      .selectFrom('cal_calendars')
+      .innerJoin('users', 'users.id', 'cal_calendars.owner_id')
+      .selectAll('cal_calendars')
+      .select('users.display_name as owner_name');
+  }
+
+  // ---- calendars --------------------------------------------------------------------------
+
+  async insertCalendar(row: Insertable<CalCalendarsTable>): Promise<void> {
+    await this.db.insertInto('cal_calendars').values(row).execute();
+  }
+
+  async findCalendar(id: string): Promise<Calendar | undefined> {
+    const row = await this.calendars().where('cal_calendars.id', '=', id).executeTakeFirst();
+    return row === undefined ? undefined : toCalendar(row);
+  }
+
+  async calendarsOwnedBy(ownerId: string): Promise<Calendar[]> {
+    const rows = await this.calendars()
+      .where('cal_calendars.owner_id', '=', ownerId)
+      .orderBy('cal_calendars.title')
+      .orderBy('cal_calendars.id')
+      .execute();
+    return rows.map(toCalendar);
+  }
+
+  async calendarsByIds(ids: readonly string[]): Promise<Calendar[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.calendars()
+      .where('cal_calendars.id', 'in', [...ids])
+      .orderBy('cal_calendars.title')
+      .orderBy('cal_calendars.id')
+      .execute();
+    return rows.map(toCalendar);
+  }
+
+  async updateCalendar(
+    id: string,
+    set: { title?: string; color?: string; modified_at: number },
+  ): Promise<void> {
+    await this.db.updateTable('cal_calendars').set(set).where('id', '=', id).execute();
+  }
+
+  /** The calendar, its events and their attachment rows (foreign keys cascade). */
+  async deleteCalendar(id: string): Promise<void> {
+    await this.db.deleteFrom('cal_calendars').where('id', '=', id).execute();
+  }
+
+  // ---- events -----------------------------------------------------------------------------
+
+  async insertEvent(row: NewEventRow, attachments: readonly AttachmentRef[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('cal_events').values(row).execute();
+      if (attachments.length > 0) {
+        await trx
+          .insertInto('cal_event_attachments')
+          .values(
+            attachments.map((a, position) => ({
+              event_id: row.id,
+              document_id: a.documentId,
+              position,
+              vouched_by: a.vouchedBy,
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async findEvent(calendarId: string, eventId: string): Promise<CalendarEvent | undefined> {
+    const row = await this.db
+      .selectFrom('cal_events')
+      .selectAll()
+      .where('id', '=', eventId)
+      .where('calendar_id', '=', calendarId)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    const attachments = await this.attachmentsOf([row.id]);
+    return toEvent(row, attachments.get(row.id) ?? []);
+  }
+
+  async findEventRow(calendarId: string, eventId: string): Promise<EventRow | undefined> {
+    return this.db
+      .selectFrom('cal_events')
+      .selectAll()
+      .where('id', '=', eventId)
+      .where('calendar_id', '=', calendarId)
+      .executeTakeFirst();
+  }
+
+  /**
+   * The events of a calendar by start, those that may overlap the window when one is given:
+   * a series without UNTIL may always recur into it.
+   */
+  async listEvents(calendarId: string, window: Window = {}): Promise<CalendarEvent[]> {
+    let query = this.db
+      .selectFrom('cal_events')
+      .selectAll()
+      .where('calendar_id', '=', calendarId)
+      .orderBy('start_at')
+      .orderBy('id');
+    const { from, to } = window;
+    if (to !== undefined) query = query.where('start_at', '<', to);
+    if (from !== undefined) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('series_end_at', 'is', null),
+          eb('series_end_at', '>', from),
+          // An instant event (start = end) right at the start of the window.
+          eb('start_at', '>=', from),
+        ]),
+      );
+    }
+    const rows = await query.execute();
+    const attachments = await this.attachmentsOf(rows.map((r) => r.id));
+    return rows.map((r) => toEvent(r, attachments.get(r.id) ?? []));
+  }
+
+  async updateEvent(
+    eventId: string,
+    set: EventChanges,
+    attachments: readonly AttachmentRef[] | undefined,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('cal_events').set(set).where('id', '=', eventId).execute();
+      if (attachments === undefined) return;
+      await trx.deleteFrom('cal_event_attachments').where('event_id', '=', eventId).execute();
+      if (attachments.length === 0) return;
+      await trx
+        .insertInto('cal_event_attachments')
+        .values(
+          attachments.map((a, position) => ({
+            event_id: eventId,
+            document_id: a.documentId,
+            position,
+            vouched_by: a.vouchedBy,
+          })),
+        )
+        .execute();
+    });
+  }
+
+  async deleteEvent(eventId: string): Promise<void> {
+    await this.db.deleteFrom('cal_events').where('id', '=', eventId).execute();
+  }
+
+  /** Which of these UIDs the calendar already holds. */
+  async existingUids(calendarId: string, uids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    // Chunks keep the bound parameters under every driver's limit.
+    for (let i = 0; i < uids.length; i += 500) {
+      const chunk = uids.slice(i, i + 500);
+      if (chunk.length === 0) continue;
+      const rows = await this.db
+        .selectFrom('cal_events')
+        .select('uid')
+        .where('calendar_id', '=', calendarId)
+        .where('uid', 'in', chunk)
+        .execute();
+      for (const r of rows) found.add(r.uid);
+    }
+    return found;
+  }
+
+  async attachmentRefs(eventId: string): Promise<AttachmentRef[]> {
+    return (await this.attachmentsOf([eventId])).get(eventId) ?? [];
+  }
+
+  private async attachmentsOf(eventIds: readonly string[]): Promise<Map<string, AttachmentRef[]>> {
+    const out = new Map<string, AttachmentRef[]>();
+    for (let i = 0; i < eventIds.length; i += 500) {
+      const chunk = eventIds.slice(i, i + 500);
+      if (chunk.length === 0) continue;
+      const rows = await this.db
+        .selectFrom('cal_event_attachments')
+        .select(['event_id', 'document_id', 'vouched_by'])
+        .where('event_id', 'in', chunk)
+        .orderBy('event_id')
+        .orderBy('position')
+        .execute();
+      for (const r of rows) {
+        const list = out.get(r.event_id) ?? [];
+        list.push({ documentId: r.document_id, vouchedBy: r.vouched_by });
+        out.set(r.event_id, list);
+      }
+    }
+    return out;
+  }
+}
