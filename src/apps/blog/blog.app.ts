@@ -16,12 +16,3 @@ export function createBlogApp(deps: AppDeps & { workspace: WorkspaceService }): 
     service,
   };
 }
-
-/** The Blog service among the registered apps (for the demo seed and Mes Données). */
-export function blogServiceOf(apps: { readonly list: readonly EntApp[] }): BlogService {
-  for (const app of apps.list) {
-    if (app.id === BLOG && 'service' in app && app.service instanceof BlogService)
-      return app.service;
-  }
-  throw new Error('The Blog app is not registered');
-}

@@ -2,8 +2,7 @@ import { Readable } from 'node:stream';
 import { makePng } from '../../demo/demo-files.ts';
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { EntApp } from '../app-module.ts';
-import { blogServiceOf } from './blog.app.ts';
+import type { Apps } from '../registry.ts';
 import type { BlogService } from './blog.service.ts';
 
 export const DEMO_CLASS_BLOG = 'Le blog de la 6e A';
@@ -27,10 +26,10 @@ async function picture(
  * account that already has its blog.
  */
 export async function seedBlogDemo(
-  deps: { platform: Platform; apps: { readonly list: readonly EntApp[] } },
+  deps: { platform: Platform; apps: Pick<Apps, 'blog' | 'workspace'> },
   users: { teacher: User; student: User; classGroupId: string },
 ): Promise<void> {
-  const blog = blogServiceOf(deps.apps);
+  const blog = deps.apps.blog;
   const { teacher, student, classGroupId } = users;
 
   if (!(await blog.listBlogs(teacher)).some((b) => b.title === DEMO_CLASS_BLOG)) {

@@ -4,11 +4,10 @@ import type { User } from '../../platform/accounts.service.ts';
 import type { Runtime } from '../../runtime.ts';
 import type { Apps } from '../registry.ts';
 import { CALENDAR, DAY_MS, formatDate, formatInstant } from './calendar.model.ts';
-import { CalendarService } from './calendar.service.ts';
 import { instantOf, offsetMinutes, wallTime } from './time-zones.ts';
 
 export type CalendarDemoDeps = Pick<Runtime, 'db' | 'clock' | 'platform' | 'config'> & {
-  apps: Pick<Apps, 'workspace'>;
+  apps: Pick<Apps, 'workspace' | 'calendar'>;
 };
 
 const PARIS = 'Europe/Paris';
@@ -41,7 +40,7 @@ export async function seedCalendarDemo(
   users: { teacher: User; student: User; classGroupId: string },
 ): Promise<void> {
   const { platform, apps } = deps;
-  const calendars = new CalendarService({ ...deps, workspace: apps.workspace });
+  const calendars = apps.calendar;
   const { teacher, student, classGroupId } = users;
 
   const today = wallTime(deps.clock.now(), PARIS);

@@ -2,29 +2,21 @@ import { systemClock, type Clock } from '../../clock.ts';
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { Apps } from '../registry.ts';
-import { NEWS, NewsService } from './news.service.ts';
+import { NEWS } from './news.service.ts';
 
 export const DEMO_THREAD = 'Vie de la classe 6e A';
 
 const DAY = 24 * 60 * 60 * 1000;
-
-/** The news service the registry built (the demo goes through the same rules as the API). */
-function newsServiceOf(apps: Pick<Apps, 'list'>): NewsService {
-  const app = apps.list.find((a) => a.id === NEWS);
-  if (app !== undefined && 'service' in app && app.service instanceof NewsService)
-    return app.service;
-  throw new Error('The Actualités app is not registered');
-}
 
 /**
  * The teacher's class thread, read-shared with the class: three published items (one headline)
  * and a draft. Idempotent: nothing is done if the teacher already has this thread.
  */
 export async function seedNewsDemo(
-  deps: { platform: Platform; apps: Pick<Apps, 'list'>; clock?: Clock },
+  deps: { platform: Platform; apps: Pick<Apps, 'news'>; clock?: Clock },
   users: { teacher: User; student: User; classGroupId: string },
 ): Promise<void> {
-  const news = newsServiceOf(deps.apps);
+  const news = deps.apps.news;
   const now = (deps.clock ?? systemClock).now();
   const { teacher, student, classGroupId } = users;
   const existing = await news.listThreads(teacher);

@@ -17,12 +17,3 @@ export function createWikiApp(deps: AppDeps & { workspace: WorkspaceService }): 
     service,
   };
 }
-
-/** The Cours et Wiki service among the registered apps (for the demo seed and Mes Données). */
-export function wikiServiceOf(apps: { readonly list: readonly EntApp[] }): WikiService {
-  for (const app of apps.list) {
-    if (app.id === WIKI && 'service' in app && app.service instanceof WikiService)
-      return app.service;
-  }
-  throw new Error('The Cours et Wiki app is not registered');
-}

@@ -1,8 +1,7 @@
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
-import type { EntApp } from '../app-module.ts';
+import type { Apps } from '../registry.ts';
 import { pagePath } from './wiki-links.ts';
-import { wikiServiceOf } from './wiki.app.ts';
 import { WIKI } from './wiki.service.ts';
 
 export const DEMO_CLASS_WIKI = 'Cours de sciences - 6e A';
@@ -14,10 +13,10 @@ export const DEMO_STUDENT_WIKI = 'Mes fiches de révision';
  * Idempotent: a wiki that already exists with its title is left as it is.
  */
 export async function seedWikiDemo(
-  deps: { platform: Platform; apps: { readonly list: readonly EntApp[] } },
+  deps: { platform: Platform; apps: Pick<Apps, 'wiki'> },
   users: { teacher: User; student: User; classGroupId: string },
 ): Promise<void> {
-  const wiki = wikiServiceOf(deps.apps);
+  const wiki = deps.apps.wiki;
   const { teacher, student, classGroupId } = users;
 
   const teacherWikis = await wiki.listWikis(teacher);
