@@ -31,6 +31,18 @@ const MAIL_TEXT: Record<string, (p: NotificationParams) => string> = {
   'export.ready': () => 'Votre export Mes Données est prêt : vous pouvez télécharger vos données.',
   'export.failed': (p) => `Votre export Mes Données a échoué : ${String(p.reason ?? '')}`,
   'import.done': () => 'Votre import Mes Données est terminé.',
+  'blog.post.published': (p) =>
+    `${String(p.author ?? '')} a publié « ${String(p.title ?? '')} » dans ${String(p.blog ?? '')}.`,
+  'blog.post.submitted': (p) =>
+    `${String(p.author ?? '')} propose « ${String(p.title ?? '')} » dans ${String(p.blog ?? '')}.`,
+  'news.published': (p) =>
+    `Nouvelle actualité dans ${String(p.thread ?? '')} : « ${String(p.title ?? '')} ».`,
+  'calendar.event.added': (p) =>
+    `« ${String(p.title ?? '')} » a été ajouté à l'agenda ${String(p.calendar ?? '')}.`,
+  'calendar.events.imported': (p) =>
+    `${String(p.count ?? '')} événements importés dans l'agenda ${String(p.calendar ?? '')}.`,
+  'wiki.page.created': (p) =>
+    `${String(p.author ?? '')} a créé la page « ${String(p.title ?? '')} » dans ${String(p.wiki ?? '')}.`,
   'share.received': (p) =>
     `${String(p.from ?? '')} a partagé « ${String(p.title ?? '')} » avec vous.`,
 };
