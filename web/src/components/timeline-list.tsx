@@ -6,9 +6,14 @@ import fr from '../locales/fr.json' with { type: 'json' };
 import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
-/** Dotted paths of the string leaves of a nested translation object. */
+/** i18next's plural forms: `imported_one`, `imported_other`... are all the message `imported`. */
+const PLURAL_SUFFIX = /_(zero|one|two|few|many|other)$/;
+type PluralSuffix = 'zero' | 'one' | 'two' | 'few' | 'many' | 'other';
+type WithoutPlural<K extends string> = K extends `${infer Base}_${PluralSuffix}` ? Base : K;
+
+/** Dotted paths of the string leaves of a nested translation object (plural forms as one). */
 type Leaves<T> = {
-  [K in keyof T & string]: T[K] extends string ? K : `${K}.${Leaves<T[K]>}`;
+  [K in keyof T & string]: T[K] extends string ? WithoutPlural<K> : `${K}.${Leaves<T[K]>}`;
 }[keyof T & string];
 
 type TimelineMessageKey = Leaves<typeof fr.timeline>;
@@ -16,7 +21,7 @@ type TimelineMessageKey = Leaves<typeof fr.timeline>;
 function collectLeaves(tree: object, prefix = ''): string[] {
   return Object.entries(tree).flatMap(([key, value]: [string, unknown]) =>
     typeof value === 'string'
-      ? [`${prefix}${key}`]
+      ? [`${prefix}${key.replace(PLURAL_SUFFIX, '')}`]
       : typeof value === 'object' && value !== null
         ? collectLeaves(value, `${prefix}${key}.`)
         : [],
