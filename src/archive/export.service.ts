@@ -369,7 +369,8 @@ export class ExportService {
         type: 'archive',
         messageKey: allFailed ? 'export.failed' : 'export.ready',
         params: allFailed ? { reason: failed.map(([, a]) => a.error ?? '').join('; ') } : {},
-        link: allFailed ? '/archive' : `/api/archive/exports/${exportId}/download`,
+        // The page, not the file: the link outlives the archive's expiry.
+        link: '/archive',
       });
       return { size: stored.size };
     } catch (error) {

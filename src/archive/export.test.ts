@@ -192,7 +192,7 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
     expect(verdict.checked).toBe(manifest.files.length);
 
     const timeline = await s.t.runtime.platform.timeline.list(owner.id, { limit: 5 });
-    expect(timeline.items[0]).toMatchObject({ messageKey: 'export.ready', link: done.downloadUrl });
+    expect(timeline.items[0]).toMatchObject({ messageKey: 'export.ready', link: '/archive' });
   });
 
   it('lets the owner download again and resume with Range; others get 404', async () => {
