@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { appsRoute } from './apps/routes.tsx';
 import { AuthenticatedLayout } from './components/authenticated-layout.tsx';
 import { PublicLayout } from './components/public-layout.tsx';
 import { ArchivePage } from './pages/archive-page.tsx';
@@ -28,7 +29,7 @@ export function App() {
 
   const privatePage = Object.hasOwn(PRIVATE_ROUTES, pathname)
     ? PRIVATE_ROUTES[pathname]
-    : undefined;
+    : appsRoute(pathname);
   if (privatePage) {
     // Same element type at the same place for every private page: the layout (and the loaded
     // user) survives navigation between them; the page component below it is swapped.

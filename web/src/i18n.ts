@@ -2,6 +2,9 @@ import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import fr from './locales/fr.json' with { type: 'json' };
 import en from './locales/en.json' with { type: 'json' };
+// Blog, Actualités, Agenda, Cours et Wiki pages: their own files, under the key `apps_ui`.
+import appsFr from './locales/apps.fr.json' with { type: 'json' };
+import appsEn from './locales/apps.en.json' with { type: 'json' };
 
 export const SUPPORTED_LANGUAGES = ['fr', 'en'] as const;
 export type Language = (typeof SUPPORTED_LANGUAGES)[number];
@@ -11,8 +14,8 @@ const STORAGE_KEY = 'mes-donnees.language';
 
 // `satisfies` makes the type checker flag any key present in French but missing in English.
 export const resources = {
-  fr: { translation: fr },
-  en: { translation: en satisfies typeof fr },
+  fr: { translation: { ...fr, apps_ui: appsFr } },
+  en: { translation: { ...(en satisfies typeof fr), apps_ui: appsEn satisfies typeof appsFr } },
 } as const;
 
 declare module 'i18next' {
