@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import yazl from 'yazl';
+import './fast-crc.ts';
 
 export interface WrittenFile {
   path: string;
