@@ -1,5 +1,6 @@
 import type { AppDeps, EntApp } from '../app-module.ts';
 import type { WorkspaceService } from '../workspace/workspace.service.ts';
+import { blogArchiveAdapter } from './archive/blog.export.ts';
 import { blogRoutes } from './blog.routes.ts';
 import { BLOG, BlogService } from './blog.service.ts';
 
@@ -13,6 +14,7 @@ export function createBlogApp(deps: AppDeps & { workspace: WorkspaceService }): 
     path: '/blog',
     anyOf: ['blog.create'],
     routes: blogRoutes({ blog: service, platform: deps.platform, blobs: deps.blobs }),
+    archive: blogArchiveAdapter(deps),
     service,
   };
 }

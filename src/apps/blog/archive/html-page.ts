@@ -1,0 +1,207 @@
+import sanitizeHtml from 'sanitize-html';
+import { SECTIONS, type Section } from '../../workspace/archive/workspace.export.ts';
+
+/**
+ * Standalone HTML copies of app content (a blog post) for the offline archive: a complete
+ * page that opens from the unzipped folder in any browser, with nothing that runs and nothing
+ * fetched from outside the archive.
+ *
+ * Documents: content points at workspace documents as `/api/workspace/documents/<id>/content`.
+ * The workspace is exported after the apps that reference it and its paths are only known
+ * then (names are made safe and numbered on collision), so a page cannot link to the file.
+ * Each such image or link becomes a visible mention of the document (its real name, and where
+ * the archive keeps it: "Espace documentaire › Partagés avec moi"), keeping its id in
+ * `data-document-id`; the page ends with the list of its documents. The app's JSON keeps the
+ * HTML as stored, and `Espace documentaire/documents.ndjson` maps each id to its exact path.
+ *
+ * (Each app's archive folder carries this module: apps stay self-contained folders.)
+ */
+
+/** The workspace's folder in archives (its adapter's label). */
+const WORKSPACE_FOLDER = 'Espace documentaire';
+
+/** A document a page may name: the user may read it, and the archive holds it. */
+export interface PageDocument {
+  name: string;
+  section: Section;
+}
+
+export interface PageInput {
+  /** The page's title (plain text). */
+  title: string;
+  /** Where the content comes from, above the title ("Blog : Le blog de la 6e A"). */
+  context: string;
+  /** Author, dates, state: one plain-text line each. */
+  meta: readonly string[];
+  /** The content as stored (sanitised on write), sanitised again here. */
+  html: string;
+  /** The documents this user may read, by id; others are named "non disponible". */
+  documents: ReadonlyMap<string, PageDocument>;
+  /** False when the export was made without the files. */
+  includeDocuments: boolean;
+}
+
+const ID = '[0-9A-Za-z_-]{1,64}';
+const DOCUMENT_URL = new RegExp(`^/api/workspace/documents/(${ID})/content$`);
+const DOCUMENT_URLS = new RegExp(`/api/workspace/documents/(${ID})/content`, 'g');
+
+/** The workspace documents some HTML points at, each once, in order. */
+export function documentIdsIn(html: string): string[] {
+  const ids = new Set<string>();
+  for (const m of html.matchAll(DOCUMENT_URLS)) if (m[1] !== undefined) ids.add(m[1]);
+  return [...ids];
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+}
+
+/** A date as French readers expect it (the ENT's time zone). */
+export function frenchDate(ms: number): string {
+  return new Date(ms).toLocaleString('fr-FR', {
+    timeZone: 'Europe/Paris',
+    dateStyle: 'long',
+    timeStyle: 'short',
+  });
+}
+
+function whereIs(doc: PageDocument, includeDocuments: boolean): string {
+  return includeDocuments
+    ? `${WORKSPACE_FOLDER} › ${SECTIONS[doc.section]}`
+    : `${WORKSPACE_FOLDER} (non inclus dans cette archive)`;
+}
+
+/** Rewrites the content for offline reading; returns it with the documents it names. */
+function offlineContent(input: PageInput): {
+  html: string;
+  named: { id: string; doc: PageDocument }[];
+} {
+  const named = new Map<string, PageDocument>();
+  const documentOf = (url: string | undefined) => {
+    const id = url === undefined ? undefined : DOCUMENT_URL.exec(url)?.[1];
+    const doc = id === undefined ? undefined : input.documents.get(id);
+    if (id !== undefined && doc !== undefined) named.set(id, doc);
+    return { id, doc };
+  };
+  const html = sanitizeHtml(input.html, {
+    allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img'],
+    allowedAttributes: {
+      a: ['href', 'title', 'target', 'rel', 'data-document-id'],
+      img: ['src', 'alt', 'title', 'width', 'height'],
+      span: ['class', 'title', 'data-document-id'],
+      th: ['colspan', 'rowspan', 'scope'],
+      td: ['colspan', 'rowspan'],
+      ol: ['start'],
+      '*': ['lang', 'dir'],
+    },
+    allowedSchemes: ['http', 'https', 'mailto'],
+    allowedSchemesByTag: { img: ['data'] },
+    allowedSchemesAppliedToAttributes: ['href', 'src'],
+    allowProtocolRelative: false,
+    disallowedTagsMode: 'discard',
+    transformTags: {
+      img: (tagName, attribs): sanitizeHtml.Tag => {
+        const src = attribs.src ?? '';
+        if (/^data:image\/(png|jpeg|gif|webp);/i.test(src)) return { tagName, attribs };
+        const { id, doc } = documentOf(src);
+        if (id === undefined || doc === undefined) {
+          return {
+            tagName: 'span',
+            attribs: { class: 'document missing' },
+            text: '[Image non disponible]',
+          };
+        }
+        const alt = attribs.alt?.trim() ?? '';
+        return {
+          tagName: 'span',
+          attribs: {
+            class: 'document',
+            title: whereIs(doc, input.includeDocuments),
+            'data-document-id': id,
+          },
+          text: `[Image : ${doc.name}${alt !== '' && alt !== doc.name ? ` – ${alt}` : ''}]`,
+        };
+      },
+      a: (tagName, attribs): sanitizeHtml.Tag => {
+        const href = attribs.href ?? '';
+        // Same-site paths lead nowhere offline; documents are named instead.
+        if (!href.startsWith('/') || href.startsWith('//')) {
+          return {
+            tagName,
+            attribs:
+              attribs.target === '_blank' ? { ...attribs, rel: 'noopener noreferrer' } : attribs,
+          };
+        }
+        const { id, doc } = documentOf(href);
+        const { title } = attribs;
+        if (id === undefined || doc === undefined)
+          return { tagName, attribs: title === undefined ? {} : { title } };
+        return {
+          tagName,
+          attribs: {
+            title: `${doc.name} : ${whereIs(doc, input.includeDocuments)}`,
+            'data-document-id': id,
+          },
+        };
+      },
+    },
+  });
+  return { html, named: [...named].map(([id, doc]) => ({ id, doc })) };
+}
+
+/** A complete, inert HTML page for one piece of content. */
+export function renderPage(input: PageInput): string {
+  const { html, named } = offlineContent(input);
+  const documents =
+    named.length === 0
+      ? ''
+      : `<section class="documents" aria-labelledby="documents">
+<h2 id="documents">Documents</h2>
+<p>${
+          input.includeDocuments
+            ? `Les images et fichiers de cette page sont dans le dossier « ${WORKSPACE_FOLDER} » de l'archive, sous leur nom d'origine (le fichier ${WORKSPACE_FOLDER}/documents.ndjson donne le chemin exact de chacun).`
+            : `Les fichiers n'ont pas été inclus dans cette archive.`
+        }</p>
+<ul>${named
+          .map(
+            ({ id, doc }) =>
+              `<li data-document-id="${escapeHtml(id)}">${escapeHtml(doc.name)} <small>(${escapeHtml(
+                whereIs(doc, input.includeDocuments),
+              )})</small></li>`,
+          )
+          .join('')}</ul>
+</section>`;
+  return `<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(input.title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;line-height:1.6;color:#1a1a1a}
+h1{font-size:1.7rem;margin:.3rem 0}.context,.meta{color:#555;margin:.2rem 0}
+img{max-width:100%;height:auto}a{color:#1a4c8b}a:focus{outline:3px solid #f90}
+.document{background:#eef3fa;border:1px solid #9bb3d4;border-radius:4px;padding:0 .3rem}
+.missing{background:#f4f4f4;border-color:#bbb}.documents{border-top:1px solid #ccc;margin-top:2rem}
+</style>
+</head>
+<body>
+<article>
+<header>
+<p class="context">${escapeHtml(input.context)}</p>
+<h1>${escapeHtml(input.title)}</h1>
+${input.meta.map((line) => `<p class="meta">${escapeHtml(line)}</p>`).join('\n')}
+</header>
+<div class="content">
+${html}
+</div>
+${documents}
+</article>
+</body>
+</html>
+`;
+}
