@@ -38,11 +38,24 @@ export interface BuildArchiveInput {
   onProgress?(progress: ExportProgress): void;
 }
 
-/** Exported last: the workspace takes in the documents other apps reference. */
+/**
+ * The order apps are exported in: an app before those it depends on (`dependsOn`), so the
+ * workspace comes after every app that references its documents and can take them in.
+ * Otherwise the given order is kept; a dependency cycle keeps the rest in given order.
+ */
 export function exportOrder(adapters: readonly ArchiveAdapter[]): ArchiveAdapter[] {
-  const deps = (a: ArchiveAdapter, b: ArchiveAdapter) =>
-    a.dependsOn?.includes(b.app) ? -1 : b.dependsOn?.includes(a.app) ? 1 : 0;
-  return [...adapters].sort(deps);
+  const remaining = [...adapters];
+  const ordered: ArchiveAdapter[] = [];
+  while (remaining.length > 0) {
+    const next = remaining.find(
+      (a) => !remaining.some((other) => other.dependsOn?.includes(a.app)),
+    );
+    const pick = next ?? remaining[0];
+    if (pick === undefined) break;
+    ordered.push(pick);
+    remaining.splice(remaining.indexOf(pick), 1);
+  }
+  return ordered;
 }
 
 function errorText(error: unknown): string {

@@ -1,5 +1,6 @@
 import type { AppDeps, EntApp } from '../app-module.ts';
 import type { WorkspaceService } from '../workspace/workspace.service.ts';
+import { calendarArchiveAdapter } from './archive/calendar.export.ts';
 import { calendarRoutes } from './calendar.routes.ts';
 import { CalendarService } from './calendar.service.ts';
 
@@ -13,6 +14,7 @@ export function createCalendarApp(
     path: '/calendar',
     anyOf: ['calendar.create'],
     routes: calendarRoutes({ calendars: service, platform: deps.platform, blobs: deps.blobs }),
+    archive: calendarArchiveAdapter({ ...deps, service }),
     service,
   };
 }

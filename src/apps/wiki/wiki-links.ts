@@ -5,7 +5,18 @@ export function pagePath(wikiId: string, pageId: string): string {
   return `/wiki/${wikiId}/pages/${pageId}`;
 }
 
-const PAGE_PATH = /^\/wiki\/([^/?#]+)\/pages\/([^/?#]+)\/?(?:[?#].*)?$/;
+const PAGE_PATH = /^\/wiki\/([^/?#]+)\/pages\/([^/?#]+)\/?(\?[^#]*)?(#.*)?$/;
+
+/** The wiki and page a same-site page link (`/wiki/<wikiId>/pages/<pageId>`) points at, if it is one. */
+export function parsePagePath(
+  href: string,
+): { wikiId: string; pageId: string; hash: string } | undefined {
+  const match = PAGE_PATH.exec(href.trim());
+  const wikiId = match?.[1];
+  const pageId = match?.[2];
+  if (wikiId === undefined || pageId === undefined) return undefined;
+  return { wikiId, pageId, hash: match?.[4] ?? '' };
+}
 
 /**
  * The ids of the pages of `wikiId` that some HTML links to (`<a href="/wiki/<wikiId>/pages/<id>">`,
@@ -20,8 +31,8 @@ export function linkedPageIds(html: string, wikiId: string): string[] {
     allowedAttributes: { a: ['href'] },
     transformTags: {
       a: (tagName, attribs) => {
-        const match = PAGE_PATH.exec(attribs.href?.trim() ?? '');
-        if (match?.[1] === wikiId && match[2] !== undefined) found.add(match[2]);
+        const link = parsePagePath(attribs.href ?? '');
+        if (link?.wikiId === wikiId) found.add(link.pageId);
         return { tagName, attribs };
       },
     },

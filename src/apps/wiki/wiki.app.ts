@@ -1,5 +1,6 @@
 import type { AppDeps, EntApp } from '../app-module.ts';
 import type { WorkspaceService } from '../workspace/workspace.service.ts';
+import { wikiArchiveAdapter } from './archive/wiki.export.ts';
 import { wikiRoutes } from './wiki.routes.ts';
 import { WIKI, WikiService } from './wiki.service.ts';
 
@@ -14,6 +15,7 @@ export function createWikiApp(deps: AppDeps & { workspace: WorkspaceService }): 
     path: '/wiki',
     anyOf: ['wiki.create'],
     routes: wikiRoutes({ wiki: service, platform: deps.platform }),
+    archive: wikiArchiveAdapter({ ...deps, service }),
     service,
   };
 }
