@@ -16,7 +16,7 @@ import type { Section } from '../../workspace/archive/workspace.export.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
 import type { BlogBlogsTable, BlogPostsTable, PostState } from '../blog.schema.ts';
 import { BLOG, type BlogAccess } from '../blog.service.ts';
-import { frenchDate, renderPage, type PageDocument } from './html-page.ts';
+import { frenchDate, renderPage, type PageDocument } from '../../../archive/html-page.ts';
 
 /** The files of the Blog's folder (blogs' folders of `.html` pages must not take them). */
 const FILES = { blogs: 'blogs.json', posts: 'posts.ndjson', comments: 'comments.ndjson' };

@@ -16,7 +16,12 @@ import { rightCovers } from '../../../platform/sharing.service.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
 import type { NewsItemsTable, NewsThreadsTable } from '../news.schema.ts';
 import { NEWS, type NewsAccess } from '../news.service.ts';
-import { documentIdsIn, frenchDate, renderPage, type PageDocument } from './html-page.ts';
+import {
+  documentIdsIn,
+  frenchDate,
+  renderPage,
+  type PageDocument,
+} from '../../../archive/html-page.ts';
 
 /** The files of the app's folder (threads' folders of `.html` pages must not take them). */
 const FILES = { threads: 'threads.json', items: 'items.ndjson', comments: 'comments.ndjson' };

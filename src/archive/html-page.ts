@@ -1,8 +1,8 @@
 import sanitizeHtml from 'sanitize-html';
-import { SECTIONS, type Section } from '../../workspace/archive/workspace.export.ts';
+import { SECTIONS, type Section } from '../apps/workspace/archive/workspace.export.ts';
 
 /**
- * Standalone HTML copies of app content (a news item) for the offline archive: a complete
+ * Standalone HTML copies of app content (a post, a news item) for the offline archive: a complete
  * page that opens from the unzipped folder in any browser, with nothing that runs and nothing
  * fetched from outside the archive.
  *
