@@ -17,6 +17,7 @@ import type { ArchiveAdapter } from './adapter.ts';
 import { buildArchive } from './archive-builder.ts';
 import { allTrustedKeys } from './keys.ts';
 import { verifyArchive } from './verify.ts';
+import yazl from 'yazl';
 import { listEntries, openZip, readEntry, hashEntry } from './zip-reader.ts';
 
 const kinds = testDbKinds();
@@ -343,6 +344,29 @@ describe('archive builder and verify', () => {
       const v1 = await verifyArchive(file, trusted);
       expect(v1.ok).toBe(false);
       expect(v1.problems.join('\n')).toMatch(/fichiers\/a\.bin/);
+
+      // Rewrite the archive with one character of manifest.json changed (the user's name),
+      // everything else, the signature included, as it was: the signature no longer holds.
+      await fs.writeFile(file, bytes);
+      const rewritten = path.join(t.dataDir, 'b.zip');
+      {
+        const src = await openZip(file);
+        const out = new yazl.ZipFile();
+        for (const e of await listEntries(src)) {
+          let data = await readEntry(src, e, 1e8);
+          if (e.name === 'manifest.json')
+            data = Buffer.from(
+              data.toString('utf8').replace(user.displayName, `${user.displayName}X`),
+            );
+          out.addBuffer(data, e.name);
+        }
+        out.end();
+        await fs.writeFile(rewritten, out.outputStream as unknown as Readable);
+        src.close();
+      }
+      const v3 = await verifyArchive(rewritten, trusted);
+      expect(v3.ok).toBe(false);
+      expect(v3.problems.join('\n')).toMatch(/signature of manifest.json does not verify/);
 
       const other = await createTestRuntime('sqlite');
       const foreign = await allTrustedKeys(await other.runtime.instanceKey(), other.config);
