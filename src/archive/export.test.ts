@@ -361,7 +361,7 @@ describe('archive builder and verify', () => {
           out.addBuffer(data, e.name);
         }
         out.end();
-        await fs.writeFile(rewritten, out.outputStream as unknown as Readable);
+        await fs.writeFile(rewritten, out.outputStream);
         src.close();
       }
       const v3 = await verifyArchive(rewritten, trusted);
