@@ -21,28 +21,44 @@ import { newId } from '../src/clock.ts';
 import { createRuntime } from '../src/runtime.ts';
 
 const { values } = parseArgs({
-  options: { mb: { type: 'string', default: '1024' }, records: { type: 'string', default: '20000' } },
+  options: {
+    mb: { type: 'string', default: '1024' },
+    records: { type: 'string', default: '20000' },
+  },
 });
 const totalMb = Number(values.mb);
 const records = Number(values.records);
 const MiB = 1024 * 1024;
 
 const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-bench-'));
-const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', SEED_DEMO: 'false', QUOTA_TEACHER: '1000GiB' });
+const config = loadConfig({
+  DATA_DIR: dataDir,
+  LOG_LEVEL: 'warn',
+  SEED_DEMO: 'false',
+  QUOTA_TEACHER: '1000GiB',
+});
 const runtime = await createRuntime(config, pino({ level: 'warn' }));
 const { platform, blobs, db, apps } = runtime;
-const user = await platform.accounts.createUser({ login: 'bench.user', password: 'benchmark-pass', profile: 'Teacher' });
+const user = await platform.accounts.createUser({
+  login: 'bench.user',
+  password: 'benchmark-pass',
+  profile: 'Teacher',
+});
 
 // Big files carry the bytes (10 MiB each); the rest of the records are small text files.
 const bigCount = Math.max(1, Math.round(totalMb / 10));
 const smallCount = Math.max(0, records - bigCount);
 const bigBytes = Math.floor((totalMb * MiB) / bigCount);
-console.log(`Seeding ${bigCount} files of ${(bigBytes / MiB).toFixed(1)} MiB and ${smallCount} small files...`);
+console.log(
+  `Seeding ${bigCount} files of ${(bigBytes / MiB).toFixed(1)} MiB and ${smallCount} small files...`,
+);
 const t0 = performance.now();
 const folder = await apps.workspace.createFolder(user, { name: 'Dossier' });
 const block = randomBytes(MiB);
 let rows: Parameters<typeof insert>[0] = [];
-async function insert(batch: { id: string; key: string; name: string; size: number; type: string; sha: string }[]) {
+async function insert(
+  batch: { id: string; key: string; name: string; size: number; type: string; sha: string }[],
+) {
   await db.kysely
     .insertInto('ws_documents')
     .values(
@@ -72,14 +88,28 @@ for (let i = 0; i < bigCount; i++) {
     }
   }
   const put = await blobs.put(key, Readable.from(body()));
-  rows.push({ id, key, name: `fichier ${i}.bin`, size: put.size, type: 'application/octet-stream', sha: put.sha256 });
+  rows.push({
+    id,
+    key,
+    name: `fichier ${i}.bin`,
+    size: put.size,
+    type: 'application/octet-stream',
+    sha: put.sha256,
+  });
 }
 for (let i = 0; i < smallCount; i++) {
   const id = newId();
   const key = `workspace/${user.id}/${id}`;
   const text = Buffer.from(`Note ${i}\n${'Lorem ipsum dolor sit amet. '.repeat(60)}\n`);
   const put = await blobs.put(key, Readable.from([text]));
-  rows.push({ id, key, name: `note ${i}.txt`, size: put.size, type: 'text/plain', sha: put.sha256 });
+  rows.push({
+    id,
+    key,
+    name: `note ${i}.txt`,
+    size: put.size,
+    type: 'text/plain',
+    sha: put.sha256,
+  });
   if (rows.length >= 500) {
     await insert(rows);
     rows = [];

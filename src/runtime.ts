@@ -54,15 +54,13 @@ export async function createRuntime(
   const apps = createApps({ db, blobs, clock, platform, config });
   let key: Promise<InstanceKey> | undefined;
   const instanceKey = () => (key ??= loadOrCreateInstanceKey(config.signingKeyFile));
-  let queue: JobQueue | undefined;
   const exportService = new ExportService({
     db,
     blobs,
     clock,
-    queue: () => {
-      if (queue === undefined) throw new Error('queue used before start');
-      return queue;
-    },
+    // The queue needs the export job's definition and the service needs the queue: the
+    // service reaches it through this function, called only once both exist.
+    queue: () => jobs,
     platform,
     adapters: apps.list.flatMap((a) => (a.archive === undefined ? [] : [a.archive])),
     key: instanceKey,
@@ -74,7 +72,6 @@ export async function createRuntime(
     log,
     definitions: jobDefinitions({ exports: exportService }),
   });
-  queue = jobs;
   return {
     config,
     log,

@@ -20,7 +20,10 @@ describe('the ENT apps in Chromium, as enseignant.demo', () => {
       throw new Error('web/dist is missing: run "npm run build" first (npm test does)');
     }
     dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'md-e2e-apps-'));
-    started = await start(loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }), 'all');
+    started = await start(
+      loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
+      'all',
+    );
     browser = await launchBrowser();
   });
 

@@ -61,15 +61,27 @@ describe('the archive opened offline', () => {
     await page.goto(index);
     await page.getByRole('heading', { level: 1, name: /Mes Données de Emma Martin/ }).waitFor();
     await page.getByRole('heading', { level: 2, name: 'Espace documentaire' }).waitFor();
-    const hrefs = await page.locator('main a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    const hrefs = await page
+      .locator('main a')
+      .evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
     expect(hrefs.length).toBeGreaterThan(3);
     for (const href of hrefs) {
       expect(href.startsWith(pathToFileURL(root).toString())).toBe(true);
       expect(fs.existsSync(new URL(href))).toBe(true);
     }
     // The pupil's own documents and the class folder the teacher shares are both there.
-    expect(hrefs.some((h) => decodeURIComponent(h).includes('Mes documents/Mes devoirs/Exposé sur les volcans.docx'))).toBe(true);
-    expect(hrefs.some((h) => decodeURIComponent(h).includes('Partagés avec moi/Documents de la classe 6e A/Emploi du temps.pdf'))).toBe(true);
+    expect(
+      hrefs.some((h) =>
+        decodeURIComponent(h).includes('Mes documents/Mes devoirs/Exposé sur les volcans.docx'),
+      ),
+    ).toBe(true);
+    expect(
+      hrefs.some((h) =>
+        decodeURIComponent(h).includes(
+          'Partagés avec moi/Documents de la classe 6e A/Emploi du temps.pdf',
+        ),
+      ),
+    ).toBe(true);
     const outside = requests.filter((u) => !u.startsWith(pathToFileURL(root).toString()));
     expect(outside).toEqual([]);
     await page.close();

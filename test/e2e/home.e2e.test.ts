@@ -70,7 +70,10 @@ describe('ENT web shell in Chromium', () => {
       .first()
       .waitFor();
     // The portal shows the latest notifications: the class news the demo published.
-    await page.getByText(/Nouvelle actualité dans Vie de la classe 6e A/).first().waitFor();
+    await page
+      .getByText(/Nouvelle actualité dans Vie de la classe 6e A/)
+      .first()
+      .waitFor();
     await page.screenshot({ path: path.join(dataDir, 'portal-fr.png'), fullPage: true });
 
     await page

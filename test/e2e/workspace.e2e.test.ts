@@ -21,7 +21,10 @@ describe('Espace documentaire in Chromium', () => {
       throw new Error('web/dist is missing: run "npm run build" first (npm test does)');
     }
     dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'md-e2e-ws-'));
-    started = await start(loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }), 'all');
+    started = await start(
+      loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
+      'all',
+    );
     browser = await launchBrowser();
   });
 
@@ -51,14 +54,21 @@ describe('Espace documentaire in Chromium', () => {
     // The demo documents are there.
     await page.getByRole('link', { name: 'Notes.txt', exact: true }).waitFor();
 
-    const bytes = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(80_000)]);
+    const bytes = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      randomBytes(80_000),
+    ]);
     const zone = page.getByRole('region', { name: /Déposez vos fichiers ici/ });
     await zone.evaluate(
       (el, data) => {
         const dt = new DataTransfer();
-        dt.items.add(new File([new Uint8Array(data)], 'dessin à main levée.png', { type: 'image/png' }));
+        dt.items.add(
+          new File([new Uint8Array(data)], 'dessin à main levée.png', { type: 'image/png' }),
+        );
         for (const type of ['dragenter', 'dragover', 'drop']) {
-          el.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+          el.dispatchEvent(
+            new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }),
+          );
         }
       },
       [...bytes],
