@@ -694,10 +694,13 @@ export function ExportPanel({
                     <span>
                       <span className="export-choice__name">{appName(app.id)}</span>{' '}
                       <span className="muted export-choice__detail">
-                        {t('archive.export.appSummary', {
-                          count: app.items,
-                          size: formatBytes(app.bytes, language),
-                        })}
+                        {/* Apps whose content is all in JSON have no file bytes to show. */}
+                        {app.bytes > 0
+                          ? t('archive.export.appSummary', {
+                              count: app.items,
+                              size: formatBytes(app.bytes, language),
+                            })
+                          : t('archive.export.appItems', { count: app.items })}
                       </span>
                     </span>
                   </label>
