@@ -7,11 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUser } from '../../../../test/support/factories.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
-import { waitFor } from '../../../../test/support/wait.ts';
-import type { Manifest } from '../../../archive/format.ts';
+import { exportThroughApi, type ExportedArchive } from '../../../../test/support/export-archive.ts';
 import { allTrustedKeys } from '../../../archive/keys.ts';
 import { verifyArchive } from '../../../archive/verify.ts';
-import { listEntries, openZip, readEntry, type ZipEntryInfo } from '../../../archive/zip-reader.ts';
 import { makePng } from '../../../demo/demo-files.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import { WorkspaceService } from '../../workspace/workspace.service.ts';
@@ -23,14 +21,7 @@ interface Session {
   http: Record<string, string>;
 }
 
-interface Archive {
-  manifest: Manifest;
-  names: string[];
-  file: string;
-  text(name: string): Promise<string>;
-  bytes(name: string): Promise<Buffer>;
-  ndjson<T extends { id: string }>(name: string): Promise<T[]>;
-}
+type Archive = ExportedArchive;
 
 interface BlogRecord {
   id: string;
@@ -190,59 +181,10 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const exportOf = async (
+  const exportOf = (
     who: Session,
     options: { includeShared?: boolean; includeDocuments?: boolean } = {},
-  ): Promise<Archive> => {
-    const start = await s.app.inject({
-      method: 'POST',
-      url: '/api/archive/exports',
-      headers: who.inject,
-      payload: { apps: ['blog', 'workspace'], ...options },
-    });
-    expect(start.statusCode, start.body).toBe(202);
-    const id: string = start.json().id;
-    const done = await waitFor(
-      'export ready',
-      async () => {
-        const res = await s.app.inject({
-          method: 'GET',
-          url: `/api/archive/exports/${id}`,
-          headers: who.inject,
-        });
-        const body = res.json();
-        return ['ready', 'failed'].includes(body.status as string) && body;
-      },
-      30_000,
-    );
-    expect(done.status).toBe('ready');
-    const res = await fetch(`${s.url}${done.downloadUrl}`, { headers: who.http });
-    expect(res.status).toBe(200);
-    const file = path.join(dir, `${id}.zip`);
-    await fs.writeFile(file, Buffer.from(await res.arrayBuffer()));
-    const zip = await openZip(file);
-    const entries = new Map<string, ZipEntryInfo>((await listEntries(zip)).map((e) => [e.name, e]));
-    const bytes = async (name: string) => {
-      const entry = entries.get(name);
-      if (entry === undefined) throw new Error(`${name} is not in the archive`);
-      return readEntry(zip, entry, 1e8);
-    };
-    const text = async (name: string) => (await bytes(name)).toString('utf8');
-    const ndjson = async <T>(name: string): Promise<T[]> =>
-      (await text(name))
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as T);
-    const archive: Archive = {
-      manifest: JSON.parse(await text('manifest.json')),
-      names: [...entries.keys()],
-      file,
-      text,
-      bytes,
-      ndjson,
-    };
-    return archive;
-  };
+  ): Promise<Archive> => exportThroughApi(s, who, { apps: ['blog', 'workspace'], ...options }, dir);
 
   const verify = async (archive: Archive) => {
     const trusted = await allTrustedKeys(await s.t.runtime.instanceKey(), s.t.config);

@@ -1,0 +1,80 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { expect } from 'vitest';
+import type { Manifest } from '../../src/archive/format.ts';
+import {
+  listEntries,
+  openZip,
+  readEntry,
+  type ZipEntryInfo,
+} from '../../src/archive/zip-reader.ts';
+import type { TestServer } from './test-server.ts';
+import { waitFor } from './wait.ts';
+
+export interface ExportedArchive {
+  manifest: Manifest;
+  names: string[];
+  file: string;
+  text(name: string): Promise<string>;
+  bytes(name: string): Promise<Buffer>;
+  ndjson<T extends { id: string }>(name: string): Promise<T[]>;
+}
+
+/**
+ * Exports through the HTTP API as a user would (start, wait until ready, download), saves the
+ * zip under `dir` and opens it. The queue worker must be running.
+ */
+export async function exportThroughApi(
+  s: TestServer,
+  who: { inject: Record<string, string>; http: Record<string, string> },
+  body: { apps: string[]; includeShared?: boolean; includeDocuments?: boolean },
+  dir: string,
+): Promise<ExportedArchive> {
+  const start = await s.app.inject({
+    method: 'POST',
+    url: '/api/archive/exports',
+    headers: who.inject,
+    payload: body,
+  });
+  expect(start.statusCode, start.body).toBe(202);
+  const id: string = start.json().id;
+  const done = await waitFor(
+    'export ready',
+    async () => {
+      const res = await s.app.inject({
+        method: 'GET',
+        url: `/api/archive/exports/${id}`,
+        headers: who.inject,
+      });
+      const view = res.json();
+      return ['ready', 'failed'].includes(view.status as string) && view;
+    },
+    30_000,
+  );
+  expect(done.status).toBe('ready');
+  const res = await fetch(`${s.url}${done.downloadUrl}`, { headers: who.http });
+  expect(res.status).toBe(200);
+  const file = path.join(dir, `${id}.zip`);
+  await fs.writeFile(file, Buffer.from(await res.arrayBuffer()));
+  const zip = await openZip(file);
+  const entries = new Map<string, ZipEntryInfo>((await listEntries(zip)).map((e) => [e.name, e]));
+  const bytes = async (name: string) => {
+    const entry = entries.get(name);
+    if (entry === undefined) throw new Error(`${name} is not in the archive`);
+    return readEntry(zip, entry, 1e8);
+  };
+  const text = async (name: string) => (await bytes(name)).toString('utf8');
+  const ndjson = async <T>(name: string): Promise<T[]> =>
+    (await text(name))
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as T);
+  return {
+    manifest: JSON.parse(await text('manifest.json')),
+    names: [...entries.keys()],
+    file,
+    text,
+    bytes,
+    ndjson,
+  };
+}
