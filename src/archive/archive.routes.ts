@@ -202,6 +202,19 @@ export function archiveRoutes(deps: {
       },
     });
 
+    app.post(
+      '/api/archive/exports/:id/cancel',
+      {
+        schema: {
+          tags: [TAG],
+          summary: 'Cancel an export being prepared (409 if it has already finished)',
+          params: z.object({ id }),
+          response: { 200: exportSchema },
+        },
+      },
+      async (request) => present(await exports.cancel(requireUser(request), request.params.id)),
+    );
+
     app.delete(
       '/api/archive/exports/:id',
       {

@@ -216,6 +216,25 @@ export class ExportService {
     };
   }
 
+  /**
+   * Cancels a queued or running export. One that has already finished is left as it is
+   * (409), so a cancel racing the end of the job never deletes a ready archive.
+   */
+  async cancel(user: User, id: string): Promise<ExportView> {
+    const row = await this.row(user, id);
+    const res = await this.deps.db.kysely
+      .updateTable('archive_exports')
+      .set({ status: 'cancelled', finished_at: this.deps.clock.now() })
+      .where('id', '=', id)
+      .where('status', 'in', ACTIVE)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) {
+      throw new AppError('conflict', 'This export has already finished');
+    }
+    if (row.job_id !== null) await this.deps.queue().cancel(row.job_id);
+    return this.get(user, id);
+  }
+
   /** Cancels a queued or running export; deletes a finished one and its archive. */
   async remove(user: User, id: string): Promise<void> {
     const row = await this.row(user, id);

@@ -128,6 +128,28 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
     });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('export_in_progress');
+    // Cancelling a queued export works once; a finished export cannot be cancelled.
+    const second = await s.app.inject({
+      method: 'POST',
+      url: `/api/archive/exports/${exportId}/cancel`,
+      headers: auth.inject,
+    });
+    expect(second.statusCode).toBe(200);
+    expect(second.json().status).toBe('cancelled');
+    const again2 = await s.app.inject({
+      method: 'POST',
+      url: `/api/archive/exports/${exportId}/cancel`,
+      headers: auth.inject,
+    });
+    expect(again2.statusCode).toBe(409);
+    const restart = await s.app.inject({
+      method: 'POST',
+      url: '/api/archive/exports',
+      headers: auth.inject,
+      payload: { apps: ['workspace'] },
+    });
+    expect(restart.statusCode).toBe(202);
+    exportId = restart.json().id;
     s.t.runtime.queue.startWorker();
     const done = await waitReady(exportId);
     expect(done.status).toBe('ready');

@@ -239,7 +239,12 @@ export async function fetchExport(id: string, signal?: AbortSignal): Promise<Arc
   return expectShape(await apiRequest(exportPath(id), { signal }), parseExport, 'export');
 }
 
-/** Cancels an export being prepared, or deletes a finished one (and its archive). */
+/** Cancels an export being prepared; a finished one answers 409 and is kept. */
+export async function cancelExport(id: string): Promise<void> {
+  await apiRequest(`${exportPath(id)}/cancel`, { method: 'POST' });
+}
+
+/** Deletes an export (and its archive). */
 export async function deleteExport(id: string): Promise<void> {
   await apiRequest(exportPath(id), { method: 'DELETE' });
 }

@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
-import { toApiError } from '../api/client.ts';
+import { ApiError, toApiError } from '../api/client.ts';
 import {
+  cancelExport,
   deleteExport,
   fetchExport,
   fetchExports,
@@ -585,17 +586,13 @@ export function ExportPanel({
     setCancelling(true);
     setFollowError(undefined);
     try {
-      await deleteExport(target.id);
       try {
-        show(await fetchExport(target.id));
+        await cancelExport(target.id);
       } catch (failure) {
-        if (handleUnauthenticated(failure)) return;
-        // Finished just before being cancelled, and therefore deleted.
-        currentRef.current = undefined;
-        setCurrent(undefined);
-        setHistory((list) => list.filter((e) => e.id !== target.id));
-        setAnnouncement(t('archive.progress.announce.cancelled'));
+        // Finished just before the cancel arrived: it is kept, and shown as it is.
+        if (!(failure instanceof ApiError && failure.status === 409)) throw failure;
       }
+      show(await fetchExport(target.id));
       setFocusProgress((n) => n + 1);
     } catch (failure) {
       if (!handleUnauthenticated(failure)) {
