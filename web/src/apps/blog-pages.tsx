@@ -47,6 +47,8 @@ import {
   useDisclosure,
   When,
   type TagTone,
+  MineAndShared,
+  ResourceCards,
 } from './ui.tsx';
 
 const blogLink = (blogId: string) => `/blog/${seg(blogId)}`;
@@ -148,42 +150,15 @@ function NewBlogForm({ onCancel }: { onCancel: () => void }) {
   );
 }
 
-function BlogList({ blogs, headingId }: { blogs: Blog[]; headingId: string }) {
-  const { t } = useTranslation();
-  return (
-    <ul className="apps-list" aria-labelledby={headingId}>
-      {blogs.map((blog) => (
-        <li key={blog.id} className="apps-card">
-          <h3 className="apps-card__title">
-            <Link to={blogLink(blog.id)}>{blog.title}</Link>
-          </h3>
-          {blog.description !== '' && <p className="apps-card__text">{blog.description}</p>}
-          <p className="apps-meta muted">
-            {blog.access !== 'owner' && (
-              <>
-                {t('apps_ui.by', { name: blog.ownerName })} <AccessTag access={blog.access} />{' '}
-              </>
-            )}
-            {t('apps_ui.updated')} <When date={blog.modifiedAt} />
-          </p>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
 export function BlogsPage() {
   const { t } = useTranslation();
   const { me, handleUnauthenticated } = useSession();
   useDocumentTitle(t('apps_ui.blog.title'));
-  const ids = { mine: useId(), shared: useId() };
   const { state, reload } = useResource(fetchBlogs, 'blogs', handleUnauthenticated);
   const create = useDisclosure();
   const canCreate = me.rights.includes('blog.create');
 
   const blogs = state.status === 'success' ? state.data : [];
-  const mine = blogs.filter((b) => b.access === 'owner');
-  const shared = blogs.filter((b) => b.access !== 'owner');
 
   return (
     <div className="apps-page">
@@ -203,22 +178,18 @@ export function BlogsPage() {
       {state.status === 'error' && <ErrorAlert error={state.error} onRetry={reload} />}
       {state.status === 'success' && (
         <>
-          <section aria-labelledby={ids.mine}>
-            <h2 id={ids.mine}>{t('apps_ui.blog.mine')}</h2>
-            {mine.length === 0 ? (
-              <p className="apps-empty">{t('apps_ui.blog.emptyMine')}</p>
-            ) : (
-              <BlogList blogs={mine} headingId={ids.mine} />
+          <MineAndShared
+            items={blogs}
+            labels={{
+              mine: t('apps_ui.blog.mine'),
+              shared: t('apps_ui.blog.shared'),
+              emptyMine: t('apps_ui.blog.emptyMine'),
+              emptyShared: t('apps_ui.blog.emptyShared'),
+            }}
+            render={(list, labelledBy) => (
+              <ResourceCards items={list} labelledBy={labelledBy} linkOf={blogLink} />
             )}
-          </section>
-          <section aria-labelledby={ids.shared}>
-            <h2 id={ids.shared}>{t('apps_ui.blog.shared')}</h2>
-            {shared.length === 0 ? (
-              <p className="apps-empty">{t('apps_ui.blog.emptyShared')}</p>
-            ) : (
-              <BlogList blogs={shared} headingId={ids.shared} />
-            )}
-          </section>
+          />
         </>
       )}
     </div>

@@ -41,6 +41,7 @@ import {
   useAppsErrorText,
   useDisclosure,
   useLanguage,
+  MineAndShared,
 } from './ui.tsx';
 
 const calendarLink = (calendarId: string) => `/calendar/${seg(calendarId)}`;
@@ -286,12 +287,9 @@ export function CalendarsPage() {
   const { t } = useTranslation();
   const { me, handleUnauthenticated } = useSession();
   useDocumentTitle(t('apps_ui.calendar.title'));
-  const ids = { mine: useId(), shared: useId() };
   const { state, reload } = useResource(fetchCalendars, 'calendars', handleUnauthenticated);
   const create = useDisclosure();
   const calendars = state.status === 'success' ? state.data : [];
-  const mine = calendars.filter((c) => c.access === 'owner');
-  const shared = calendars.filter((c) => c.access !== 'owner');
 
   return (
     <div className="apps-page">
@@ -310,22 +308,16 @@ export function CalendarsPage() {
       {state.status === 'error' && <ErrorAlert error={state.error} onRetry={reload} />}
       {state.status === 'success' && (
         <>
-          <section aria-labelledby={ids.mine}>
-            <h2 id={ids.mine}>{t('apps_ui.calendar.mine')}</h2>
-            {mine.length === 0 ? (
-              <p className="apps-empty">{t('apps_ui.calendar.emptyMine')}</p>
-            ) : (
-              <CalendarList calendars={mine} labelledBy={ids.mine} />
-            )}
-          </section>
-          <section aria-labelledby={ids.shared}>
-            <h2 id={ids.shared}>{t('apps_ui.calendar.shared')}</h2>
-            {shared.length === 0 ? (
-              <p className="apps-empty">{t('apps_ui.calendar.emptyShared')}</p>
-            ) : (
-              <CalendarList calendars={shared} labelledBy={ids.shared} />
-            )}
-          </section>
+          <MineAndShared
+            items={calendars}
+            labels={{
+              mine: t('apps_ui.calendar.mine'),
+              shared: t('apps_ui.calendar.shared'),
+              emptyMine: t('apps_ui.calendar.emptyMine'),
+              emptyShared: t('apps_ui.calendar.emptyShared'),
+            }}
+            render={(list, labelledBy) => <CalendarList calendars={list} labelledBy={labelledBy} />}
+          />
         </>
       )}
     </div>

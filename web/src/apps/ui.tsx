@@ -499,3 +499,83 @@ export function focusFirstInvalid(form: HTMLFormElement | null): void {
     form?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   });
 }
+
+/**
+ * The two sections of an app's home page: what the user owns, then what is shared with them,
+ * each with its heading, an empty-state sentence, or the list `render` draws.
+ */
+export function MineAndShared<T extends { access: Access }>({
+  items,
+  labels,
+  render,
+}: {
+  items: readonly T[];
+  labels: { mine: string; shared: string; emptyMine: string; emptyShared: string };
+  render: (items: T[], labelledBy: string) => ReactNode;
+}) {
+  const ids = { mine: useId(), shared: useId() };
+  const groups = [
+    {
+      id: ids.mine,
+      title: labels.mine,
+      empty: labels.emptyMine,
+      list: items.filter((i) => i.access === 'owner'),
+    },
+    {
+      id: ids.shared,
+      title: labels.shared,
+      empty: labels.emptyShared,
+      list: items.filter((i) => i.access !== 'owner'),
+    },
+  ];
+  return (
+    <>
+      {groups.map((g) => (
+        <section key={g.id} aria-labelledby={g.id}>
+          <h2 id={g.id}>{g.title}</h2>
+          {g.list.length === 0 ? <p className="apps-empty">{g.empty}</p> : render(g.list, g.id)}
+        </section>
+      ))}
+    </>
+  );
+}
+
+/** Cards of resources (blogs, wikis): title linking to it, description, owner, last change. */
+export function ResourceCards({
+  items,
+  labelledBy,
+  linkOf,
+}: {
+  items: readonly {
+    id: string;
+    title: string;
+    description: string;
+    access: Access;
+    ownerName: string;
+    modifiedAt: Date;
+  }[];
+  labelledBy: string;
+  linkOf: (id: string) => string;
+}) {
+  const { t } = useTranslation();
+  return (
+    <ul className="apps-list" aria-labelledby={labelledBy}>
+      {items.map((item) => (
+        <li key={item.id} className="apps-card">
+          <h3 className="apps-card__title">
+            <Link to={linkOf(item.id)}>{item.title}</Link>
+          </h3>
+          {item.description !== '' && <p className="apps-card__text">{item.description}</p>}
+          <p className="apps-meta muted">
+            {item.access !== 'owner' && (
+              <>
+                {t('apps_ui.by', { name: item.ownerName })} <AccessTag access={item.access} />{' '}
+              </>
+            )}
+            {t('apps_ui.updated')} <When date={item.modifiedAt} />
+          </p>
+        </li>
+      ))}
+    </ul>
+  );
+}

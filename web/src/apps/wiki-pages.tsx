@@ -43,6 +43,8 @@ import {
   useAction,
   useDisclosure,
   type Crumb,
+  MineAndShared,
+  ResourceCards,
 } from './ui.tsx';
 
 const wikiLink = (wikiId: string) => `/wiki/${seg(wikiId)}`;
@@ -270,40 +272,13 @@ function NewWikiForm({ onCancel }: { onCancel: () => void }) {
   );
 }
 
-function WikiList({ wikis, labelledBy }: { wikis: Wiki[]; labelledBy: string }) {
-  const { t } = useTranslation();
-  return (
-    <ul className="apps-list" aria-labelledby={labelledBy}>
-      {wikis.map((wiki) => (
-        <li key={wiki.id} className="apps-card">
-          <h3 className="apps-card__title">
-            <Link to={wikiLink(wiki.id)}>{wiki.title}</Link>
-          </h3>
-          {wiki.description !== '' && <p className="apps-card__text">{wiki.description}</p>}
-          <p className="apps-meta muted">
-            {wiki.access !== 'owner' && (
-              <>
-                {t('apps_ui.by', { name: wiki.ownerName })} <AccessTag access={wiki.access} />{' '}
-              </>
-            )}
-            {t('apps_ui.updated')} <When date={wiki.modifiedAt} />
-          </p>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
 export function WikisPage() {
   const { t } = useTranslation();
   const { me, handleUnauthenticated } = useSession();
   useDocumentTitle(t('apps_ui.wiki.title'));
-  const ids = { mine: useId(), shared: useId() };
   const { state, reload } = useResource(fetchWikis, 'wikis', handleUnauthenticated);
   const create = useDisclosure();
   const wikis = state.status === 'success' ? state.data : [];
-  const mine = wikis.filter((w) => w.access === 'owner');
-  const shared = wikis.filter((w) => w.access !== 'owner');
 
   return (
     <div className="apps-page">
@@ -322,22 +297,18 @@ export function WikisPage() {
       {state.status === 'error' && <ErrorAlert error={state.error} onRetry={reload} />}
       {state.status === 'success' && (
         <>
-          <section aria-labelledby={ids.mine}>
-            <h2 id={ids.mine}>{t('apps_ui.wiki.mine')}</h2>
-            {mine.length === 0 ? (
-              <p className="apps-empty">{t('apps_ui.wiki.emptyMine')}</p>
-            ) : (
-              <WikiList wikis={mine} labelledBy={ids.mine} />
+          <MineAndShared
+            items={wikis}
+            labels={{
+              mine: t('apps_ui.wiki.mine'),
+              shared: t('apps_ui.wiki.shared'),
+              emptyMine: t('apps_ui.wiki.emptyMine'),
+              emptyShared: t('apps_ui.wiki.emptyShared'),
+            }}
+            render={(list, labelledBy) => (
+              <ResourceCards items={list} labelledBy={labelledBy} linkOf={wikiLink} />
             )}
-          </section>
-          <section aria-labelledby={ids.shared}>
-            <h2 id={ids.shared}>{t('apps_ui.wiki.shared')}</h2>
-            {shared.length === 0 ? (
-              <p className="apps-empty">{t('apps_ui.wiki.emptyShared')}</p>
-            ) : (
-              <WikiList wikis={shared} labelledBy={ids.shared} />
-            )}
-          </section>
+          />
         </>
       )}
     </div>
