@@ -18,6 +18,10 @@ export interface ExportedArchive {
   text(name: string): Promise<string>;
   bytes(name: string): Promise<Buffer>;
   ndjson<T extends { id: string }>(name: string): Promise<T[]>;
+  /** Every entry read whole (test archives are small), for synchronous lookups. */
+  entries(): Promise<Map<string, Buffer>>;
+  /** Per-app progress of the finished export, as the API gave it. */
+  progress: Record<string, { status: string; items: number; itemsTotal: number } | undefined>;
 }
 
 /**
@@ -69,6 +73,11 @@ export async function exportThroughApi(
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as T);
+  const all = async () => {
+    const map = new Map<string, Buffer>();
+    for (const name of entries.keys()) map.set(name, await bytes(name));
+    return map;
+  };
   return {
     manifest: JSON.parse(await text('manifest.json')),
     names: [...entries.keys()],
@@ -76,5 +85,7 @@ export async function exportThroughApi(
     text,
     bytes,
     ndjson,
+    entries: all,
+    progress: done.progress,
   };
 }

@@ -6,11 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUser } from '../../../../test/support/factories.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
-import { waitFor } from '../../../../test/support/wait.ts';
+import { exportThroughApi } from '../../../../test/support/export-archive.ts';
 import type { AppExportWriter, ArchiveAdapter } from '../../../archive/adapter.ts';
 import { allTrustedKeys } from '../../../archive/keys.ts';
 import { verifyArchive } from '../../../archive/verify.ts';
-import { listEntries, openZip, readEntry } from '../../../archive/zip-reader.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { Wiki, WikiPage } from '../wiki.service.ts';
 
@@ -150,55 +149,21 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  let n = 0;
   async function exportAs(
     h: Headers,
     body: { apps: string[]; includeShared?: boolean },
   ): Promise<Archive> {
-    const start = await s.app.inject({
-      method: 'POST',
-      url: '/api/archive/exports',
-      headers: h.inject,
-      payload: body,
-    });
-    expect(start.statusCode, start.body).toBe(202);
-    const id = start.json<{ id: string }>().id;
-    const done = await waitFor(
-      'export finished',
-      async () => {
-        const res = await s.app.inject({
-          method: 'GET',
-          url: `/api/archive/exports/${id}`,
-          headers: h.inject,
-        });
-        const view = res.json<{
-          status: string;
-          downloadUrl: string | null;
-          progress: Record<string, { status: string; items: number; itemsTotal: number }>;
-        }>();
-        return ['ready', 'failed'].includes(view.status) && view;
-      },
-      30_000,
-    );
-    expect(done.status).toBe('ready');
-    expect(done.progress.wiki).toMatchObject({ status: 'complete' });
-    expect(done.progress.wiki?.items).toBe(done.progress.wiki?.itemsTotal);
-    const res = await fetch(`${s.url}${done.downloadUrl ?? ''}`, { headers: h.http });
-    expect(res.status).toBe(200);
-    n += 1;
-    const file = path.join(dir, `export-${n}.zip`);
-    await fs.writeFile(file, Buffer.from(await res.arrayBuffer()));
-    const zip = await openZip(file);
-    const entries = new Map<string, Buffer>();
-    for (const e of await listEntries(zip)) entries.set(e.name, await readEntry(zip, e, 1e8));
-    zip.close();
+    const archive = await exportThroughApi(s, h, body, dir);
+    expect(archive.progress.wiki).toMatchObject({ status: 'complete' });
+    expect(archive.progress.wiki?.items).toBe(archive.progress.wiki?.itemsTotal);
+    const entries = await archive.entries();
     const text = (name: string) => {
       const b = entries.get(name);
       if (b === undefined) throw new Error(`${name} is not in the archive`);
       return b.toString('utf8');
     };
     return {
-      file,
+      file: archive.file,
       manifest: JSON.parse(text('manifest.json')) as Archive['manifest'],
       names: [...entries.keys()],
       text,
