@@ -1,5 +1,37 @@
+/**
+ * The contract between Mes Données and the apps: what an app holds for a user, how it writes
+ * its part of an archive (export), and how it will bring that part back (import).
+ *
+ * Each app folder carries one adapter (`src/apps/<app>/archive/`). The engines in this folder
+ * own everything that is the same for every app: the zip, the manifest and its signature,
+ * progress, jobs; for import, the analysis of the archive, dry run, resume, duplicates policy,
+ * quota, undo and the report. Adapters only know their own records.
+ */
 import type { Readable } from 'node:stream';
+import type { z } from 'zod';
+import type { AppId } from '../contracts/archive.ts';
 import type { User } from '../platform/accounts.service.ts';
+
+// ---- Records -------------------------------------------------------------------------------
+
+/**
+ * One data file an app writes at a fixed name at the top of its folder: a JSON value, or
+ * NDJSON (one record a line). Its zod schema is the single description of the file: the
+ * export writes through it, the import and the tests read through it, `verify` checks every
+ * record against it and `docs/archive-format.md` is made from it. Reference fields carry
+ * `.meta({ references: 'app/type' })` (see `records.ts`).
+ */
+export interface RecordFile<S extends z.ZodType = z.ZodType> {
+  /** The file's name in the app's folder ("posts.ndjson"). */
+  readonly name: string;
+  readonly kind: 'json' | 'ndjson';
+  /** The whole value (json), or one line (ndjson). */
+  readonly schema: S;
+  /** One sentence for the format page. */
+  readonly description: string;
+}
+
+// ---- Export --------------------------------------------------------------------------------
 
 export interface ExportOptions {
   includeDocuments: boolean;
@@ -18,17 +50,24 @@ export interface ExportContext {
   referencedDocuments(): ReadonlySet<string>;
 }
 
-/** Where an app writes its part of the archive: paths are relative to the app's folder. */
+/**
+ * Where an app writes its part of the archive. Every path given (`dir`) and returned is the
+ * full path inside the archive: `folder` is the app's folder, and `text`/`file` put their
+ * entry in `dir` (usually `folder` or below it) under a name made unique and safe.
+ */
 export interface AppExportWriter {
   /** The app's folder in the archive ("Espace documentaire"). */
   readonly folder: string;
-  /** A JSON file (UTF-8, deflated): for small collections. */
-  json(name: string, value: unknown): Promise<string>;
-  /** One JSON record a line, streamed: for collections of any size. */
-  ndjson(name: string, rows: AsyncIterable<unknown>): Promise<string>;
-  /** A text file (HTML, iCalendar...), deflated; the name is made unique and safe. */
+  /** A JSON data file (UTF-8, deflated), each value checked against the file's schema. */
+  json<S extends z.ZodType>(file: RecordFile<S>, value: z.input<S>): Promise<string>;
+  /** An NDJSON data file streamed a record at a time, each checked against the schema. */
+  ndjson<S extends z.ZodType>(
+    file: RecordFile<S>,
+    rows: AsyncIterable<z.input<S>>,
+  ): Promise<string>;
+  /** A text file (HTML, iCalendar...), deflated, in `dir`; the name is made unique and safe. */
   text(dir: string, name: string, content: string, contentType: string): Promise<string>;
-  /** A file streamed in (stored or deflated by type); returns its path in the archive. */
+  /** A file streamed in (stored or deflated by type) in `dir`; returns its path in the archive. */
   file(
     dir: string,
     name: string,
@@ -39,15 +78,125 @@ export interface AppExportWriter {
   progress(delta: { items?: number; bytes?: number }): void;
 }
 
-/** One app's part in Mes Données: what it holds for a user, and how it exports. */
+/** One app's part in Mes Données. */
 export interface ArchiveAdapter {
-  readonly app: string;
+  readonly app: AppId;
+  /** The French label users know: also the app's folder in archives. */
   readonly label: string;
   readonly appVersion: string;
-  /** Version of this app's archive data; bumped when its JSON changes shape. */
+  /** Version of this app's archive data; bumped when a record file changes shape. */
   readonly dataVersion: number;
-  /** Apps whose ids this one references (imported first; exported after it). */
-  readonly dependsOn?: readonly string[];
+  /**
+   * Apps whose ids this one references: they are imported before it, and exported after it
+   * (the workspace takes in the documents the others referenced). See `app-order.ts`.
+   */
+  readonly dependsOn: readonly AppId[];
+  /** The data files the app writes, each with its schema. */
+  readonly records: readonly RecordFile[];
   count(user: User, options: ExportOptions): Promise<{ items: number; bytes: number }>;
   export(ctx: ExportContext, out: AppExportWriter): Promise<{ items: number; bytes: number }>;
+  /** The app's importer; absent: the app's content cannot be imported yet. */
+  readonly import?: ImportAdapter;
+}
+
+// ---- Import --------------------------------------------------------------------------------
+
+/**
+ * An app's folder of an archive being imported. Every read checks the entry's size and
+ * SHA-256 against the signed manifest before the bytes are used, and data files are parsed
+ * with their schema (strict objects, no prototype keys) after `upgrade`.
+ */
+export interface AppArchiveReader {
+  /** The app's folder in the archive, as the manifest names it. */
+  readonly folder: string;
+  /** The `dataVersion` the archive was written with (older ones are upgraded on read). */
+  readonly dataVersion: number;
+  /** Whether the archive holds this data file. */
+  has(file: RecordFile): boolean;
+  /** A JSON data file, upgraded and parsed. */
+  json<S extends z.ZodType>(file: RecordFile<S>): Promise<z.output<S>>;
+  /** An NDJSON data file, a record at a time, upgraded and parsed; `line` counts from 1. */
+  ndjson<S extends z.ZodType>(
+    file: RecordFile<S>,
+  ): AsyncIterable<{ line: number; record: z.output<S> }>;
+  /** The bytes of a file of the archive by its full path (checked while they stream). */
+  open(path: string): Promise<{ size: number; stream: Readable }>;
+}
+
+/** What an import knows while it runs: who imports, the choices made, cancellation. */
+export interface ImportContext {
+  readonly user: User;
+  readonly importId: string;
+  readonly signal: AbortSignal;
+  /** A dry run calls `analyze`, `items` and `prepare` only: nothing is written. */
+  readonly dryRun: boolean;
+}
+
+/** An app's part of the analysis shown before anything is written. */
+export interface AppAnalysis {
+  /** What the archive holds, per type of item ("post": 12). */
+  counts: Readonly<Record<string, number>>;
+  /** Bytes of documents the app would add (counted against the quota). */
+  bytes: number;
+  /** Problems found, each with a code the page translates; an app with any is not importable. */
+  problems: readonly { code: string; file?: string; line?: number; message: string }[];
+}
+
+/** Items an app's archive holds, each keyed by its type and id in the source instance. */
+export interface SourceRef {
+  readonly type: string;
+  readonly sourceId: string;
+}
+
+/** One item to import, as read from the archive (parsed and upgraded). */
+export interface ImportItem<R = unknown> extends SourceRef {
+  /** A name for the report ("Sortie au musée"). */
+  readonly name: string;
+  /** Bytes of documents it adds (quota). */
+  readonly bytes: number;
+  readonly record: R;
+}
+
+/**
+ * New ids for every source id, persisted for the whole import and shared across apps: a post
+ * of the blog finds the id of the workspace document its image points at. `allocate` is
+ * idempotent (a resumed import gets the ids it had), so writes keyed by the new id are too.
+ */
+export interface IdMap {
+  allocate(app: AppId, ref: SourceRef): Promise<string>;
+  /** The new id of an item of this or an earlier app; undefined: not imported (report it). */
+  resolve(app: AppId, ref: SourceRef): Promise<string | undefined>;
+}
+
+/** An item ready to write: its new id, the record with every reference rewritten. */
+export interface PreparedItem<W = unknown> extends SourceRef {
+  readonly id: string;
+  readonly name: string;
+  readonly bytes: number;
+  readonly row: W;
+  /** References that pointed at nothing the import holds: reported, neutralised in `row`. */
+  readonly unresolved: readonly SourceRef[];
+}
+
+/**
+ * How an app imports (implemented per app by the import issue; the engine drives it):
+ *
+ * 1. `analyze` reads the folder without writing anything.
+ * 2. `items` yields the items in write order (parents first); the engine allocates a new id
+ *    for each in the id map (pass 1), then for each (pass 2) calls `prepare`, applies the
+ *    duplicates policy with `findDuplicate`, checks the quota, and calls `write`.
+ * 3. `write` is idempotent, keyed by the new id: after a crash the engine writes again.
+ * 4. `remove` undoes a write (undo of the whole import, item by item).
+ */
+export interface ImportAdapter<R = unknown, W = unknown> {
+  /** Brings a record of an older `dataVersion` to the current shape (before parsing). */
+  upgrade?(file: string, record: unknown, from: number): unknown;
+  analyze(src: AppArchiveReader, ctx: ImportContext): Promise<AppAnalysis>;
+  items(src: AppArchiveReader, ctx: ImportContext): AsyncIterable<ImportItem<R>>;
+  prepare(item: ImportItem<R>, ids: IdMap, ctx: ImportContext): Promise<PreparedItem<W>>;
+  /** The id of an existing resource of the user this item duplicates, if any. */
+  findDuplicate(item: PreparedItem<W>, ctx: ImportContext): Promise<string | undefined>;
+  /** Writes the item (its bytes read from `src` when it has some); writing twice is a no-op. */
+  write(item: PreparedItem<W>, src: AppArchiveReader, ctx: ImportContext): Promise<void>;
+  remove(item: { type: string; id: string }, ctx: ImportContext): Promise<void>;
 }

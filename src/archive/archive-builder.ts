@@ -1,6 +1,13 @@
 import { Readable } from 'node:stream';
 import type { User } from '../platform/accounts.service.ts';
-import type { ArchiveAdapter, AppExportWriter, ExportContext, ExportOptions } from './adapter.ts';
+import type {
+  ArchiveAdapter,
+  AppExportWriter,
+  ExportContext,
+  ExportOptions,
+  RecordFile,
+} from './adapter.ts';
+import { exportOrder } from './app-order.ts';
 import {
   ARCHIVE_FORMAT,
   ARCHIVE_FORMAT_VERSION,
@@ -39,23 +46,16 @@ export interface BuildArchiveInput {
 }
 
 /**
- * The order apps are exported in: an app before those it depends on (`dependsOn`), so the
- * workspace comes after every app that references its documents and can take them in.
- * Otherwise the given order is kept; a dependency cycle keeps the rest in given order.
+ * A record as its schema writes it; a record that breaks the schema is a bug of the app's
+ * export, which fails that app rather than write an archive its importer would refuse.
  */
-export function exportOrder(adapters: readonly ArchiveAdapter[]): ArchiveAdapter[] {
-  const remaining = [...adapters];
-  const ordered: ArchiveAdapter[] = [];
-  while (remaining.length > 0) {
-    const next = remaining.find(
-      (a) => !remaining.some((other) => other.dependsOn?.includes(a.app)),
-    );
-    const pick = next ?? remaining[0];
-    if (pick === undefined) break;
-    ordered.push(pick);
-    remaining.splice(remaining.indexOf(pick), 1);
-  }
-  return ordered;
+function checked(app: string, file: RecordFile, value: unknown): unknown {
+  const result = file.schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new Error(
+    `${app}/${file.name}: a record breaks its schema at ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`,
+  );
 }
 
 function errorText(error: unknown): string {
@@ -131,23 +131,24 @@ export async function buildArchive<T>(
     input.onProgress?.(progress);
     const writer: AppExportWriter = {
       folder,
-      json: async (name, value) =>
+      json: async (file, value) =>
         (
           await guard(
             zip.addBuffer(
-              zip.reservePath(folder, name),
-              Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8'),
+              zip.reservePath(folder, file.name),
+              Buffer.from(`${JSON.stringify(checked(adapter.app, file, value), null, 2)}\n`, 'utf8'),
               { compress: true },
             ),
           )
         ).path,
-      ndjson: async (name, rows) => {
+      ndjson: async (file, rows) => {
         async function* lines() {
-          for await (const row of rows) yield Buffer.from(`${JSON.stringify(row)}\n`, 'utf8');
+          for await (const row of rows)
+            yield Buffer.from(`${JSON.stringify(checked(adapter.app, file, row))}\n`, 'utf8');
         }
         return (
           await guard(
-            zip.addStream(zip.reservePath(folder, name), Readable.from(lines()), {
+            zip.addStream(zip.reservePath(folder, file.name), Readable.from(lines()), {
               compress: true,
             }),
           )

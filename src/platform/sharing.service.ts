@@ -1,7 +1,9 @@
 import { newId, type Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
 import type { ShareRight } from '../db/schema.ts';
+import { AccessReader, allows } from './access.ts';
 
+/** One resource as shares name it. */
 export interface ResourceRef {
   app: string;
   type: string;
@@ -20,15 +22,9 @@ export interface Share {
   createdAt: number;
 }
 
-const RANK: Record<ShareRight, number> = { read: 1, contrib: 2, manage: 3 };
-
 /** True when `held` is at least `needed` (manage ⊃ contrib ⊃ read). */
 export function rightCovers(held: ShareRight | undefined, needed: ShareRight): boolean {
-  return held !== undefined && RANK[held] >= RANK[needed];
-}
-
-function best(a: ShareRight | undefined, b: ShareRight): ShareRight {
-  return a === undefined || RANK[b] > RANK[a] ? b : a;
+  return allows(held, needed);
 }
 
 /**
@@ -39,10 +35,12 @@ function best(a: ShareRight | undefined, b: ShareRight): ShareRight {
 export class SharingService {
   private readonly db: Db;
   private readonly clock: Clock;
+  private readonly access: AccessReader;
 
   constructor(deps: { db: Db; clock: Clock }) {
     this.db = deps.db;
     this.clock = deps.clock;
+    this.access = new AccessReader(deps);
   }
 
   /** Shares (or changes the right of an existing share). */
@@ -121,29 +119,8 @@ export class SharingService {
 
   /** The best right a user holds on a resource through shares, directly or through a group. */
   async rightOn(userId: string, ref: ResourceRef): Promise<ShareRight | undefined> {
-    const rows = await this.db.kysely
-      .selectFrom('shares')
-      .select('right')
-      .where('app', '=', ref.app)
-      .where('resource_type', '=', ref.type)
-      .where('resource_id', '=', ref.id)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('grantee_kind', '=', 'user'), eb('grantee_id', '=', userId)]),
-          eb.and([
-            eb('grantee_kind', '=', 'group'),
-            eb(
-              'grantee_id',
-              'in',
-              eb.selectFrom('group_members').select('group_id').where('user_id', '=', userId),
-            ),
-          ]),
-        ]),
-      )
-      .execute();
-    let right: ShareRight | undefined;
-    for (const r of rows) right = best(right, r.right);
-    return right;
+    const rights = await this.access.sharedRights(userId, ref, [ref.id]);
+    return rights.get(ref.id);
   }
 
   /**
@@ -155,38 +132,6 @@ export class SharingService {
     app: string,
     type: string,
   ): Promise<{ resourceId: string; ownerId: string; right: ShareRight }[]> {
-    const rows = await this.db.kysely
-      .selectFrom('shares')
-      .select(['resource_id', 'owner_id', 'right'])
-      .where('app', '=', app)
-      .where('resource_type', '=', type)
-      .where('owner_id', '!=', userId)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('grantee_kind', '=', 'user'), eb('grantee_id', '=', userId)]),
-          eb.and([
-            eb('grantee_kind', '=', 'group'),
-            eb(
-              'grantee_id',
-              'in',
-              eb.selectFrom('group_members').select('group_id').where('user_id', '=', userId),
-            ),
-          ]),
-        ]),
-      )
-      .execute();
-    const byResource = new Map<
-      string,
-      { resourceId: string; ownerId: string; right: ShareRight }
-    >();
-    for (const r of rows) {
-      const seen = byResource.get(r.resource_id);
-      byResource.set(r.resource_id, {
-        resourceId: r.resource_id,
-        ownerId: r.owner_id,
-        right: best(seen?.right, r.right),
-      });
-    }
-    return [...byResource.values()];
+    return this.access.sharedWith(userId, { app, type });
   }
 }
