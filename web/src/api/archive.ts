@@ -4,26 +4,25 @@
  * progress arrives as Server-Sent Events (`exportEventsUrl`) or, failing that, by polling
  * `fetchExport`.
  */
+import {
+  APP_JOB_STATUSES,
+  EXPORT_STATUSES,
+  type AppJobStatus,
+  type AppProgress,
+  type ExportStatus,
+  type FailedItem,
+} from '../../../src/contracts/archive.ts';
 import { apiRequest, expectShape, isRecord } from './client.ts';
 import { isSameSitePath } from './platform.ts';
 
-export const EXPORT_STATUSES = [
-  'queued',
-  'running',
-  'ready',
-  'failed',
-  'cancelled',
-  'expired',
-] as const;
-export type ExportStatus = (typeof EXPORT_STATUSES)[number];
-
-export const APP_EXPORT_STATUSES = ['pending', 'running', 'complete', 'failed'] as const;
-export type AppExportStatus = (typeof APP_EXPORT_STATUSES)[number];
-
-/** Still being prepared: it can be cancelled, and its progress is worth following. */
-export function isActive(status: ExportStatus): boolean {
-  return status === 'queued' || status === 'running';
-}
+// The statuses and the progress shape are the server's contract; the page only re-exports them.
+export {
+  isActiveExport,
+  type AppJobStatus,
+  type AppProgress,
+  type ExportStatus,
+  type FailedItem,
+} from '../../../src/contracts/archive.ts';
 
 export interface ArchiveApp {
   id: string;
@@ -39,16 +38,6 @@ export interface ArchiveApp {
 export interface ArchiveApps {
   items: ArchiveApp[];
   rights: { export: boolean; import: boolean };
-}
-
-export interface AppProgress {
-  status: AppExportStatus;
-  items: number;
-  itemsTotal: number;
-  bytes: number;
-  bytesTotal: number;
-  /** Why this app could not be exported (the rest of the archive is still usable). */
-  error: string | undefined;
 }
 
 export interface ArchiveExport {
@@ -78,6 +67,8 @@ export interface ExportRequest {
 const MAX_TEXT = 500;
 const MAX_ID = 64;
 const MAX_APPS = 50;
+/** Failed items kept per app: enough to say what is missing, bounded whatever the server sends. */
+const MAX_FAILED = 200;
 
 function isId(value: unknown): value is string {
   return typeof value === 'string' && value !== '' && value.length <= MAX_ID;
@@ -91,8 +82,8 @@ function isExportStatus(value: unknown): value is ExportStatus {
   return typeof value === 'string' && (EXPORT_STATUSES as readonly string[]).includes(value);
 }
 
-function isAppExportStatus(value: unknown): value is AppExportStatus {
-  return typeof value === 'string' && (APP_EXPORT_STATUSES as readonly string[]).includes(value);
+function isAppJobStatus(value: unknown): value is AppJobStatus {
+  return typeof value === 'string' && (APP_JOB_STATUSES as readonly string[]).includes(value);
 }
 
 function text(value: unknown): string | null {
@@ -140,8 +131,21 @@ export function parseArchiveApps(body: unknown): ArchiveApps | undefined {
   };
 }
 
+/** The items an app could not take: malformed entries are skipped, the list is bounded. */
+function parseFailed(value: unknown): FailedItem[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const failed: FailedItem[] = [];
+  for (const raw of value.slice(0, MAX_FAILED)) {
+    if (!isRecord(raw)) continue;
+    const name = text(raw.name);
+    const code = text(raw.code);
+    if (name !== null && code !== null) failed.push({ name, code });
+  }
+  return failed;
+}
+
 function parseAppProgress(value: unknown): AppProgress | undefined {
-  if (!isRecord(value) || !isAppExportStatus(value.status)) return undefined;
+  if (!isRecord(value) || !isAppJobStatus(value.status)) return undefined;
   return {
     status: value.status,
     items: amount(value.items),
@@ -149,10 +153,12 @@ function parseAppProgress(value: unknown): AppProgress | undefined {
     bytes: amount(value.bytes),
     bytesTotal: amount(value.bytesTotal),
     error: text(value.error) ?? undefined,
+    failed: parseFailed(value.failed),
   };
 }
 
-function parseProgress(value: unknown): Record<string, AppProgress> {
+/** The per-app progress of a job (an export's, and an import's: same shape). */
+export function parseJobProgress(value: unknown): Record<string, AppProgress> {
   const progress: Record<string, AppProgress> = {};
   if (!isRecord(value)) return progress;
   for (const [app, raw] of Object.entries(value)) {
@@ -178,7 +184,7 @@ export function parseExport(value: unknown): ArchiveExport | undefined {
       includeDocuments: opts.includeDocuments !== false,
       includeShared: opts.includeShared !== false,
     },
-    progress: parseProgress(value.progress),
+    progress: parseJobProgress(value.progress),
     size: isAmount(value.size) ? value.size : null,
     fileName: text(value.fileName),
     error: text(value.error),

@@ -2,7 +2,7 @@ import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ArchiveApps } from '../api/archive.ts';
 import type { ResourceState } from '../hooks/use-resource.ts';
-import { useAppName } from './archive-export.tsx';
+import { useAppName } from '../apps/known-apps.ts';
 import { ErrorAlert, Loading } from './feedback.tsx';
 
 /**

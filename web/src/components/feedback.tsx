@@ -54,3 +54,12 @@ export function Loading({ label }: { label?: string }) {
     </p>
   );
 }
+
+/** A form's error zone: always in the DOM, so that a new message is announced. */
+export function FormAlert({ message }: { message: string | undefined }) {
+  return (
+    <div role="alert" className="form__alert">
+      {message !== undefined && <p className="alert alert--error">{message}</p>}
+    </div>
+  );
+}

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { fetchArchiveApps } from '../api/archive.ts';
-import { ExportPanel } from '../components/archive-export.tsx';
+import { ExportPanel } from '../components/archive-export/export-panel.tsx';
 import { ImportPanel } from '../components/archive-import.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
 import { TabList, TabPanel } from '../components/tabs.tsx';

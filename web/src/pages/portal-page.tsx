@@ -1,5 +1,6 @@
 import { useEffect, useId } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useAppLabel } from '../apps/known-apps.ts';
 import { fetchApps, fetchTimeline, type PortalApp } from '../api/platform.ts';
 import { ErrorAlert, Loading } from '../components/feedback.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
@@ -10,18 +11,10 @@ import { useResource } from '../hooks/use-resource.ts';
 import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 
-const KNOWN_APPS = ['workspace', 'blog', 'news', 'calendar', 'wiki', 'archive'] as const;
-type KnownApp = (typeof KNOWN_APPS)[number];
-
-function isKnownApp(id: string): id is KnownApp {
-  return (KNOWN_APPS as readonly string[]).includes(id);
-}
-
 const PREVIEW_SIZE = 5;
 
 function AppCard({ app }: { app: PortalApp }) {
-  const { t } = useTranslation();
-  const label = isKnownApp(app.id) ? t(`apps.${app.id}`) : app.label;
+  const label = useAppLabel()(app.id, app.label);
   return (
     <li className="app-grid__item">
       <Link to={app.path} className="app-card">

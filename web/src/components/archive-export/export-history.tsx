@@ -1,0 +1,120 @@
+import { useId, type RefObject } from 'react';
+import { useTranslation } from 'react-i18next';
+import { isActiveExport, type ArchiveExport } from '../../api/archive.ts';
+import { formatBytes, formatShortDateTime } from '../../format.ts';
+import type { ResourceState } from '../../hooks/use-resource.ts';
+import { ErrorAlert, Loading } from '../feedback.tsx';
+import { ActionLabel } from '../workspace-dialogs.tsx';
+
+/** The exports asked for before, newest first: download or delete each. */
+export function ExportHistory({
+  state,
+  reload,
+  appName,
+  headingRef,
+  onDelete,
+}: {
+  state: ResourceState<ArchiveExport[]>;
+  reload: () => void;
+  appName: (id: string) => string;
+  headingRef: RefObject<HTMLHeadingElement | null>;
+  onDelete: (exported: ArchiveExport) => void;
+}) {
+  const { t, i18n } = useTranslation();
+  const language = i18n.resolvedLanguage ?? 'fr';
+  const titleId = useId();
+  const list = new Intl.ListFormat(language, { style: 'short', type: 'conjunction' });
+
+  return (
+    <section className="export-history" aria-labelledby={titleId}>
+      <h2 id={titleId} ref={headingRef} tabIndex={-1} className="export-history__title">
+        {t('archive.history.title')}
+      </h2>
+      {state.status === 'loading' && <Loading />}
+      {state.status === 'error' && <ErrorAlert error={state.error} onRetry={reload} />}
+      {state.status === 'success' &&
+        (state.data.length === 0 ? (
+          <p className="muted">{t('archive.history.empty')}</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="ws-table" aria-labelledby={titleId}>
+              <thead>
+                <tr>
+                  <th scope="col">{t('archive.history.columns.date')}</th>
+                  <th scope="col">{t('archive.history.columns.apps')}</th>
+                  <th scope="col">{t('archive.history.columns.status')}</th>
+                  <th scope="col">{t('archive.history.columns.size')}</th>
+                  <th scope="col">{t('archive.history.columns.actions')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {state.data.map((exported) => {
+                  const date = formatShortDateTime(exported.createdAt, language);
+                  const what = t('archive.history.exportOf', { date });
+                  return (
+                    <tr key={exported.id}>
+                      <td className="ws-table__number">
+                        <time dateTime={exported.createdAt.toISOString()}>{date}</time>
+                      </td>
+                      <td>{list.format(exported.apps.map(appName))}</td>
+                      <td>
+                        <span className={`export-status export-status--${exported.status}`}>
+                          {t(`archive.status.${exported.status}`)}
+                        </span>
+                        {exported.status === 'ready' && exported.expiresAt !== null && (
+                          <span className="muted export-history__until">
+                            {' '}
+                            {t('archive.history.until', {
+                              date: formatShortDateTime(exported.expiresAt, language),
+                            })}
+                          </span>
+                        )}
+                      </td>
+                      <td className="ws-table__number">
+                        {exported.size === null ? (
+                          <>
+                            <span aria-hidden="true">—</span>
+                            <span className="visually-hidden">{t('archive.history.noSize')}</span>
+                          </>
+                        ) : (
+                          formatBytes(exported.size, language)
+                        )}
+                      </td>
+                      <td>
+                        <ul className="row-actions">
+                          {exported.downloadUrl !== null && (
+                            <li>
+                              <a
+                                className="button button--small"
+                                href={exported.downloadUrl}
+                                download={exported.fileName ?? ''}
+                              >
+                                <ActionLabel action={t('archive.history.download')} name={what} />
+                              </a>
+                            </li>
+                          )}
+                          {!isActiveExport(exported.status) && (
+                            <li>
+                              <button
+                                type="button"
+                                className="button button--small button--danger-secondary"
+                                onClick={() => {
+                                  onDelete(exported);
+                                }}
+                              >
+                                <ActionLabel action={t('archive.history.delete')} name={what} />
+                              </button>
+                            </li>
+                          )}
+                        </ul>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        ))}
+    </section>
+  );
+}
