@@ -5,8 +5,7 @@ import type { Config } from './config.ts';
 import { migrateToLatest, openDatabase, type Db } from './db/database.ts';
 import { createJobQueue } from './jobs/create-job-queue.ts';
 import type { JobQueue } from './jobs/job-queue.ts';
-import { jobDefinitions } from './jobs/registry.ts';
-import { createApps, type Apps } from './apps/registry.ts';
+import { allMigrations, APP_DEFINITIONS, createApps, type Apps } from './apps/registry.ts';
 import { ExportService } from './archive/export.service.ts';
 import { loadOrCreateInstanceKey, type InstanceKey } from './archive/keys.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
@@ -41,7 +40,7 @@ export async function createRuntime(
   const clock = systemClock;
   const db = openDatabase(config.database);
   try {
-    const applied = await migrateToLatest(db);
+    const applied = await migrateToLatest(db, allMigrations());
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
   } catch (error) {
     await db.close();
@@ -50,28 +49,22 @@ export async function createRuntime(
   // The first start makes the data folders; later, a missing folder is a fault the check reports.
   if (config.blobStore.kind === 'local') await fs.mkdir(config.blobStore.dir, { recursive: true });
   const blobs = createBlobStore(config.blobStore);
-  const platform = createPlatform({ db, clock, config, log });
+  const platform = createPlatform({ db, clock, config, log, apps: APP_DEFINITIONS });
   const apps = createApps({ db, blobs, clock, platform, config });
   let key: Promise<InstanceKey> | undefined;
   const instanceKey = () => (key ??= loadOrCreateInstanceKey(config.signingKeyFile));
+  const jobs = createJobQueue(config.queue, { db, clock, log });
   const exportService = new ExportService({
     db,
     blobs,
     clock,
-    // The queue needs the export job's definition and the service needs the queue: the
-    // service reaches it through this function, called only once both exist.
     queue: () => jobs,
     platform,
     adapters: apps.list.flatMap((a) => (a.archive === undefined ? [] : [a.archive])),
     key: instanceKey,
     config,
   });
-  const jobs = createJobQueue(config.queue, {
-    db,
-    clock,
-    log,
-    definitions: jobDefinitions({ exports: exportService }),
-  });
+  jobs.register(exportService.job);
   return {
     config,
     log,

@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import { DEFAULT_DEMO_PASSWORD, seedDemo } from '../demo/seed-demo.ts';
 import type { Platform } from '../platform/platform.ts';
 import { withRuntime } from './with-runtime.ts';
-import { ACTIONS, isAction, PROFILES } from '../platform/rights.ts';
+import { PROFILES, type Action } from '../platform/rights.ts';
 
 type Out = (line: string) => void;
 const out: Out = (line) => process.stdout.write(`${line}\n`);
@@ -20,9 +20,12 @@ function parseBytes(value: string): number {
   return Number(value);
 }
 
-function parseAction(value: string): (typeof ACTIONS)[number] {
-  if (!isAction(value)) throw new InvalidArgumentError(`one of ${ACTIONS.join(', ')}`);
-  return value;
+/** An action's shape; whether this instance knows it is checked with the runtime's catalog. */
+function parseAction(value: string): Action {
+  const [app, name] = value.split('.');
+  if (app === undefined || name === undefined || app === '' || name === '')
+    throw new InvalidArgumentError('an action such as blog.create (see `rights list`)');
+  return `${app}.${name}`;
 }
 
 /** user, group, rights, token and seed-demo: the operator's commands. */
@@ -138,6 +141,14 @@ export function addAdminCommands(program: Command, config: () => Config): void {
     );
 
   const rights = program.command('rights').description("Override a profile's rights for a group");
+  rights
+    .command('list')
+    .description('List the actions of this instance')
+    .action(async () =>
+      withPlatform(config(), async (p) => {
+        for (const action of p.rights.actions) out(action);
+      }),
+    );
   for (const effect of ['grant', 'revoke'] as const) {
     rights
       .command(effect)
@@ -147,8 +158,8 @@ export function addAdminCommands(program: Command, config: () => Config): void {
           : 'Take a right from every member of a group',
       )
       .requiredOption('--group <group>', 'group id or name')
-      .requiredOption('--action <action>', `one of ${ACTIONS.join(', ')}`, parseAction)
-      .action(async (o: { group: string; action: (typeof ACTIONS)[number] }) =>
+      .requiredOption('--action <action>', 'the action, such as blog.create', parseAction)
+      .action(async (o: { group: string; action: Action }) =>
         withPlatform(config(), async (p) => {
           await p.accounts.setGroupRight(o.group, o.action, effect);
           out(`${effect === 'grant' ? 'Granted' : 'Revoked'} ${o.action} for ${o.group}`);
@@ -160,7 +171,7 @@ export function addAdminCommands(program: Command, config: () => Config): void {
     .description('Remove a group override (back to the profile defaults)')
     .requiredOption('--group <group>', 'group id or name')
     .requiredOption('--action <action>', 'the action', parseAction)
-    .action(async (o: { group: string; action: (typeof ACTIONS)[number] }) =>
+    .action(async (o: { group: string; action: Action }) =>
       withPlatform(config(), async (p) => {
         await p.accounts.clearGroupRight(o.group, o.action);
         out(`Reset ${o.action} for ${o.group}`);

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config, type Role } from '../config.ts';
 import { migrateToLatest, openDatabase } from '../db/database.ts';
+import { allMigrations } from '../apps/registry.ts';
 import { start } from '../main.ts';
 import { addAdminCommands } from './admin-commands.ts';
 import { addArchiveCommands } from './archive-commands.ts';
@@ -70,7 +71,7 @@ export function buildCli(): Command {
     .action(async () => {
       const db = openDatabase(config().database);
       try {
-        const applied = await migrateToLatest(db);
+        const applied = await migrateToLatest(db, allMigrations());
         process.stdout.write(
           applied.length === 0 ? 'Database is up to date\n' : `Applied: ${applied.join(', ')}\n`,
         );

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { Migrator, type MigrationProvider } from 'kysely/migration';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { DatabaseConfig } from '../config.ts';
 import type { DialectName } from './dialect.ts';
-import { migrations } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 import { createSqliteDialect } from './sqlite-dialect.ts';
 
@@ -48,12 +47,16 @@ function wrap(kysely: Kysely<Database>, dialect: DialectName): Db {
   };
 }
 
-const provider: MigrationProvider = {
-  getMigrations: () => Promise.resolve(migrations),
-};
-
-/** Applies every pending migration; safe to run from several processes at once (Kysely locks). */
-export async function migrateToLatest(db: Db): Promise<string[]> {
+/**
+ * Applies every pending migration of `migrations` (the platform's and the apps', see
+ * `allMigrations` in the app registry); safe to run from several processes at once (Kysely
+ * locks).
+ */
+export async function migrateToLatest(
+  db: Db,
+  migrations: Readonly<Record<string, Migration>>,
+): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve({ ...migrations }) };
   const migrator = new Migrator({ db: db.kysely, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {

@@ -1,8 +1,3 @@
-import type { BlogTables } from '../apps/blog/blog.schema.ts';
-import type { CalendarTables } from '../apps/calendar/calendar.schema.ts';
-import type { NewsTables } from '../apps/news/news.schema.ts';
-import type { WikiTables } from '../apps/wiki/wiki.schema.ts';
-import type { ArchiveTables } from '../archive/archive.schema.ts';
 import type { Generated } from 'kysely';
 
 /**
@@ -120,41 +115,12 @@ export interface NotificationsTable {
   read_at: number | null;
 }
 
-export interface WsFoldersTable {
-  id: string;
-  owner_id: string;
-  parent_id: string | null;
-  name: string;
-  created_at: number;
-  modified_at: number;
-  trashed_at: number | null;
-  trashed_by: string | null;
-  former_parent_id: string | null;
-}
-
-export interface WsDocumentsTable {
-  id: string;
-  owner_id: string;
-  folder_id: string | null;
-  name: string;
-  content_type: string;
-  size: number;
-  sha256: string;
-  blob_key: string;
-  created_at: number;
-  modified_at: number;
-  trashed_at: number | null;
-  trashed_by: string | null;
-  former_folder_id: string | null;
-  app_source: string | null;
-  app_resource_id: string | null;
-}
-
-/** Every table; each app declares its own in `src/apps/<app>/<app>.schema.ts`. */
-export interface Database
-  extends BlogTables, NewsTables, CalendarTables, WikiTables, ArchiveTables {
-  ws_folders: WsFoldersTable;
-  ws_documents: WsDocumentsTable;
+/**
+ * Every table. The platform's are here; each app adds its own from its folder
+ * (`src/apps/<app>/<app>.schema.ts`) and Mes Données from `src/archive/archive.schema.ts`, by
+ * merging into this interface (`declare module`), so this layer imports none of them.
+ */
+export interface Database {
   jobs: JobsTable;
   schools: SchoolsTable;
   users: UsersTable;

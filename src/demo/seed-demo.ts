@@ -4,10 +4,8 @@ import type { Profile } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import type { User } from '../platform/accounts.service.ts';
 import type { Platform } from '../platform/platform.ts';
-import { seedBlogDemo } from '../apps/blog/blog.demo.ts';
-import { seedCalendarDemo, type CalendarDemoDeps } from '../apps/calendar/calendar.demo.ts';
-import { seedNewsDemo } from '../apps/news/news.demo.ts';
-import { seedWikiDemo } from '../apps/wiki/wiki.demo.ts';
+import type { DemoDeps } from '../apps/app-module.ts';
+import { APP_DEFINITIONS } from '../apps/registry.ts';
 import { makeDocx, makePdf, makePng } from './demo-files.ts';
 
 export const DEFAULT_DEMO_PASSWORD = 'mesdonnees-demo';
@@ -37,10 +35,7 @@ export const DEMO_ACCOUNTS: readonly {
  * Demo accounts and their content in each app, so a new user can try Mes Données at once.
  * Idempotent: accounts that exist are left as they are (content is made with the account).
  */
-export async function seedDemo(
-  deps: { platform: Platform; apps: Apps } & CalendarDemoDeps,
-  password: string,
-): Promise<string[]> {
+export async function seedDemo(deps: DemoDeps, password: string): Promise<string[]> {
   const { platform } = deps;
   const { accounts, timeline } = platform;
   await accounts.ensureSchool(DEMO_SCHOOL);
@@ -86,10 +81,7 @@ export async function seedDemo(
       student: await accounts.requireByLogin('eleve.demo'),
       classGroupId: group.id,
     };
-    await seedBlogDemo(deps, users);
-    await seedNewsDemo(deps, users);
-    await seedCalendarDemo(deps, users);
-    await seedWikiDemo(deps, users);
+    for (const app of APP_DEFINITIONS) await app.seedDemo?.(deps, users);
   }
   return created;
 }

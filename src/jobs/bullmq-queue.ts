@@ -3,7 +3,14 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import type { Logger } from 'pino';
 import { newId, type Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
-import type { EnqueueOptions, JobDefinition, JobQueue, JobRecord, JsonValue } from './job-queue.ts';
+import {
+  registerDefinition,
+  type EnqueueOptions,
+  type JobDefinition,
+  type JobQueue,
+  type JobRecord,
+  type JsonValue,
+} from './job-queue.ts';
 import { runJob, type RunningJob } from './job-runner.ts';
 import { JobStore } from './job-store.ts';
 
@@ -11,7 +18,8 @@ export interface BullmqQueueDeps {
   db: Db;
   clock: Clock;
   log: Logger;
-  definitions: readonly JobDefinition[];
+  /** Job types known from the start (services add theirs with `register`). */
+  definitions?: readonly JobDefinition[];
   redisUrl: string;
   concurrency: number;
   leaseMs: number;
@@ -41,12 +49,16 @@ export class BullmqQueue implements JobQueue {
   constructor(deps: BullmqQueueDeps) {
     this.deps = deps;
     this.store = new JobStore(deps);
-    this.definitions = new Map(deps.definitions.map((d) => [d.type, d]));
+    this.definitions = new Map((deps.definitions ?? []).map((d) => [d.type, d]));
     this.queue = new Queue<BullData>('mes-donnees', {
       connection: connectionOptions(deps.redisUrl),
       prefix: deps.prefix ?? 'bull',
     });
     this.queue.on('error', (error) => deps.log.error({ err: error }, 'bullmq queue error'));
+  }
+
+  register(def: JobDefinition): void {
+    registerDefinition(this.definitions, def, this.worker !== undefined);
   }
 
   async enqueue<P extends JsonValue>(

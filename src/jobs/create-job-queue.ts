@@ -8,7 +8,7 @@ import type { JobDefinition, JobQueue } from './job-queue.ts';
 
 export function createJobQueue(
   config: QueueConfig,
-  deps: { db: Db; clock: Clock; log: Logger; definitions: readonly JobDefinition[] },
+  deps: { db: Db; clock: Clock; log: Logger; definitions?: readonly JobDefinition[] },
 ): JobQueue {
   switch (config.kind) {
     case 'embedded':

@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import { newId, type Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
 import { supportsSkipLocked } from '../db/dialect.ts';
-import type { JobDefinition, JobQueue, JobRecord, JsonValue, EnqueueOptions } from './job-queue.ts';
+import {
+  registerDefinition,
+  type EnqueueOptions,
+  type JobDefinition,
+  type JobQueue,
+  type JobRecord,
+  type JsonValue,
+} from './job-queue.ts';
 import { runJob, type RunningJob } from './job-runner.ts';
 import { JobStore, toRecord } from './job-store.ts';
 
@@ -11,7 +18,8 @@ export interface EmbeddedQueueDeps {
   db: Db;
   clock: Clock;
   log: Logger;
-  definitions: readonly JobDefinition[];
+  /** Job types known from the start (services add theirs with `register`). */
+  definitions?: readonly JobDefinition[];
   concurrency: number;
   leaseMs: number;
   maxAttempts: number;
@@ -39,7 +47,11 @@ export class EmbeddedQueue implements JobQueue {
   constructor(deps: EmbeddedQueueDeps) {
     this.deps = deps;
     this.store = new JobStore(deps);
-    this.definitions = new Map(deps.definitions.map((d) => [d.type, d]));
+    this.definitions = new Map((deps.definitions ?? []).map((d) => [d.type, d]));
+  }
+
+  register(def: JobDefinition): void {
+    registerDefinition(this.definitions, def, this.running);
   }
 
   async enqueue<P extends JsonValue>(

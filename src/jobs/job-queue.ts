@@ -69,6 +69,11 @@ export interface JobQueue {
   get(id: string): Promise<JobRecord | undefined>;
   /** Cancels a queued job at once, or asks a running one to stop. False when already finished. */
   cancel(id: string): Promise<boolean>;
+  /**
+   * Adds a job type this process runs (each service registers its own jobs when it is made,
+   * so the queue knows no service). Before `startWorker` only.
+   */
+  register(def: JobDefinition): void;
   /** Starts taking jobs of the registered types. Call once, in worker roles only. */
   startWorker(): void;
   /** Stops taking jobs; lets running ones finish within the grace period, then hands them back. */
@@ -93,4 +98,15 @@ export function errorMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   // Stored in a row and shown to users: keep it short, never a stack.
   return message.length > 500 ? `${message.slice(0, 497)}...` : message;
+}
+
+/** Adds `def` to an engine's job types: a type registered twice, or after start, is a bug. */
+export function registerDefinition(
+  definitions: Map<string, JobDefinition>,
+  def: JobDefinition,
+  started: boolean,
+): void {
+  if (started) throw new Error(`Job type ${def.type} registered after the worker started`);
+  if (definitions.has(def.type)) throw new Error(`Job type ${def.type} is registered twice`);
+  definitions.set(def.type, def);
 }

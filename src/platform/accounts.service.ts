@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../db/dialect.ts';
 import type { Profile, UsersTable } from '../db/schema.ts';
 import { AppError } from '../errors.ts';
 import { hashPassword } from './passwords.ts';
-import { effectiveRights, type Action } from './rights.ts';
+import type { Action, RightsCatalog } from './rights.ts';
 
 export interface User {
   id: string;
@@ -55,10 +55,18 @@ export class AccountsService {
   private readonly clock: Clock;
   private readonly config: Pick<Config, 'quotaByProfile'>;
 
-  constructor(deps: { db: Db; clock: Clock; config: Pick<Config, 'quotaByProfile'> }) {
+  private readonly rights: RightsCatalog;
+
+  constructor(deps: {
+    db: Db;
+    clock: Clock;
+    config: Pick<Config, 'quotaByProfile'>;
+    rights: RightsCatalog;
+  }) {
     this.db = deps.db;
     this.clock = deps.clock;
     this.config = deps.config;
+    this.rights = deps.rights;
   }
 
   async createUser(input: NewUser): Promise<User> {
@@ -274,6 +282,9 @@ export class AccountsService {
 
   /** Overrides a right for every member of a group: `grant` adds it, `revoke` takes it away. */
   async setGroupRight(groupRef: string, action: Action, effect: 'grant' | 'revoke'): Promise<void> {
+    if (!this.rights.isAction(action)) {
+      throw new AppError('invalid_request', `Unknown action: ${action}`);
+    }
     const group = await this.findGroup(groupRef);
     await this.db.kysely
       .insertInto('group_rights')
@@ -298,7 +309,7 @@ export class AccountsService {
       .select(['group_rights.action', 'group_rights.effect'])
       .where('group_members.user_id', '=', user.id)
       .execute();
-    return effectiveRights(user.profile, overrides);
+    return this.rights.effectiveRights(user.profile, overrides);
   }
 
   /** Throws 403 `forbidden` unless the user holds the right (checked server-side, always). */

@@ -4,7 +4,7 @@ import type { Config } from '../config.ts';
 import { clearSessionCookie, requireUser, SESSION_COOKIE, setSessionCookie } from '../http/auth.ts';
 import type { Platform } from './platform.ts';
 import { portalApps, type PortalEntry } from './portal.ts';
-import { ACTIONS, PROFILES } from './rights.ts';
+import { PROFILES } from './rights.ts';
 
 const userSchema = z.object({
   id: z.string(),
@@ -15,7 +15,7 @@ const userSchema = z.object({
 
 const meSchema = z.object({
   user: userSchema,
-  rights: z.array(z.enum(ACTIONS)),
+  rights: z.array(z.string()),
   quota: z.object({ used: z.number(), total: z.number() }),
 });
 

@@ -25,24 +25,15 @@ export interface Notification {
   read: boolean;
 }
 
-/** French texts for the e-mail copies (the web UI has its own, in both languages). */
-const MAIL_TEXT: Record<string, (p: NotificationParams) => string> = {
+/** French texts of e-mail copies by message key (the web UI has its own, in both languages). */
+export type MailTexts = Readonly<Record<string, (p: NotificationParams) => string>>;
+
+/** The platform's own texts; each app brings those of its notifications. */
+export const PLATFORM_MAIL_TEXTS: MailTexts = {
   welcome: (p) => `Bienvenue dans votre ENT, ${String(p.name ?? '')} !`,
   'export.ready': () => 'Votre export Mes Données est prêt : vous pouvez télécharger vos données.',
   'export.failed': (p) => `Votre export Mes Données a échoué : ${String(p.reason ?? '')}`,
   'import.done': () => 'Votre import Mes Données est terminé.',
-  'blog.post.published': (p) =>
-    `${String(p.author ?? '')} a publié « ${String(p.title ?? '')} » dans ${String(p.blog ?? '')}.`,
-  'blog.post.submitted': (p) =>
-    `${String(p.author ?? '')} propose « ${String(p.title ?? '')} » dans ${String(p.blog ?? '')}.`,
-  'news.published': (p) =>
-    `Nouvelle actualité dans ${String(p.thread ?? '')} : « ${String(p.title ?? '')} ».`,
-  'calendar.event.added': (p) =>
-    `« ${String(p.title ?? '')} » a été ajouté à l'agenda ${String(p.calendar ?? '')}.`,
-  'calendar.events.imported': (p) =>
-    `${String(p.count ?? '')} événements importés dans l'agenda ${String(p.calendar ?? '')}.`,
-  'wiki.page.created': (p) =>
-    `${String(p.author ?? '')} a créé la page « ${String(p.title ?? '')} » dans ${String(p.wiki ?? '')}.`,
   'share.received': (p) =>
     `${String(p.from ?? '')} a partagé « ${String(p.title ?? '')} » avec vous.`,
 };
@@ -58,12 +49,21 @@ export class TimelineService {
   private readonly clock: Clock;
   private readonly mailer: Mailer | undefined;
   private readonly publicUrl: string | undefined;
+  private readonly mailTexts: MailTexts;
 
-  constructor(deps: { db: Db; clock: Clock; mailer?: Mailer; publicUrl?: string }) {
+  constructor(deps: {
+    db: Db;
+    clock: Clock;
+    mailer?: Mailer;
+    publicUrl?: string;
+    /** The apps' texts, added to the platform's. */
+    mailTexts?: readonly MailTexts[];
+  }) {
     this.db = deps.db;
     this.clock = deps.clock;
     this.mailer = deps.mailer;
     this.publicUrl = deps.publicUrl;
+    this.mailTexts = Object.assign({}, PLATFORM_MAIL_TEXTS, ...(deps.mailTexts ?? []));
   }
 
   async notify(userIds: string | readonly string[], n: NewNotification): Promise<void> {
@@ -159,7 +159,9 @@ export class TimelineService {
       .where('email', 'is not', null)
       .where('disabled', '=', 0)
       .execute();
-    const render = MAIL_TEXT[n.messageKey];
+    const render = Object.hasOwn(this.mailTexts, n.messageKey)
+      ? this.mailTexts[n.messageKey]
+      : undefined;
     const text = render?.(n.params ?? {}) ?? 'Vous avez une nouvelle notification dans votre ENT.';
     const link =
       n.link !== undefined && this.publicUrl !== undefined

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateToLatest, openDatabase } from '../../src/db/database.ts';
+import { allMigrations } from '../../src/apps/registry.ts';
 import { testDbKinds, testPgAdminUrl, withDatabase } from './test-env.ts';
 
 declare module 'vitest' {
@@ -32,7 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const template = `md_tpl_${process.pid}_${Date.now().toString(36)}`;
   await admin.query(`create database ${template}`);
   const db = openDatabase({ kind: 'postgres', url: withDatabase(adminUrl, template), poolSize: 2 });
-  await migrateToLatest(db);
+  await migrateToLatest(db, allMigrations());
   await db.close();
   project.provide('pgTemplate', template);
 

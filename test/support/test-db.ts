@@ -5,6 +5,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import type { DatabaseConfig } from '../../src/config.ts';
 import { migrateToLatest, openDatabase, type Db } from '../../src/db/database.ts';
+import { allMigrations } from '../../src/apps/registry.ts';
 import { testPgAdminUrl, withDatabase, type TestDbKind } from './test-env.ts';
 
 export interface TestDatabase {
@@ -26,7 +27,7 @@ export async function createTestDatabase(kind: TestDbKind): Promise<TestDatabase
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-db-'));
     const config: DatabaseConfig = { kind: 'sqlite', file: path.join(dir, 'test.sqlite') };
     const db = openDatabase(config);
-    await migrateToLatest(db);
+    await migrateToLatest(db, allMigrations());
     return {
       kind,
       config,

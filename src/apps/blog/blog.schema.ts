@@ -63,3 +63,7 @@ export interface BlogTables {
   blog_comments: BlogCommentsTable;
   blog_documents: BlogDocumentsTable;
 }
+
+declare module '../../db/schema.ts' {
+  interface Database extends BlogTables {}
+}

@@ -61,3 +61,7 @@ export interface CalendarTables {
   cal_events: CalEventsTable;
   cal_event_attachments: CalEventAttachmentsTable;
 }
+
+declare module '../../db/schema.ts' {
+  interface Database extends CalendarTables {}
+}

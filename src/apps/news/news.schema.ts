@@ -46,3 +46,7 @@ export interface NewsTables {
   news_items: NewsItemsTable;
   news_comments: NewsCommentsTable;
 }
+
+declare module '../../db/schema.ts' {
+  interface Database extends NewsTables {}
+}

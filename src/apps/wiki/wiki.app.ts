@@ -1,8 +1,10 @@
-import type { AppDeps, EntApp } from '../app-module.ts';
+import { portalEntry, type AppDefinition, type AppDeps, type EntApp } from '../app-module.ts';
 import type { WorkspaceService } from '../workspace/workspace.service.ts';
 import { wikiArchiveAdapter } from './archive/wiki.export.ts';
 import { wikiRoutes } from './wiki.routes.ts';
-import { WIKI, WikiService } from './wiki.service.ts';
+import { WikiService } from './wiki.service.ts';
+import * as m0007 from './migrations/0007-wiki.ts';
+import { seedWikiDemo } from './wiki.demo.ts';
 
 export type WikiApp = EntApp & { service: WikiService };
 
@@ -10,12 +12,24 @@ export type WikiApp = EntApp & { service: WikiService };
 export function createWikiApp(deps: AppDeps & { workspace: WorkspaceService }): WikiApp {
   const service = new WikiService(deps);
   return {
-    id: WIKI,
-    label: 'Cours et Wiki',
-    path: '/wiki',
-    anyOf: ['wiki.create'],
+    ...portalEntry(wikiApp),
     routes: wikiRoutes({ wiki: service, platform: deps.platform }),
     archive: wikiArchiveAdapter({ ...deps, service }),
     service,
   };
 }
+
+/** Cours et Wiki: what the platform knows of the app before it is built (see app-module.ts). */
+export const wikiApp: AppDefinition<'wiki'> = {
+  id: 'wiki',
+  label: 'Cours et Wiki',
+  path: '/wiki',
+  anyOf: ['wiki.create'],
+  rights: [{ action: 'wiki.create', profiles: ['Student', 'Teacher', 'Personnel'] }],
+  migrations: { '0007-wiki': m0007 },
+  mailTexts: {
+    'wiki.page.created': (p) =>
+      `${String(p.author ?? '')} a créé la page « ${String(p.title ?? '')} » dans ${String(p.wiki ?? '')}.`,
+  },
+  seedDemo: seedWikiDemo,
+};

@@ -49,3 +49,7 @@ export interface WikiRevisionsTable {
   /** When that version was replaced (so recorded). */
   created_at: number;
 }
+
+declare module '../../db/schema.ts' {
+  interface Database extends WikiTables {}
+}
