@@ -34,7 +34,14 @@ void everyAppListed;
 
 /** Every migration: the platform's and each app's, applied in name order. */
 export function allMigrations(): Readonly<Record<string, Migration>> {
-  return Object.assign({}, platformMigrations, ...APP_DEFINITIONS.map((d) => d.migrations));
+  const all: Record<string, Migration> = { ...platformMigrations };
+  for (const d of APP_DEFINITIONS) {
+    for (const [name, migration] of Object.entries(d.migrations)) {
+      if (name in all) throw new Error(`Migration ${name} is declared twice`);
+      all[name] = migration;
+    }
+  }
+  return all;
 }
 
 export interface Apps {

@@ -283,7 +283,9 @@ export class AccountsService {
   /** Overrides a right for every member of a group: `grant` adds it, `revoke` takes it away. */
   async setGroupRight(groupRef: string, action: Action, effect: 'grant' | 'revoke'): Promise<void> {
     if (!this.rights.isAction(action)) {
-      throw new AppError('invalid_request', `Unknown action: ${action}`);
+      throw new AppError('invalid_request', 'Unknown action', {
+        details: [{ path: '/action', message: String(action) }],
+      });
     }
     const group = await this.findGroup(groupRef);
     await this.db.kysely

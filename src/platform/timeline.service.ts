@@ -63,7 +63,9 @@ export class TimelineService {
     this.clock = deps.clock;
     this.mailer = deps.mailer;
     this.publicUrl = deps.publicUrl;
-    this.mailTexts = Object.assign({}, PLATFORM_MAIL_TEXTS, ...(deps.mailTexts ?? []));
+    const texts: Record<string, (p: NotificationParams) => string> = { ...PLATFORM_MAIL_TEXTS };
+    for (const more of deps.mailTexts ?? []) Object.assign(texts, more);
+    this.mailTexts = texts;
   }
 
   async notify(userIds: string | readonly string[], n: NewNotification): Promise<void> {
