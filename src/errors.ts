@@ -58,7 +58,3 @@ export class AppError extends Error {
     this.details = options.details;
   }
 }
-
-export function notFound(what = 'Resource'): AppError {
-  return new AppError('not_found', `${what} not found`);
-}
