@@ -1,6 +1,8 @@
-import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { ExpressionBuilder, Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { DialectName } from '../../db/dialect.ts';
 import type { Database } from '../../db/schema.ts';
+import { ownedOrShared } from '../../platform/access.ts';
+import { WIKI_KIND } from './wiki.model.ts';
 import type { WikiPagesTable, WikiRevisionsTable, WikiWikisTable } from './wiki.schema.ts';
 
 export type WikiRow = Selectable<WikiWikisTable> & { owner_name: string };
@@ -12,6 +14,8 @@ export type RevisionSummaryRow = Omit<RevisionRow, 'content'>;
 export interface PageNode {
   id: string;
   parentId: string | null;
+  order: number;
+  title: string;
 }
 
 /**
@@ -51,17 +55,37 @@ export class WikiRepository {
     return this.wikis().where('wiki_wikis.id', '=', id).executeTakeFirst();
   }
 
-  /** Wikis owned by the user, or among `ids` (those shared with them), by title. */
-  async listWikis(ownerId: string, ids: readonly string[]): Promise<WikiRow[]> {
+  /** Wikis the user owns or (with `includeShared`) that are shared with them, by title. */
+  async listWikis(userId: string, includeShared: boolean): Promise<WikiRow[]> {
     return this.wikis()
-      .where((eb) =>
-        ids.length === 0
-          ? eb('wiki_wikis.owner_id', '=', ownerId)
-          : eb.or([eb('wiki_wikis.owner_id', '=', ownerId), eb('wiki_wikis.id', 'in', [...ids])]),
-      )
+      .where((eb) => this.visibleTo(eb, userId, includeShared))
       .orderBy('wiki_wikis.title')
       .orderBy('wiki_wikis.id')
       .execute();
+  }
+
+  /** How many pages the wikis `listWikis` gives hold. */
+  async countPages(userId: string, includeShared: boolean): Promise<number> {
+    const row = await this.db
+      .selectFrom('wiki_pages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('wiki_pages.wiki_id', 'in', (eb) =>
+        eb
+          .selectFrom('wiki_wikis')
+          .select('wiki_wikis.id')
+          .where((w) => this.visibleTo(w, userId, includeShared)),
+      )
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  private visibleTo(
+    eb: ExpressionBuilder<Database, 'wiki_wikis'>,
+    userId: string,
+    includeShared: boolean,
+  ) {
+    const columns = { owner: eb.ref('wiki_wikis.owner_id'), id: eb.ref('wiki_wikis.id') };
+    return ownedOrShared(this.db, eb, columns, userId, WIKI_KIND, includeShared);
   }
 
   async updateWiki(id: string, set: Updateable<WikiWikisTable>): Promise<void> {
@@ -110,10 +134,23 @@ export class WikiRepository {
   async pageNodes(wikiId: string): Promise<PageNode[]> {
     const rows = await this.db
       .selectFrom('wiki_pages')
-      .select(['id', 'parent_id'])
+      .select(['id', 'parent_id', 'position', 'title'])
       .where('wiki_id', '=', wikiId)
       .execute();
-    return rows.map((r) => ({ id: r.id, parentId: r.parent_id }));
+    return rows.map((r) => ({
+      id: r.id,
+      parentId: r.parent_id,
+      order: r.position,
+      title: r.title,
+    }));
+  }
+
+  /** Every page of a wiki, by id, a few at a time (the archive export). */
+  streamPages(wikiId: string): AsyncIterable<PageRow> {
+    return this.pages()
+      .where('wiki_pages.wiki_id', '=', wikiId)
+      .orderBy('wiki_pages.id')
+      .stream(100);
   }
 
   /** The next free `position` among the children of `parentId` (null: the roots). */
@@ -161,14 +198,22 @@ export class WikiRepository {
       .execute();
   }
 
-  async linksOf(pageId: string): Promise<string[]> {
+  /** The recorded outgoing links of every page of a wiki, by page. */
+  async linksIn(wikiId: string): Promise<Map<string, string[]>> {
     const rows = await this.db
       .selectFrom('wiki_page_links')
-      .select('target_id')
-      .where('page_id', '=', pageId)
+      .select(['page_id', 'target_id'])
+      .where('wiki_id', '=', wikiId)
+      .orderBy('page_id')
       .orderBy('target_id')
       .execute();
-    return rows.map((r) => r.target_id);
+    const links = new Map<string, string[]>();
+    for (const r of rows) {
+      const list = links.get(r.page_id);
+      if (list === undefined) links.set(r.page_id, [r.target_id]);
+      else list.push(r.target_id);
+    }
+    return links;
   }
 
   /** The pages that link to `pageId`, by title. */
@@ -208,13 +253,27 @@ export class WikiRepository {
   }
 
   async findRevision(pageId: string, revisionId: string): Promise<RevisionRow | undefined> {
+    return this.revisions()
+      .where('wiki_revisions.page_id', '=', pageId)
+      .where('wiki_revisions.id', '=', revisionId)
+      .executeTakeFirst();
+  }
+
+  /** Every revision of a wiki, page by page, oldest first (the archive export). */
+  streamRevisions(wikiId: string): AsyncIterable<RevisionRow> {
+    return this.revisions()
+      .where('wiki_revisions.wiki_id', '=', wikiId)
+      .orderBy('wiki_revisions.page_id')
+      .orderBy('wiki_revisions.created_at')
+      .orderBy('wiki_revisions.id')
+      .stream(100);
+  }
+
+  private revisions() {
     return this.db
       .selectFrom('wiki_revisions')
       .leftJoin('users', 'users.id', 'wiki_revisions.author_id')
       .selectAll('wiki_revisions')
-      .select('users.display_name as author_name')
-      .where('wiki_revisions.page_id', '=', pageId)
-      .where('wiki_revisions.id', '=', revisionId)
-      .executeTakeFirst();
+      .select('users.display_name as author_name');
   }
 }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { requireUser } from '../../http/auth.ts';
 import { registerShareRoutes } from '../../http/share-routes.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { WIKI, type WikiService } from './wiki.service.ts';
+import { WIKI } from './wiki.model.ts';
+import type { WikiService } from './wiki.service.ts';
 
 const TAG = 'wiki';
 const id = z.string().min(1).max(64);

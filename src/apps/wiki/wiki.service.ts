@@ -1,10 +1,10 @@
 import { newId, type Clock } from '../../clock.ts';
 import type { Db } from '../../db/database.ts';
-import type { ShareRight } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
+import { AccessReader, accessOf, allows, type Access } from '../../platform/access.ts';
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { rightCovers, type ResourceRef } from '../../platform/sharing.service.ts';
+import type { ResourceRef } from '../../platform/sharing.service.ts';
 import { sanitize } from '../html/sanitize.ts';
 import { linkedPageIds, pagePath } from './wiki-links.ts';
 import { subtreeIds, treeOrder, wouldCycle } from './wiki-tree.ts';
@@ -15,11 +15,9 @@ import {
   type RevisionSummaryRow,
   type WikiRow,
 } from './wiki.repository.ts';
+import { WIKI, WIKI_KIND } from './wiki.model.ts';
 
-export const WIKI = 'wiki';
-
-/** What the user may do on a wiki: everything as its owner, else what a share gives. */
-export type Access = 'owner' | ShareRight;
+export { WIKI };
 
 export interface Wiki {
   id: string;
@@ -96,11 +94,6 @@ function cleanTitle(title: string): string {
   return trimmed;
 }
 
-function allows(access: Access, need: Access): boolean {
-  if (need === 'owner') return access === 'owner';
-  return access === 'owner' || rightCovers(access, need);
-}
-
 function toWiki(r: WikiRow, access: Access): Wiki {
   return {
     id: r.id,
@@ -158,28 +151,28 @@ export class WikiService {
   private readonly repo: WikiRepository;
   private readonly clock: Clock;
   private readonly platform: Platform;
+  private readonly access: AccessReader;
 
   constructor(deps: { db: Db; clock: Clock; platform: Platform }) {
     this.repo = new WikiRepository(deps.db.kysely, deps.db.dialect);
     this.clock = deps.clock;
     this.platform = deps.platform;
+    this.access = new AccessReader(deps);
   }
 
   private static ref(wikiId: string): ResourceRef {
-    return { app: WIKI, type: 'wiki', id: wikiId };
+    return { ...WIKI_KIND, id: wikiId };
   }
 
   // ---- access -----------------------------------------------------------------------------
 
-  private async access(user: User, row: WikiRow): Promise<Access | undefined> {
-    if (row.owner_id === user.id) return 'owner';
-    return this.platform.sharing.rightOn(user.id, WikiService.ref(row.id));
-  }
-
   /** The wiki if the user may act on it with `need`; 404 without access, 403 short of `need`. */
   async requireWiki(user: User, wikiId: string, need: Access = 'read'): Promise<Wiki> {
     const row = await this.repo.findWiki(wikiId);
-    const access = row === undefined ? undefined : await this.access(user, row);
+    const access =
+      row === undefined
+        ? undefined
+        : await this.access.accessTo(user.id, WIKI_KIND, { id: row.id, ownerId: row.owner_id });
     if (row === undefined || access === undefined)
       throw new AppError('not_found', 'Wiki not found');
     if (!allows(access, need)) throw new AppError('forbidden', 'You may not do this in this wiki');
@@ -215,14 +208,12 @@ export class WikiService {
     return this.requireWiki(user, id);
   }
 
-  /** The user's wikis and those shared with them, by title. */
-  async listWikis(user: User): Promise<Wiki[]> {
-    const shared = await this.platform.sharing.sharedWith(user.id, WIKI, 'wiki');
-    const rights = new Map(shared.map((s) => [s.resourceId, s.right]));
-    const rows = await this.repo.listWikis(user.id, [...rights.keys()]);
-    return rows.map((r) =>
-      toWiki(r, r.owner_id === user.id ? 'owner' : (rights.get(r.id) ?? 'read')),
-    );
+  /** The user's wikis and (unless `includeShared` is false) those shared with them, by title. */
+  async listWikis(user: User, options: { includeShared?: boolean } = {}): Promise<Wiki[]> {
+    const rows = await this.repo.listWikis(user.id, options.includeShared ?? true);
+    const others = rows.filter((r) => r.owner_id !== user.id).map((r) => r.id);
+    const rights = await this.access.sharedRights(user.id, WIKI_KIND, others);
+    return rows.map((r) => toWiki(r, accessOf(user.id, r.owner_id, rights.get(r.id)) ?? 'read'));
   }
 
   async updateWiki(
@@ -300,11 +291,24 @@ export class WikiService {
     pageId: string,
     change: PageChange,
   ): Promise<WikiPage> {
+    return this.editPage(user, wikiId, pageId, async () => change);
+  }
+
+  /**
+   * Applies the change `changeOf` makes of the page, read again under a row lock, for a user
+   * who may contribute to the wiki; returns the page as it is then.
+   */
+  private async editPage(
+    user: User,
+    wikiId: string,
+    pageId: string,
+    changeOf: (tx: WikiRepository, page: PageRow) => Promise<PageChange>,
+  ): Promise<WikiPage> {
     const { wiki } = await this.requirePageRow(user, wikiId, pageId, 'contrib');
     await this.repo.transaction(async (tx) => {
       const page = await tx.findPage(wiki.id, pageId, { lock: true });
       if (page === undefined) throw new AppError('not_found', 'Page not found');
-      await this.applyChange(tx, user, page, change);
+      await this.applyChange(tx, user, page, await changeOf(tx, page));
     });
     return this.getPage(user, wiki.id, pageId);
   }
@@ -394,12 +398,6 @@ export class WikiService {
     return (await this.repo.backlinks(page.id)).map(toSummary);
   }
 
-  /** The ids of the pages a page links to, as recorded (for archive exports). */
-  async linksOf(user: User, wikiId: string, pageId: string): Promise<string[]> {
-    const { page } = await this.requirePageRow(user, wikiId, pageId);
-    return this.repo.linksOf(page.id);
-  }
-
   // ---- revisions --------------------------------------------------------------------------
 
   async listRevisions(user: User, wikiId: string, pageId: string): Promise<RevisionSummary[]> {
@@ -426,18 +424,11 @@ export class WikiService {
     pageId: string,
     revisionId: string,
   ): Promise<WikiPage> {
-    const { wiki } = await this.requirePageRow(user, wikiId, pageId, 'contrib');
-    await this.repo.transaction(async (tx) => {
-      const page = await tx.findPage(wiki.id, pageId, { lock: true });
-      if (page === undefined) throw new AppError('not_found', 'Page not found');
+    return this.editPage(user, wikiId, pageId, async (tx, page) => {
       const revision = await tx.findRevision(page.id, revisionId);
       if (revision === undefined) throw new AppError('not_found', 'Revision not found');
-      await this.applyChange(tx, user, page, {
-        title: revision.title,
-        content: revision.content,
-      });
+      return { title: revision.title, content: revision.content };
     });
-    return this.getPage(user, wiki.id, pageId);
   }
 
   // ---- timeline ---------------------------------------------------------------------------

@@ -3,15 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { makeUser } from '../../../../test/support/factories.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
 import { exportThroughApi } from '../../../../test/support/export-archive.ts';
-import type { AppExportWriter, ArchiveAdapter } from '../../../archive/adapter.ts';
+import type { AppExportWriter, ArchiveAdapter, RecordFile } from '../../../archive/adapter.ts';
 import { allTrustedKeys } from '../../../archive/keys.ts';
 import { verifyArchive } from '../../../archive/verify.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { Wiki, WikiPage } from '../wiki.service.ts';
+import { PAGES_FILE, REVISIONS_FILE, WIKIS_FILE } from './wiki.records.ts';
 
 type Headers = { inject: Record<string, string>; http: Record<string, string> };
 
@@ -22,25 +24,16 @@ interface Archive {
   text(name: string): string;
 }
 
-interface PageRecord {
-  id: string;
-  wikiId: string;
-  parentId: string | null;
-  order: number;
-  title: string;
-  content: string;
-  authorId: string | null;
-  links: string[];
-  path: string | null;
-  createdAt: string;
-  modifiedAt: string;
-}
-
 function ndjson<T>(text: string): T[] {
   return text
     .split('\n')
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as T);
+}
+
+/** The records of an NDJSON data file of the wiki, each parsed with the file's schema. */
+function records<S extends z.ZodType>(a: Archive, file: RecordFile<S>): z.output<S>[] {
+  return ndjson<unknown>(a.text(`Cours et Wiki/${file.name}`)).map((r) => file.schema.parse(r));
 }
 
 /** The hrefs of the links of an HTML file. */
@@ -192,15 +185,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
       items: 7,
     });
 
-    const wikis = JSON.parse(a.text('Cours et Wiki/wikis.json')) as {
-      id: string;
-      title: string;
-      description: string;
-      ownerId: string;
-      owned: boolean;
-      access: string;
-      folder: string;
-    }[];
+    const wikis = WIKIS_FILE.schema.parse(JSON.parse(a.text('Cours et Wiki/wikis.json')));
     expect(wikis.map((w) => [w.id, w.title, w.owned, w.access, w.folder])).toEqual([
       [course.id, 'Cours de sciences', false, 'read', 'Cours et Wiki/Cours de sciences'],
       [notes.id, 'Cours de sciences', true, 'owner', 'Cours et Wiki/Cours de sciences (2)'],
@@ -208,7 +193,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     expect(wikis[0]).toMatchObject({ description: 'Le cours de SVT', ownerId: teacher.id });
 
     // Pages: as the API gives them, with their links and their .html copy.
-    const pages = ndjson<PageRecord>(a.text('Cours et Wiki/pages.ndjson'));
+    const pages = records(a, PAGES_FILE);
     expect(pages.map((p) => p.id).sort()).toEqual(
       [intro.id, chapter1.id, chapter2.id, exercises.id, sheet.id].sort(),
     );
@@ -238,9 +223,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     ]);
 
     // Revisions: the version of the introduction before its edit.
-    const revisions = ndjson<{ pageId: string; title: string; content: string; authorId: string }>(
-      a.text('Cours et Wiki/revisions.ndjson'),
-    );
+    const revisions = records(a, REVISIONS_FILE);
     expect(revisions).toEqual([
       expect.objectContaining({
         pageId: intro.id,
@@ -309,14 +292,11 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
   it('without shared content: only the reader’s wiki, and the documents its pages show', async () => {
     const a = await exportAs(ph, { apps: ['wiki', 'workspace'], includeShared: false });
     expect(a.manifest.apps.wiki).toMatchObject({ status: 'complete', items: 2 });
-    const wikis = JSON.parse(a.text('Cours et Wiki/wikis.json')) as {
-      id: string;
-      folder: string;
-    }[];
+    const wikis = WIKIS_FILE.schema.parse(JSON.parse(a.text('Cours et Wiki/wikis.json')));
     expect(wikis).toEqual([
       expect.objectContaining({ id: notes.id, folder: 'Cours et Wiki/Cours de sciences' }),
     ]);
-    const pages = ndjson<PageRecord>(a.text('Cours et Wiki/pages.ndjson'));
+    const pages = records(a, PAGES_FILE);
     expect(pages.map((p) => p.id)).toEqual([sheet.id]);
     // The link to the course, not in this archive, is left as it is.
     expect(hrefs(a.text(pages[0]?.path ?? ''))).toEqual([link(course.id, intro.id)]);
@@ -347,7 +327,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
       content: `<p><a href="${link(wiki.id, first.id)}">avant</a></p>`,
     });
     const a = await exportAs(await s.login(author.login), { apps: ['wiki'] });
-    const pages = ndjson<PageRecord>(a.text('Cours et Wiki/pages.ndjson'));
+    const pages = records(a, PAGES_FILE);
     const paths = [first, second].map((p) => pages.find((x) => x.id === p.id)?.path ?? '');
     for (const p of paths) {
       expect(p).toMatch(/\.html$/);
@@ -359,42 +339,84 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     expect((await verified(a.file)).ok).toBe(true);
   });
 
-  it('reports progress per page and stops when the export is cancelled', async () => {
+  it('never counts a trashed document as readable, even the reader’s own', async () => {
+    const { platform, apps } = s.t.runtime;
+    const author = await makeUser(platform, 'Student');
+    const kept = await apps.workspace.upload(author, {
+      name: 'Gardé.png',
+      body: Readable.from([Buffer.from('89504e470d0a1a0a', 'hex')]),
+    });
+    const trashed = await apps.workspace.upload(author, {
+      name: 'Jeté.png',
+      body: Readable.from([Buffer.from('89504e470d0a1a0a', 'hex')]),
+    });
+    const wiki = await apps.wiki.createWiki(author, { title: 'Mes fiches' });
+    await apps.wiki.createPage(author, wiki.id, {
+      title: 'Fiche',
+      content: `<p>${image(kept.id)} ${image(trashed.id)}</p>`,
+    });
+    await apps.workspace.trashDocument(author, trashed.id);
+
+    const a = await exportAs(await s.login(author.login), { apps: ['wiki', 'workspace'] });
+    const documents = ndjson<{ id: string; section: string }>(
+      a.text('Espace documentaire/documents.ndjson'),
+    );
+    // The trash itself is exported as the trash; the page does not vouch for what is in it.
+    expect(documents.find((d) => d.id === kept.id)?.section).toBe('mine');
+    expect(documents.find((d) => d.id === trashed.id)?.section).toBe('trash');
+    const [page] = records(a, PAGES_FILE);
+    const html = a.text(page?.path ?? '');
+    expect(html).toContain('[Image : Gardé.png – schéma]');
+    expect(html).not.toContain('Jeté.png');
+    expect(html).toContain('[Image non disponible]');
+
+    // What the page hands the Espace documentaire: not the trashed one.
+    const { referenced } = await runAdapter(author, new AbortController().signal);
+    expect([...referenced]).toEqual([kept.id]);
+  });
+
+  /** Runs the wiki's adapter as `user` with a writer that keeps what it is given. */
+  async function runAdapter(user: User, signal: AbortSignal) {
     const found = s.t.runtime.apps.list.find((a) => a.id === 'wiki')?.archive;
     if (found === undefined) throw new Error('Cours et Wiki has no archive adapter');
     const adapter: ArchiveAdapter = found;
-    const run = async (signal: AbortSignal) => {
-      const progress: { items?: number; bytes?: number }[] = [];
-      const referenced = new Set<string>();
-      const written: string[] = [];
-      const writer: AppExportWriter = {
-        folder: 'Cours et Wiki',
-        json: async (name) => `Cours et Wiki/${name}`,
-        ndjson: async (name, rows) => {
-          for await (const row of rows) written.push(JSON.stringify(row));
-          return `Cours et Wiki/${name}`;
-        },
-        text: async (d, name) => {
-          written.push(`${d}/${name}`);
-          return `${d}/${name}`;
-        },
-        file: async (d, name) => `${d}/${name}`,
-        progress: (delta) => progress.push(delta),
-      };
-      const summary = await adapter.export(
-        {
-          user: teacher,
-          options: { includeDocuments: true, includeShared: true },
-          signal,
-          referenceDocuments: (ids) => {
-            for (const id of ids) referenced.add(id);
-          },
-          referencedDocuments: () => referenced,
-        },
-        writer,
-      );
-      return { summary, progress, referenced, written };
+    const progress: { items?: number; bytes?: number }[] = [];
+    const referenced = new Set<string>();
+    const written: string[] = [];
+    const writer: AppExportWriter = {
+      folder: 'Cours et Wiki',
+      json: async (file, value) => {
+        written.push(JSON.stringify(file.schema.parse(value)));
+        return `Cours et Wiki/${file.name}`;
+      },
+      ndjson: async (file, rows) => {
+        for await (const row of rows) written.push(JSON.stringify(file.schema.parse(row)));
+        return `Cours et Wiki/${file.name}`;
+      },
+      text: async (d, name) => {
+        written.push(`${d}/${name}`);
+        return `${d}/${name}`;
+      },
+      file: async (d, name) => `${d}/${name}`,
+      progress: (delta) => progress.push(delta),
     };
+    const summary = await adapter.export(
+      {
+        user,
+        options: { includeDocuments: true, includeShared: true },
+        signal,
+        referenceDocuments: (ids) => {
+          for (const id of ids) referenced.add(id);
+        },
+        referencedDocuments: () => referenced,
+      },
+      writer,
+    );
+    return { summary, progress, referenced, written };
+  }
+
+  it('reports progress per page and stops when the export is cancelled', async () => {
+    const run = (signal: AbortSignal) => runAdapter(teacher, signal);
     const { summary, progress, referenced, written } = await run(new AbortController().signal);
     // One wiki, four pages: one progress step per page, then the wiki.
     expect(summary.items).toBe(5);

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { expectInert, XSS_PAYLOADS } from '../../../../test/support/xss-payloads.ts';
+import type { ReadableDocument } from '../../workspace/readable-documents.ts';
+import { offlinePageHtml, pageDocument, type PageFile } from './wiki.page-copy.ts';
+
+const files = new Map<string, PageFile>([
+  [
+    'p1',
+    { wikiId: 'w1', dir: 'Cours', file: 'Chapitre 1.html', title: 'Chapitre 1', parentId: null },
+  ],
+  ['p2', { wikiId: 'w2', dir: 'Notes', file: 'Fiche.html', title: 'Fiche', parentId: null }],
+]);
+
+const readable: ReadableDocument = {
+  document: {
+    id: 'd1',
+    name: 'Schéma.png',
+    size: 8,
+    contentType: 'image/png',
+    sha256: '0'.repeat(64),
+    folderId: null,
+    ownerId: 'u2',
+    createdAt: 0,
+    modifiedAt: 0,
+    trashed: false,
+    appSource: null,
+  },
+  section: 'shared',
+};
+const documents = new Map([['d1', readable]]);
+
+const offline = (html: string, includeDocuments = true) =>
+  offlinePageHtml(html, 'Cours', files, documents, includeDocuments);
+
+describe('the offline copy of a wiki page', () => {
+  it('links to pages of the archive by relative paths, keeping the fragment', () => {
+    expect(offline('<a href="/wiki/w1/pages/p1#fin">a</a>')).toBe(
+      '<a href="Chapitre%201.html#fin">a</a>',
+    );
+    expect(offline('<a href="/wiki/w2/pages/p2">b</a>')).toBe(
+      '<a href="../Notes/Fiche.html">b</a>',
+    );
+    // Not in the archive, or named under another wiki: left as it is.
+    expect(offline('<a href="/wiki/w1/pages/p9">c</a>')).toBe('<a href="/wiki/w1/pages/p9">c</a>');
+    expect(offline('<a href="/wiki/w2/pages/p1">d</a>')).toBe('<a href="/wiki/w2/pages/p1">d</a>');
+  });
+
+  it('names the documents the reader may read, and only those', () => {
+    const img = (id: string) => `<img src="/api/workspace/documents/${id}/content" alt="vue">`;
+    expect(offline(img('d1'))).toBe(
+      '<span class="document" title="Espace documentaire › Partagés avec moi" data-document-id="d1">[Image : Schéma.png – vue]</span>',
+    );
+    expect(offline(img('d1'), false)).toContain(
+      'title="Espace documentaire (non inclus dans cette archive)"',
+    );
+    expect(offline(img('d2'))).toBe('<span class="document missing">[Image non disponible]</span>');
+    expect(offline('<a href="/api/workspace/documents/d2/content">x</a>')).toBe(
+      '<span class="document missing" title="Document non disponible">x</span>',
+    );
+    expect(offline('<a href="/api/workspace/documents/d1/content">x</a>')).toBe(
+      '<span class="document" title="Schéma.png – Espace documentaire › Partagés avec moi" data-document-id="d1">x</span>',
+    );
+  });
+
+  it('keeps nothing live of what the stored HTML or the titles may hold', () => {
+    for (const payload of XSS_PAYLOADS) {
+      expectInert(offline(`<p>${payload}</p>`));
+      const html = pageDocument({
+        wiki: { title: payload },
+        page: { title: payload, authorName: payload, modifiedAt: 0 },
+        body: '',
+        ancestors: [{ href: 'Chapitre%201.html', title: payload }],
+        children: [{ href: 'Fiche.html', title: payload }],
+      });
+      // Titles are text: every one escaped.
+      expect(html, payload).not.toContain(payload);
+    }
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * The standalone `.html` copy of a wiki page in an archive: a complete document that opens
+ * offline, with nothing that runs and nothing fetched from outside the archive, its links to
+ * the other pages of the archive made relative.
+ */
+import sanitizeHtml from 'sanitize-html';
+import { escapeHtml } from '../../../archive/html-page.ts';
+import { sanitize } from '../../html/sanitize.ts';
+import { SECTIONS } from '../../workspace/archive/workspace.export.ts';
+import { documentIdOf } from '../../workspace/document-links.ts';
+import type { ReadableDocument } from '../../workspace/readable-documents.ts';
+import { parsePagePath } from '../wiki-links.ts';
+
+/** Where each exported page's `.html` copy is: its wiki's folder and its file name there. */
+export interface PageFile {
+  wikiId: string;
+  /** The wiki's folder name (one component, under the app's folder). */
+  dir: string;
+  file: string;
+  title: string;
+  parentId: string | null;
+}
+
+/** A relative link from a page of `fromDir` to another page's `.html` file. */
+export function relativeHref(fromDir: string, to: PageFile): string {
+  const file = encodeURIComponent(to.file);
+  return to.dir === fromDir ? file : `../${encodeURIComponent(to.dir)}/${file}`;
+}
+
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp);/i;
+
+/**
+ * Page HTML for the archive copy, from the HTML as stored (sanitised again first, with the
+ * one allowlist of every app; the pass below only rewrites what that allowlist let through):
+ * - links to pages that are in the archive become relative links to their `.html` file
+ *   (the fragment kept); other links are left as they are;
+ * - images and links of workspace documents become a mention of the document (its name and
+ *   where the archive keeps it, its id in `data-document-id`): the Espace documentaire is
+ *   written after this app, so the file's path in the archive is not known yet
+ *   (`Espace documentaire/documents.ndjson` maps the id to it). Documents the user may not
+ *   read through the page are "non disponible".
+ */
+export function offlinePageHtml(
+  html: string,
+  fromDir: string,
+  files: ReadonlyMap<string, PageFile>,
+  documents: ReadonlyMap<string, ReadableDocument>,
+  includeDocuments: boolean,
+): string {
+  const where = ({ section }: ReadableDocument) =>
+    includeDocuments
+      ? `Espace documentaire › ${SECTIONS[section]}`
+      : 'Espace documentaire (non inclus dans cette archive)';
+  const documentOf = (url: string | undefined) => {
+    const id = documentIdOf(url?.trim() ?? '');
+    return { id, doc: id === undefined ? undefined : documents.get(id) };
+  };
+  return sanitizeHtml(sanitize(html), {
+    allowedTags: false,
+    allowedAttributes: false,
+    allowedSchemes: ['http', 'https', 'mailto'],
+    allowedSchemesByTag: { img: ['data'] },
+    allowProtocolRelative: false,
+    transformTags: {
+      img: (tagName, attribs): sanitizeHtml.Tag => {
+        if (DATA_IMAGE.test(attribs.src ?? '')) return { tagName, attribs };
+        const { id, doc } = documentOf(attribs.src);
+        if (id === undefined || doc === undefined)
+          return {
+            tagName: 'span',
+            attribs: { class: 'document missing' },
+            text: '[Image non disponible]',
+          };
+        const name = doc.document.name;
+        const alt = attribs.alt?.trim() ?? '';
+        return {
+          tagName: 'span',
+          attribs: { class: 'document', title: where(doc), 'data-document-id': id },
+          text: `[Image : ${name}${alt !== '' && alt !== name ? ` – ${alt}` : ''}]`,
+        };
+      },
+      a: (tagName, attribs): sanitizeHtml.Tag => {
+        const link = parsePagePath(attribs.href ?? '');
+        const target = link === undefined ? undefined : files.get(link.pageId);
+        if (link !== undefined && target !== undefined && target.wikiId === link.wikiId) {
+          const href = `${relativeHref(fromDir, target)}${link.hash}`;
+          return { tagName, attribs: { ...attribs, href } };
+        }
+        const { id, doc } = documentOf(attribs.href);
+        if (id === undefined) return { tagName, attribs };
+        const title = doc === undefined ? undefined : `${doc.document.name} – ${where(doc)}`;
+        return {
+          tagName: 'span',
+          attribs:
+            title === undefined
+              ? { class: 'document missing', title: 'Document non disponible' }
+              : { class: 'document', title, 'data-document-id': id },
+        };
+      },
+    },
+  });
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}
+a{color:#1a4c8b}a:focus{outline:3px solid #f90}img{max-width:100%;height:auto}
+nav,footer{font-size:.9rem;color:#555}.document{background:#eef3fa;border-radius:.2rem;padding:0 .2rem}.missing{color:#777}table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2rem .4rem}`;
+
+interface NavLink {
+  href: string;
+  title: string;
+}
+
+const anchor = (l: NavLink) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.title)}</a>`;
+
+/** A page as a complete HTML document that opens offline: no script, nothing fetched outside. */
+export function pageDocument(input: {
+  wiki: { title: string };
+  page: { title: string; authorName: string | null; modifiedAt: number };
+  /** The page's HTML, made offline by `offlinePageHtml`. */
+  body: string;
+  /** Links (relative hrefs) to the pages above this one, the root first, and below it. */
+  ancestors: readonly NavLink[];
+  children: readonly NavLink[];
+}): string {
+  const { wiki, page } = input;
+  const date = new Date(page.modifiedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' });
+  const crumbs = [escapeHtml(wiki.title), ...input.ancestors.map(anchor)].join(' › ');
+  const children =
+    input.children.length === 0
+      ? ''
+      : `<nav aria-label="Sous-pages"><h2>Sous-pages</h2><ul>${input.children
+          .map((c) => `<li>${anchor(c)}</li>`)
+          .join('')}</ul></nav>\n`;
+  const by = page.authorName === null ? '' : ` par ${escapeHtml(page.authorName)}`;
+  return `<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'">
+<title>${escapeHtml(page.title)} – ${escapeHtml(wiki.title)}</title>
+<style>
+${STYLE}
+</style>
+</head>
+<body>
+<nav aria-label="Fil d'Ariane">${crumbs}</nav>
+<main>
+<h1>${escapeHtml(page.title)}</h1>
+<article>
+${input.body}
+</article>
+</main>
+${children}<footer><p>Modifiée le ${escapeHtml(date)}${by}.</p></footer>
+</body>
+</html>
+`;
+}
