@@ -53,6 +53,8 @@ export interface AppDefinition<Id extends AppId = AppId> {
   readonly mailTexts: MailTexts;
   /** Demo content for the demo school (idempotent), made by `seed-demo`. */
   seedDemo?(deps: DemoDeps, users: DemoUsers): Promise<void>;
+  /** Demo content of one demo account, made with the account (`classGroupId`: its class). */
+  seedAccountDemo?(deps: DemoDeps, user: User, classGroupId: string | undefined): Promise<void>;
 }
 
 /** One ENT app as the platform sees it, once built: its definition, routes and adapter. */

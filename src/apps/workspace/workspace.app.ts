@@ -3,6 +3,7 @@ import { workspaceArchiveAdapter } from './archive/workspace.export.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 import { WorkspaceService } from './workspace.service.ts';
 import * as m0003 from './migrations/0003-workspace.ts';
+import { seedWorkspaceDemo } from './workspace.demo.ts';
 import { PROFILES } from '../../platform/rights.ts';
 
 export function createWorkspaceApp(deps: AppDeps): EntApp & { service: WorkspaceService } {
@@ -24,4 +25,5 @@ export const workspaceApp: AppDefinition<'workspace'> = {
   rights: [{ action: 'workspace.create', profiles: PROFILES }],
   migrations: { '0003-workspace': m0003 },
   mailTexts: {},
+  seedAccountDemo: seedWorkspaceDemo,
 };
