@@ -53,6 +53,36 @@ export function longText(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
+/** What every shared resource (blog, thread, calendar, wiki) has: its owner and my access. */
+export interface OwnedResource {
+  id: string;
+  title: string;
+  ownerId: string;
+  ownerName: string;
+  createdAt: Date;
+  modifiedAt: Date;
+  access: Access;
+}
+
+/** The common part of a shared resource; undefined when it is not one. */
+export function parseOwned(value: Record<string, unknown>): OwnedResource | undefined {
+  const { id, title, ownerId, access } = value;
+  if (!isId(id) || typeof title !== 'string' || typeof ownerId !== 'string') return undefined;
+  if (!isAccess(access)) return undefined;
+  const createdAt = toDate(value.createdAt);
+  const modifiedAt = toDate(value.modifiedAt) ?? createdAt;
+  if (createdAt === undefined || modifiedAt === undefined) return undefined;
+  return {
+    id,
+    title: text(title),
+    ownerId,
+    ownerName: text(value.ownerName),
+    createdAt,
+    modifiedAt,
+    access,
+  };
+}
+
 /** `{items:[...]}` with each item parsed; unparsable items are left out. */
 export function itemsOf<T>(
   parse: (value: unknown) => T | undefined,

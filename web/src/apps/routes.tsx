@@ -9,11 +9,13 @@
  * heading then takes the focus), while reading the pages of one wiki keeps its tree mounted.
  */
 import type { ReactNode } from 'react';
-import { BlogPage, BlogsPage, PostPage } from './blog-pages.tsx';
-import { CalendarPage, CalendarsPage } from './calendar-pages.tsx';
-import { NewsPage, ThreadPage } from './news-pages.tsx';
-import { routeId } from './ui.tsx';
-import { WikiPages, WikisPage } from './wiki-pages.tsx';
+import { BlogPage, BlogsPage } from './blog/blog-pages.tsx';
+import { PostPage } from './blog/post-page.tsx';
+import { CalendarPage, CalendarsPage } from './calendar/calendar-pages.tsx';
+import { NewsPage, ThreadPage } from './news/news-pages.tsx';
+import { routeId } from './ui/hooks.ts';
+import { WikiPages, WikisPage } from './wiki/wiki-pages.tsx';
+import './apps.css';
 
 type Params = Readonly<Record<string, string>>;
 

@@ -1,16 +1,18 @@
 /** Cours et Wiki endpoints (`/api/wiki/...`): wikis, pages, revisions. */
-import { apiRequest, expectShape, isRecord } from '../api/client.ts';
-import { isAccess, isId, itemsOf, longText, seg, text, toDate, type Access } from './api-common.ts';
+import { apiRequest, expectShape, isRecord } from '../../api/client.ts';
+import {
+  isId,
+  itemsOf,
+  longText,
+  parseOwned,
+  seg,
+  text,
+  toDate,
+  type OwnedResource,
+} from '../api-common.ts';
 
-export interface Wiki {
-  id: string;
-  title: string;
+export interface Wiki extends OwnedResource {
   description: string;
-  ownerId: string;
-  ownerName: string;
-  createdAt: Date;
-  modifiedAt: Date;
-  access: Access;
 }
 
 export interface WikiPage {
@@ -36,22 +38,8 @@ export interface Revision {
 
 function parseWiki(value: unknown): Wiki | undefined {
   if (!isRecord(value)) return undefined;
-  const { id, title, ownerId, access } = value;
-  if (!isId(id) || typeof title !== 'string' || typeof ownerId !== 'string') return undefined;
-  if (!isAccess(access)) return undefined;
-  const createdAt = toDate(value.createdAt);
-  const modifiedAt = toDate(value.modifiedAt) ?? createdAt;
-  if (createdAt === undefined || modifiedAt === undefined) return undefined;
-  return {
-    id,
-    title: text(title),
-    description: text(value.description),
-    ownerId,
-    ownerName: text(value.ownerName),
-    createdAt,
-    modifiedAt,
-    access,
-  };
+  const owned = parseOwned(value);
+  return owned && { ...owned, description: text(value.description) };
 }
 
 function parsePage(value: unknown): WikiPage | undefined {

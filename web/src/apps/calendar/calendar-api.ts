@@ -1,27 +1,19 @@
 /** Agenda endpoints (`/api/calendar/...`): calendars, events, iCalendar export and import. */
-import { apiRequest, expectShape, isRecord } from '../api/client.ts';
+import { apiRequest, expectShape, isRecord } from '../../api/client.ts';
 import {
-  isAccess,
   isId,
   itemsOf,
   longText,
   postFile,
   seg,
   text,
-  toDate,
-  type Access,
-} from './api-common.ts';
+  parseOwned,
+  type OwnedResource,
+} from '../api-common.ts';
 
-export interface Calendar {
-  id: string;
-  title: string;
+export interface Calendar extends OwnedResource {
   /** `#rrggbb`. */
   color: string;
-  ownerId: string;
-  ownerName: string;
-  access: Access;
-  createdAt: Date;
-  modifiedAt: Date;
 }
 
 interface EventBase {
@@ -61,22 +53,14 @@ function parseInstant(value: unknown): Date | undefined {
 
 function parseCalendar(value: unknown): Calendar | undefined {
   if (!isRecord(value)) return undefined;
-  const { id, title, color, ownerId, access } = value;
-  if (!isId(id) || typeof title !== 'string' || typeof ownerId !== 'string') return undefined;
-  if (!isAccess(access)) return undefined;
-  const createdAt = toDate(value.createdAt);
-  const modifiedAt = toDate(value.modifiedAt) ?? createdAt;
-  if (createdAt === undefined || modifiedAt === undefined) return undefined;
-  return {
-    id,
-    title: text(title),
-    color: typeof color === 'string' && COLOR.test(color) ? color.toLowerCase() : '#6b7280',
-    ownerId,
-    ownerName: text(value.ownerName),
-    access,
-    createdAt,
-    modifiedAt,
-  };
+  const owned = parseOwned(value);
+  const { color } = value;
+  return (
+    owned && {
+      ...owned,
+      color: typeof color === 'string' && COLOR.test(color) ? color.toLowerCase() : '#6b7280',
+    }
+  );
 }
 
 function parseEvent(value: unknown): CalEvent | undefined {

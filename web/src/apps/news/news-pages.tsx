@@ -1,14 +1,19 @@
 /** Actualités: the feed and the threads (`/news`), a thread and its items (`/news/:id`). */
-import { useId, useRef, useState } from 'react';
+import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ErrorAlert, Loading } from '../components/feedback.tsx';
-import { PageHeading } from '../components/page-heading.tsx';
-import { formatDateTime } from '../format.ts';
-import { useDocumentTitle } from '../hooks/use-document-title.ts';
-import { useResource } from '../hooks/use-resource.ts';
-import { Link, navigate } from '../router.tsx';
-import { useSession } from '../session.tsx';
-import { canContribute, seg } from './api-common.ts';
+import { ErrorAlert, Loading } from '../../components/feedback.tsx';
+import { PageHeading } from '../../components/page-heading.tsx';
+import { formatDateTime } from '../../format.ts';
+import { useDocumentTitle } from '../../hooks/use-document-title.ts';
+import { useResource } from '../../hooks/use-resource.ts';
+import { Link } from '../../router.tsx';
+import { useSession } from '../../session.tsx';
+import { canContribute, seg } from '../api-common.ts';
+import { AccessTag, Breadcrumb, HtmlArticle, LoadError, Tag } from '../ui/content.tsx';
+import { CheckboxField } from '../ui/fields.tsx';
+import { ArticleForm, NewResourceForm } from '../ui/forms.tsx';
+import { useLanguage } from '../ui/hooks.ts';
+import { CreatePanel } from '../ui/home.tsx';
 import {
   createItem,
   createThread,
@@ -19,23 +24,6 @@ import {
   type NewsItem,
   type Thread,
 } from './news-api.ts';
-import {
-  AccessTag,
-  Breadcrumb,
-  CheckboxField,
-  FormAlert,
-  FormButtons,
-  FormStatus,
-  HtmlArticle,
-  LoadError,
-  Tag,
-  TextAreaField,
-  TextField,
-  focusFirstInvalid,
-  useAction,
-  useDisclosure,
-  useLanguage,
-} from './ui.tsx';
 
 const threadLink = (threadId: string) => `/news/${seg(threadId)}`;
 
@@ -106,41 +94,14 @@ function NewsArticle({
 
 function NewThreadForm({ onCancel }: { onCancel: () => void }) {
   const { t } = useTranslation();
-  const formRef = useRef<HTMLFormElement>(null);
-  const [title, setTitle] = useState('');
-  const [titleError, setTitleError] = useState<string>();
-  const { busy, error, run } = useAction();
   return (
-    <form
-      ref={formRef}
-      className="form panel apps-form"
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        if (title.trim() === '') {
-          setTitleError(t('apps_ui.form.titleMissing'));
-          focusFirstInvalid(formRef.current);
-          return;
-        }
-        setTitleError(undefined);
-        run(async () => {
-          const thread = await createThread(title.trim());
-          navigate(threadLink(thread.id));
-        });
-      }}
-    >
-      <FormAlert message={error} />
-      <TextField
-        label={t('apps_ui.news.fields.threadTitle')}
-        value={title}
-        onChange={setTitle}
-        error={titleError}
-        required
-        maxLength={300}
-      />
-      <FormButtons submitLabel={t('apps_ui.news.createThread')} busy={busy} onCancel={onCancel} />
-      <FormStatus message={busy ? t('apps_ui.form.saving') : ''} />
-    </form>
+    <NewResourceForm
+      titleLabel={t('apps_ui.news.fields.threadTitle')}
+      maxLength={300}
+      submitLabel={t('apps_ui.news.createThread')}
+      create={async ({ title }) => threadLink((await createThread(title)).id)}
+      onCancel={onCancel}
+    />
   );
 }
 
@@ -173,7 +134,6 @@ export function NewsPage() {
   useDocumentTitle(t('apps_ui.news.title'));
   const ids = { headlines: useId(), latest: useId(), threads: useId() };
   const { state, reload } = useResource(loadNews, 'news', handleUnauthenticated);
-  const create = useDisclosure();
   const canCreate = me.rights.includes('news.create');
 
   const feed = state.status === 'success' ? state.data.feed : [];
@@ -213,14 +173,10 @@ export function NewsPage() {
       <section aria-labelledby={ids.threads}>
         <h2 id={ids.threads}>{t('apps_ui.news.threads')}</h2>
         {canCreate && (
-          <div className="apps-create">
-            <button type="button" className="button" {...create.toggleProps}>
-              {t('apps_ui.news.newThread')}
-            </button>
-            <div id={create.panelId} hidden={!create.open}>
-              {create.open && <NewThreadForm onCancel={create.close} />}
-            </div>
-          </div>
+          <CreatePanel
+            label={t('apps_ui.news.newThread')}
+            form={(close) => <NewThreadForm onCancel={close} />}
+          />
         )}
         {state.status === 'success' &&
           (state.data.threads.length === 0 ? (
@@ -245,81 +201,28 @@ function NewItemForm({
   onCancel: () => void;
 }) {
   const { t } = useTranslation();
-  const formRef = useRef<HTMLFormElement>(null);
-  const [title, setTitle] = useState('');
-  const [content, setContent] = useState('');
   const [headline, setHeadline] = useState(false);
-  const [errors, setErrors] = useState<{ title?: string; content?: string }>({});
-  const { busy, error, run } = useAction();
-
-  const save = (draft: boolean) => {
-    const found = {
-      title: title.trim() === '' ? t('apps_ui.form.titleMissing') : undefined,
-      content: content.trim() === '' ? t('apps_ui.news.contentMissing') : undefined,
-    };
-    setErrors(found);
-    if (found.title !== undefined || found.content !== undefined) {
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    run(async () => {
-      onCreated(await createItem(thread.id, { title: title.trim(), content, headline, draft }));
-    });
-  };
-
   return (
-    <form
-      ref={formRef}
-      className="form panel apps-form"
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        save(false);
+    <ArticleForm
+      labels={{
+        title: t('apps_ui.news.fields.title'),
+        content: t('apps_ui.news.fields.content'),
+        contentMissing: t('apps_ui.news.contentMissing'),
+        submit: t('apps_ui.news.publish'),
+        draft: t('apps_ui.news.saveDraft'),
       }}
+      rows={10}
+      save={async (values) => {
+        onCreated(await createItem(thread.id, { ...values, headline }));
+      }}
+      onCancel={onCancel}
     >
-      <FormAlert message={error} />
-      <TextField
-        label={t('apps_ui.news.fields.title')}
-        value={title}
-        onChange={setTitle}
-        error={errors.title}
-        required
-        maxLength={300}
-      />
-      <TextAreaField
-        label={t('apps_ui.news.fields.content')}
-        hint={t('apps_ui.form.htmlHint')}
-        value={content}
-        onChange={setContent}
-        error={errors.content}
-        required
-        rows={10}
-        code
-      />
       <CheckboxField
         label={t('apps_ui.news.fields.headline')}
         checked={headline}
         onChange={setHeadline}
       />
-      <FormButtons
-        submitLabel={t('apps_ui.news.publish')}
-        busy={busy}
-        onCancel={onCancel}
-        extra={
-          <button
-            type="button"
-            className="button button--secondary"
-            aria-disabled={busy}
-            onClick={() => {
-              save(true);
-            }}
-          >
-            {t('apps_ui.news.saveDraft')}
-          </button>
-        }
-      />
-      <FormStatus message={busy ? t('apps_ui.form.saving') : ''} />
-    </form>
+    </ArticleForm>
   );
 }
 
@@ -340,7 +243,6 @@ export function ThreadPage({ threadId }: { threadId: string }) {
     handleUnauthenticated,
   );
   const itemsId = useId();
-  const write = useDisclosure();
   const [announcement, setAnnouncement] = useState('');
   const loaded = state.status === 'success' ? state.data : undefined;
   useDocumentTitle(
@@ -366,31 +268,27 @@ export function ThreadPage({ threadId }: { threadId: string }) {
         {announcement}
       </p>
       {canContribute(thread.access) && (
-        <div className="apps-create">
-          <button type="button" className="button" {...write.toggleProps}>
-            {t('apps_ui.news.newItem')}
-          </button>
-          <div id={write.panelId} hidden={!write.open}>
-            {write.open && (
-              <NewItemForm
-                thread={thread}
-                onCreated={(item) => {
-                  setData((data) => ({
-                    ...data,
-                    items: [item, ...data.items].sort(byHeadlineThenDate),
-                  }));
-                  write.close();
-                  setAnnouncement(
-                    item.state === 'DRAFT'
-                      ? t('apps_ui.news.draftSaved', { title: item.title })
-                      : t('apps_ui.news.itemPublished', { title: item.title }),
-                  );
-                }}
-                onCancel={write.close}
-              />
-            )}
-          </div>
-        </div>
+        <CreatePanel
+          label={t('apps_ui.news.newItem')}
+          form={(close) => (
+            <NewItemForm
+              thread={thread}
+              onCreated={(item) => {
+                setData((data) => ({
+                  ...data,
+                  items: [item, ...data.items].sort(byHeadlineThenDate),
+                }));
+                close();
+                setAnnouncement(
+                  item.state === 'DRAFT'
+                    ? t('apps_ui.news.draftSaved', { title: item.title })
+                    : t('apps_ui.news.itemPublished', { title: item.title }),
+                );
+              }}
+              onCancel={close}
+            />
+          )}
+        />
       )}
       <section aria-labelledby={itemsId}>
         <h2 id={itemsId}>{t('apps_ui.news.items')}</h2>

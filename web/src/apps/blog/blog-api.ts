@@ -1,6 +1,15 @@
 /** Blog endpoints (`/api/blog/...`): blogs, posts, comments. */
-import { apiRequest, expectShape, isRecord } from '../api/client.ts';
-import { isAccess, isId, itemsOf, longText, seg, text, toDate, type Access } from './api-common.ts';
+import { apiRequest, expectShape, isRecord } from '../../api/client.ts';
+import {
+  isId,
+  itemsOf,
+  longText,
+  parseOwned,
+  seg,
+  text,
+  toDate,
+  type OwnedResource,
+} from '../api-common.ts';
 
 export const POST_STATES = ['DRAFT', 'SUBMITTED', 'PUBLISHED'] as const;
 export type PostState = (typeof POST_STATES)[number];
@@ -13,19 +22,12 @@ function oneOf<T extends string>(values: readonly T[], value: unknown): value is
   return typeof value === 'string' && (values as readonly string[]).includes(value);
 }
 
-export interface Blog {
-  id: string;
-  title: string;
+export interface Blog extends OwnedResource {
   description: string;
   /** Where readers see the thumbnail (same-site path), or null. */
   thumbnailUrl: string | null;
   commentPolicy: CommentPolicy;
   publicationPolicy: PublicationPolicy;
-  ownerId: string;
-  ownerName: string;
-  createdAt: Date;
-  modifiedAt: Date;
-  access: Access;
 }
 
 export interface Post {
@@ -54,27 +56,17 @@ export interface BlogComment {
 
 function parseBlog(value: unknown): Blog | undefined {
   if (!isRecord(value)) return undefined;
-  const { id, title, ownerId, access, commentPolicy, publicationPolicy } = value;
-  if (!isId(id) || typeof title !== 'string' || typeof ownerId !== 'string') return undefined;
-  if (!isAccess(access)) return undefined;
-  const createdAt = toDate(value.createdAt);
-  const modifiedAt = toDate(value.modifiedAt) ?? createdAt;
-  if (createdAt === undefined || modifiedAt === undefined) return undefined;
-  const thumbnail = value.thumbnailUrl;
+  const owned = parseOwned(value);
+  if (owned === undefined) return undefined;
+  const { thumbnailUrl: thumbnail, commentPolicy, publicationPolicy } = value;
   return {
-    id,
-    title: text(title),
+    ...owned,
     description: text(value.description),
     thumbnailUrl: typeof thumbnail === 'string' && thumbnail.startsWith('/api/') ? thumbnail : null,
     commentPolicy: oneOf(COMMENT_POLICIES, commentPolicy) ? commentPolicy : 'NONE',
     publicationPolicy: oneOf(PUBLICATION_POLICIES, publicationPolicy)
       ? publicationPolicy
       : 'RESTRAINT',
-    ownerId,
-    ownerName: text(value.ownerName),
-    createdAt,
-    modifiedAt,
-    access,
   };
 }
 

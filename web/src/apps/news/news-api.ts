@@ -1,16 +1,17 @@
 /** Actualités endpoints (`/api/news/...`): threads and their items, the feed. */
-import { apiRequest, expectShape, isRecord } from '../api/client.ts';
-import { isAccess, isId, itemsOf, longText, seg, text, toDate, type Access } from './api-common.ts';
+import { apiRequest, expectShape, isRecord } from '../../api/client.ts';
+import {
+  isId,
+  itemsOf,
+  longText,
+  parseOwned,
+  seg,
+  text,
+  toDate,
+  type OwnedResource,
+} from '../api-common.ts';
 
-export interface Thread {
-  id: string;
-  title: string;
-  ownerId: string;
-  ownerName: string;
-  createdAt: Date;
-  modifiedAt: Date;
-  access: Access;
-}
+export type Thread = OwnedResource;
 
 export interface NewsItem {
   id: string;
@@ -31,22 +32,7 @@ export interface NewsItem {
 }
 
 function parseThread(value: unknown): Thread | undefined {
-  if (!isRecord(value)) return undefined;
-  const { id, title, ownerId, access } = value;
-  if (!isId(id) || typeof title !== 'string' || typeof ownerId !== 'string') return undefined;
-  if (!isAccess(access)) return undefined;
-  const createdAt = toDate(value.createdAt);
-  const modifiedAt = toDate(value.modifiedAt) ?? createdAt;
-  if (createdAt === undefined || modifiedAt === undefined) return undefined;
-  return {
-    id,
-    title: text(title),
-    ownerId,
-    ownerName: text(value.ownerName),
-    createdAt,
-    modifiedAt,
-    access,
-  };
+  return isRecord(value) ? parseOwned(value) : undefined;
 }
 
 function parseItem(value: unknown): NewsItem | undefined {

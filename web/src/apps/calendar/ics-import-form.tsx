@@ -1,0 +1,119 @@
+/** Import a .ics file into a calendar, and the report of what was taken. */
+import { useId, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { toApiError } from '../../api/client.ts';
+import { FormAlert } from '../../components/feedback.tsx';
+import { useSession } from '../../session.tsx';
+import { FormButtons } from '../ui/fields.tsx';
+import { useAppsErrorText } from '../ui/hooks.ts';
+import { importIcs, type ImportReport } from './calendar-api.ts';
+
+export function IcsImportForm({
+  calendarId,
+  onImported,
+}: {
+  calendarId: string;
+  onImported: () => void;
+}) {
+  const { t } = useTranslation();
+  const { handleUnauthenticated } = useSession();
+  const errorText = useAppsErrorText();
+  const headingId = useId();
+  const inputId = useId();
+  const errorId = useId();
+  const inputRef = useRef<HTMLInputElement>(null);
+  const [missing, setMissing] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string>();
+  const [report, setReport] = useState<ImportReport>();
+
+  const submit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    if (busy) return;
+    const file = inputRef.current?.files?.[0];
+    setMissing(file === undefined);
+    if (file === undefined) {
+      inputRef.current?.focus();
+      return;
+    }
+    setBusy(true);
+    setFailure(undefined);
+    setReport(undefined);
+    importIcs(calendarId, file).then(
+      (result) => {
+        setBusy(false);
+        setReport(result);
+        if (inputRef.current) inputRef.current.value = '';
+        if (result.imported > 0) onImported();
+      },
+      (error: unknown) => {
+        if (handleUnauthenticated(error)) return;
+        setBusy(false);
+        const apiError = toApiError(error);
+        setFailure(
+          apiError.code === 'payload_too_large' || apiError.status === 413
+            ? t('apps_ui.calendar.icsTooLarge')
+            : apiError.code === 'invalid_request'
+              ? t('apps_ui.calendar.icsInvalid')
+              : errorText(apiError),
+        );
+      },
+    );
+  };
+
+  return (
+    <section aria-labelledby={headingId}>
+      <h2 id={headingId}>{t('apps_ui.calendar.import')}</h2>
+      <form className="form panel apps-form" noValidate onSubmit={submit}>
+        <FormAlert message={failure} />
+        <div className="field">
+          <label htmlFor={inputId}>{t('apps_ui.calendar.fields.icsFile')}</label>
+          <input
+            ref={inputRef}
+            id={inputId}
+            type="file"
+            accept=".ics,text/calendar"
+            aria-invalid={missing}
+            aria-describedby={missing ? errorId : undefined}
+            onChange={() => {
+              setMissing(false);
+            }}
+          />
+          {missing && (
+            <p id={errorId} className="field__error">
+              <span aria-hidden="true">✕ </span>
+              {t('apps_ui.calendar.icsMissing')}
+            </p>
+          )}
+        </div>
+        <FormButtons submitLabel={t('apps_ui.calendar.importSubmit')} busy={busy} />
+        <div role="status" className="form__status">
+          {busy && <p className="muted">{t('apps_ui.calendar.importing')}</p>}
+          {report && (
+            <div className="apps-report">
+              <p>
+                <strong>{t('apps_ui.calendar.report.title')}</strong>
+              </p>
+              <ul>
+                <li>{t('apps_ui.calendar.report.imported', { count: report.imported })}</li>
+                <li>{t('apps_ui.calendar.report.skipped', { count: report.skipped })}</li>
+                <li>{t('apps_ui.calendar.report.failed', { count: report.failed.length })}</li>
+              </ul>
+              {report.failed.length > 0 && (
+                <ul className="apps-report__failures">
+                  {report.failed.map((f, index) => (
+                    <li key={`${index}-${f.uid}`}>
+                      <code>{f.uid === '' ? '?' : f.uid}</code>
+                      {t('apps_ui.calendar.report.separator')}
+                      {f.reason}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+        </div>
+      </form>
+    </section>
+  );
+}
