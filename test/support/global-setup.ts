@@ -1,8 +1,9 @@
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrateToLatest, openDatabase } from '../../src/db/database.ts';
 import { allMigrations } from '../../src/apps/registry.ts';
-import { testDbKinds, testPgAdminUrl, withDatabase } from './test-env.ts';
+import { testDbKinds, testPgAdminUrl, testRedisUrl, withDatabase } from './test-env.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,11 +11,60 @@ declare module 'vitest' {
   }
 }
 
+/** A URL fit for a message: its password, if any, hidden. */
+function shown(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/** How long Redis has to answer before the run gives up on it. */
+const REDIS_TIMEOUT_MS = 2000;
+
 /**
- * Once per run: when PostgreSQL is asked for, check it is there (a clear failure, never a
- * silent skip) and build a migrated template database that each test file clones.
+ * The BullMQ tests need Redis: without it they would wait on timeouts for minutes. One PING,
+ * no retries, a short timeout; a clear error otherwise.
+ */
+async function checkRedis(url: string): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: REDIS_TIMEOUT_MS,
+    commandTimeout: REDIS_TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  // The socket's own error (ECONNREFUSED, ETIMEDOUT...) says more than the rejection.
+  let cause: unknown;
+  redis.on('error', (error: unknown) => {
+    cause ??= error;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    cause ??= error;
+    throw new Error(
+      `Redis is not reachable at ${shown(url)} (${cause instanceof Error ? cause.message : String(cause)}). ` +
+        'Start it (the BullMQ job queue tests need it) or set TEST_REDIS_URL.',
+      { cause: error },
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Once per run: check the services the tests need are there (a clear failure at once, never
+ * a silent skip or minutes of timeouts): Redis always, PostgreSQL when asked for; then build
+ * a migrated PostgreSQL template database that each test file clones.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await checkRedis(testRedisUrl());
   if (!testDbKinds().includes('postgres')) {
     project.provide('pgTemplate', '');
     return async () => undefined;
@@ -25,7 +75,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await admin.connect();
   } catch (error) {
     throw new Error(
-      `PostgreSQL is not reachable at ${adminUrl} (${error instanceof Error ? error.message : String(error)}). ` +
+      `PostgreSQL is not reachable at ${shown(adminUrl)} (${error instanceof Error ? error.message : String(error)}). ` +
         'Start it, set TEST_PG_URL, or run with TEST_DB=sqlite.',
       { cause: error },
     );
