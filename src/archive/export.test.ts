@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUser } from '../../test/support/factories.ts';
+import { newSession, Session } from '../../test/support/session.ts';
 import { testDbKinds } from '../../test/support/test-env.ts';
 import {
   createTestServer,
@@ -15,9 +16,11 @@ import { waitFor } from '../../test/support/wait.ts';
 import type { User } from '../platform/accounts.service.ts';
 import type { ArchiveAdapter } from './adapter.ts';
 import { buildArchive } from './archive-builder.ts';
+import { recordFile } from './records.ts';
 import { allTrustedKeys } from './keys.ts';
 import { verifyArchive } from './verify.ts';
 import yazl from 'yazl';
+import { z } from 'zod';
 import { listEntries, openZip, readEntry, hashEntry } from './zip-reader.ts';
 
 const kinds = testDbKinds();
@@ -35,7 +38,7 @@ function form(name: string, bytes: Uint8Array): FormData {
 describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
   let s: TestServer;
   let owner: User;
-  let auth: { inject: Record<string, string>; http: Record<string, string> };
+  let auth: Session;
   let dir: string;
   const uploaded = new Map<string, { name: string; sha256: string; bytes: Buffer }>();
 
@@ -43,8 +46,8 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
     s = await createTestServer(db, blob, { EXPORT_TTL: '1h' });
     s.t.runtime.queue.startWorker();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-export-'));
-    owner = await makeUser(s.t.runtime.platform, 'Teacher');
-    auth = await s.login(owner.login);
+    auth = await newSession(s, 'Teacher');
+    owner = auth.user;
     const folder = (
       await s.app.inject({
         method: 'POST',
@@ -96,8 +99,20 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
       30_000,
     );
 
-  let archivePath = '';
-  let exportId = '';
+  /** A user of their own with one document, and a finished export of their workspace. */
+  const readyExport = async (): Promise<{ who: Session; id: string; zip: Buffer }> => {
+    const who = await newSession(s, 'Teacher');
+    const up = await who.upload('/api/workspace/documents', 'cours.txt', Buffer.from('Cours\n'));
+    expect(up.status).toBe(201);
+    const start = await who.request('POST', '/api/archive/exports', { apps: ['workspace'] });
+    expect(start.statusCode, start.body).toBe(202);
+    const id: string = start.json().id;
+    const done = await waitReady(id, who.inject);
+    expect(done.status).toBe('ready');
+    const res = await who.fetch(done.downloadUrl);
+    expect(res.status).toBe(200);
+    return { who, id, zip: Buffer.from(await res.arrayBuffer()) };
+  };
 
   it('exports every document with identical bytes, listed with the right hash, and signed', async () => {
     const apps = await s.app.inject({
@@ -119,7 +134,7 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
     });
     expect(start.statusCode).toBe(202);
     expect(start.json().status).toBe('queued');
-    exportId = start.json().id;
+    let exportId: string = start.json().id;
     const again = await s.app.inject({
       method: 'POST',
       url: '/api/archive/exports',
@@ -159,7 +174,7 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
     const res = await fetch(`${s.url}${done.downloadUrl}`, { headers: auth.http });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain(`mes-donnees-${owner.login}-`);
-    archivePath = path.join(dir, 'export.zip');
+    const archivePath = path.join(dir, 'export.zip');
     await fs.writeFile(archivePath, Buffer.from(await res.arrayBuffer()));
 
     const zip = await openZip(archivePath);
@@ -219,62 +234,51 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
   });
 
   it('lets the owner download again and resume with Range; others get 404', async () => {
-    const full = await fs.readFile(archivePath);
-    const url = `${s.url}/api/archive/exports/${exportId}/download`;
-    const part = await fetch(url, { headers: { ...auth.http, range: `bytes=100-` } });
+    const { who, id, zip: full } = await readyExport();
+    const url = `/api/archive/exports/${id}/download`;
+    const again = await who.fetch(url);
+    expect(Buffer.from(await again.arrayBuffer()).equals(full)).toBe(true);
+    const part = await who.fetch(url, { headers: { range: 'bytes=100-' } });
     expect(part.status).toBe(206);
     expect(Buffer.from(await part.arrayBuffer()).equals(full.subarray(100))).toBe(true);
-    const other = await makeUser(s.t.runtime.platform, 'Teacher');
-    const h = await s.login(other.login);
-    expect((await fetch(url, { headers: h.http })).status).toBe(404);
-    expect(
-      (
-        await s.app.inject({
-          method: 'GET',
-          url: `/api/archive/exports/${exportId}`,
-          headers: h.inject,
-        })
-      ).statusCode,
-    ).toBe(404);
-    expect(
-      (
-        await s.app.inject({
-          method: 'DELETE',
-          url: `/api/archive/exports/${exportId}`,
-          headers: h.inject,
-        })
-      ).statusCode,
-    ).toBe(404);
+    const other = await newSession(s, 'Teacher');
+    expect((await other.fetch(url)).status).toBe(404);
+    expect((await other.request('GET', `/api/archive/exports/${id}`)).statusCode).toBe(404);
+    expect((await other.request('DELETE', `/api/archive/exports/${id}`)).statusCode).toBe(404);
+    // The owner still has it: the refusals did not touch it.
+    expect((await who.request('GET', `/api/archive/exports/${id}`)).json().status).toBe('ready');
   });
 
-  it('purges an expired archive, after which it cannot be downloaded', async () => {
-    const rows = await s.t.runtime.db.kysely
-      .selectFrom('archive_exports')
-      .select(['blob_key'])
-      .where('id', '=', exportId)
-      .executeTakeFirstOrThrow();
+  it('purges an expired archive, after which it cannot be downloaded; others stay', async () => {
+    const expired = await readyExport();
+    const kept = await readyExport();
+    const blobKey = async (id: string) =>
+      (
+        await s.t.runtime.db.kysely
+          .selectFrom('archive_exports')
+          .select(['blob_key'])
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).blob_key;
+    const key = await blobKey(expired.id);
+    expect(key).not.toBeNull();
+    expect(await s.t.runtime.blobs.head(key!)).toBeDefined();
     await s.t.runtime.db.kysely
       .updateTable('archive_exports')
       .set({ expires_at: Date.now() - 1 })
-      .where('id', '=', exportId)
+      .where('id', '=', expired.id)
       .execute();
-    expect(await s.t.runtime.exports.purgeExpired()).toBe(1);
-    const view = await s.app.inject({
-      method: 'GET',
-      url: `/api/archive/exports/${exportId}`,
-      headers: auth.inject,
-    });
+    // Other tests' exports are not expired: this one at least is purged.
+    expect(await s.t.runtime.exports.purgeExpired()).toBeGreaterThanOrEqual(1);
+    const view = await expired.who.request('GET', `/api/archive/exports/${expired.id}`);
     expect(view.json().status).toBe('expired');
-    expect(
-      (
-        await s.app.inject({
-          method: 'GET',
-          url: `/api/archive/exports/${exportId}/download`,
-          headers: auth.inject,
-        })
-      ).statusCode,
-    ).toBe(409);
-    expect(await s.t.runtime.blobs.head(rows.blob_key!)).toBeUndefined();
+    const download = `/api/archive/exports/${expired.id}/download`;
+    expect((await expired.who.request('GET', download)).statusCode).toBe(409);
+    expect(await s.t.runtime.blobs.head(key!)).toBeUndefined();
+    // An archive that has not expired is left as it was.
+    const still = await kept.who.fetch(`/api/archive/exports/${kept.id}/download`);
+    expect(still.status).toBe(200);
+    expect(Buffer.from(await still.arrayBuffer()).equals(kept.zip)).toBe(true);
   });
 
   it('needs the archive.export right and known apps', async () => {
@@ -282,13 +286,8 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
     const g = await s.t.runtime.platform.accounts.createGroup('Collège X', `no-export ${u.login}`);
     await s.t.runtime.platform.accounts.addMember(g.id, u.login);
     await s.t.runtime.platform.accounts.setGroupRight(g.id, 'archive.export', 'revoke');
-    const h = await s.login(u.login);
-    const res = await s.app.inject({
-      method: 'POST',
-      url: '/api/archive/exports',
-      headers: h.inject,
-      payload: { apps: ['workspace'] },
-    });
+    const h = await Session.of(s, u);
+    const res = await h.request('POST', '/api/archive/exports', { apps: ['workspace'] });
     expect(res.statusCode).toBe(403);
     const bad = await s.app.inject({
       method: 'POST',
@@ -306,14 +305,23 @@ describe('archive builder and verify', () => {
     const t = await createTestRuntime('sqlite');
     try {
       const user = await makeUser(t.runtime.platform, 'Teacher');
+      // Two stand-ins under the ids of real apps (the manifest only knows those).
+      const data = recordFile(
+        'data.json',
+        'json',
+        z.strictObject({ hello: z.string() }),
+        'A greeting.',
+      );
       const good: ArchiveAdapter = {
-        app: 'good',
+        app: 'blog',
         label: 'Bonne appli',
         appVersion: '1',
         dataVersion: 1,
+        dependsOn: [],
+        records: [data],
         count: async () => ({ items: 1, bytes: 5 }),
         async export(_ctx, out) {
-          await out.json('data.json', { hello: 'monde' });
+          await out.json(data, { hello: 'monde' });
           await out.file(`${out.folder}/fichiers`, 'a.bin', Readable.from([Buffer.from('12345')]), {
             size: 5,
             contentType: 'application/octet-stream',
@@ -322,10 +330,12 @@ describe('archive builder and verify', () => {
         },
       };
       const bad: ArchiveAdapter = {
-        app: 'bad',
+        app: 'news',
         label: 'Appli en panne',
         appVersion: '1',
         dataVersion: 1,
+        dependsOn: [],
+        records: [],
         count: async () => ({ items: 3, bytes: 0 }),
         async export() {
           throw new Error('database of the app is down');
@@ -348,11 +358,11 @@ describe('archive builder and verify', () => {
           await fs.writeFile(file, zip);
         },
       );
-      expect(result.manifest.apps.bad).toMatchObject({
+      expect(result.manifest.apps.news).toMatchObject({
         status: 'failed',
         error: 'database of the app is down',
       });
-      expect(result.manifest.apps.good).toMatchObject({ status: 'complete', items: 1 });
+      expect(result.manifest.apps.blog).toMatchObject({ status: 'complete', items: 1 });
       const trusted = await allTrustedKeys(key, t.config);
       expect((await verifyArchive(file, trusted)).ok).toBe(true);
 
