@@ -3,13 +3,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUser } from '../../../test/support/factories.ts';
+import { newSession, Session } from '../../../test/support/session.ts';
 import { testDbKinds } from '../../../test/support/test-env.ts';
 import {
   createTestServer,
   type BlobKind,
   type TestServer,
 } from '../../../test/support/test-server.ts';
-import type { User } from '../../platform/accounts.service.ts';
 
 const MiB = 1024 * 1024;
 
@@ -34,29 +34,23 @@ const matrix: { db: (typeof kinds)[number]; blob: BlobKind }[] = [
 
 describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob }) => {
   let s: TestServer;
-  let owner: User;
-  let auth: { inject: Record<string, string>; http: Record<string, string> };
 
   beforeAll(async () => {
     s = await createTestServer(db, blob, { MAX_UPLOAD_SIZE: '300MB' });
-    owner = await makeUser(s.t.runtime.platform, 'Teacher');
-    auth = await s.login(owner.login);
   });
   afterAll(async () => {
     await s.close();
   });
 
+  /** Each test works as a teacher of its own: quotas and lists hold only what it made. */
+  const teacher = () => newSession(s, 'Teacher');
+
   const upload = async (
+    who: Session,
     name: string,
     bytes: Uint8Array,
-    headers = auth.http,
     query = '',
-  ): Promise<Response> =>
-    fetch(`${s.url}/api/workspace/documents${query}`, {
-      method: 'POST',
-      headers,
-      body: form(name, bytes),
-    });
+  ): Promise<Response> => who.upload(`/api/workspace/documents${query}`, name, bytes);
 
   const blobKeys = async (): Promise<string[]> => {
     const keys: string[] = [];
@@ -65,6 +59,8 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
   };
 
   it('uploads 200 MB streamed with bounded memory, and gives the bytes back identically', async () => {
+    const auth = await teacher();
+    const owner = auth.user;
     const chunk = randomBytes(MiB);
     const total = 200;
     const hash = createHash('sha256');
@@ -121,8 +117,9 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
   }, 120_000);
 
   it('answers byte ranges (206), suffix ranges, 416 past the end, and conditional 304', async () => {
+    const auth = await teacher();
     const bytes = Buffer.from('0123456789abcdefghij');
-    const res = await upload('notes.txt', bytes);
+    const res = await upload(auth, 'notes.txt', bytes);
     const doc = (await res.json()) as { id: string; sha256: string; contentType: string };
     expect(doc.contentType).toBe('text/plain');
     const url = `${s.url}/api/workspace/documents/${doc.id}/content`;
@@ -151,8 +148,9 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
   });
 
   it('keeps Unicode names (NFC) and sends them back in Content-Disposition (RFC 5987)', async () => {
+    const auth = await teacher();
     const decomposed = 'e\u0301te\u0301 — été 2026 ✓.png';
-    const res = await upload(decomposed, PNG);
+    const res = await upload(auth, decomposed, PNG);
     const doc = (await res.json()) as { id: string; name: string; contentType: string };
     expect(doc.name).toBe(decomposed.normalize('NFC'));
     expect(doc.contentType).toBe('image/png');
@@ -181,11 +179,13 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
   });
 
   it('types files by their bytes, not their name', async () => {
-    const res = await upload('pas-un-pdf.pdf', PNG);
+    const auth = await teacher();
+    const res = await upload(auth, 'pas-un-pdf.pdf', PNG);
     expect(((await res.json()) as { contentType: string }).contentType).toBe('image/png');
   });
 
   it('allows same-name files in one folder', async () => {
+    const auth = await teacher();
     const folder = await s.app.inject({
       method: 'POST',
       url: '/api/workspace/folders',
@@ -194,18 +194,8 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
     });
     expect(folder.statusCode).toBe(201);
     const folderId = folder.json().id as string;
-    const a = await upload(
-      'bilan.pdf',
-      Buffer.from('%PDF-1.4 a'),
-      auth.http,
-      `?folderId=${folderId}`,
-    );
-    const b = await upload(
-      'bilan.pdf',
-      Buffer.from('%PDF-1.4 b'),
-      auth.http,
-      `?folderId=${folderId}`,
-    );
+    const a = await upload(auth, 'bilan.pdf', Buffer.from('%PDF-1.4 a'), `?folderId=${folderId}`);
+    const b = await upload(auth, 'bilan.pdf', Buffer.from('%PDF-1.4 b'), `?folderId=${folderId}`);
     expect(a.status).toBe(201);
     expect(b.status).toBe(201);
     const list = await s.app.inject({
@@ -220,15 +210,15 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
   });
 
   it('refuses an upload beyond the quota with 413, keeping no byte of it', async () => {
-    const small = await makeUser(s.t.runtime.platform, 'Student', { quota: 64 * 1024 });
-    const h = await s.login(small.login);
+    const h = await newSession(s, 'Student', { quota: 64 * 1024 });
+    const small = h.user;
     const before = await blobKeys();
-    const res = await upload('trop-gros.bin', randomBytes(200 * 1024), h.http);
+    const res = await upload(h, 'trop-gros.bin', randomBytes(200 * 1024));
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('quota_exceeded');
     expect(await blobKeys()).toEqual(before);
     expect((await s.t.runtime.platform.quota.usage(small.id)).used).toBe(0);
-    const fits = await upload('petit.bin', randomBytes(10 * 1024), h.http);
+    const fits = await upload(h, 'petit.bin', randomBytes(10 * 1024));
     expect(fits.status).toBe(201);
   });
 
@@ -257,7 +247,9 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
   });
 
   it('trashes, restores and purges, freeing the quota only when purged', async () => {
-    const res = await upload('brouillon.txt', Buffer.from('hello'));
+    const auth = await teacher();
+    const owner = auth.user;
+    const res = await upload(auth, 'brouillon.txt', Buffer.from('hello'));
     const id = ((await res.json()) as { id: string }).id;
     const used = (await s.t.runtime.platform.quota.usage(owner.id)).used;
     expect(
@@ -303,6 +295,7 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
   });
 
   it('trashes a folder with its content and restores both', async () => {
+    const auth = await teacher();
     const f = (
       await s.app.inject({
         method: 'POST',
@@ -319,9 +312,9 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
         payload: { name: 'Images', parentId: f.id },
       })
     ).json();
-    const doc = (await (
-      await upload('logo.png', PNG, auth.http, `?folderId=${sub.id}`)
-    ).json()) as { id: string };
+    const doc = (await (await upload(auth, 'logo.png', PNG, `?folderId=${sub.id}`)).json()) as {
+      id: string;
+    };
     await s.app.inject({
       method: 'DELETE',
       url: `/api/workspace/folders/${f.id}`,
@@ -369,6 +362,8 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
   });
 
   it('shares a folder with a class: members read its documents, others get 404', async () => {
+    const auth = await teacher();
+    const owner = auth.user;
     const platform = s.t.runtime.platform;
     const pupil = await makeUser(platform, 'Student');
     const outsider = await makeUser(platform, 'Student');
@@ -383,7 +378,7 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
       })
     ).json();
     const doc = (await (
-      await upload('exercices.txt', Buffer.from('2+2'), auth.http, `?folderId=${folder.id}`)
+      await upload(auth, 'exercices.txt', Buffer.from('2+2'), `?folderId=${folder.id}`)
     ).json()) as { id: string };
     const share = await s.app.inject({
       method: 'POST',
@@ -466,8 +461,8 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
     const g = await platform.accounts.createGroup('Collège Test', `sans-droit ${u.login}`);
     await platform.accounts.addMember(g.id, u.login);
     await platform.accounts.setGroupRight(g.id, 'workspace.create', 'revoke');
-    const h = await s.login(u.login);
-    const res = await upload('x.txt', Buffer.from('x'), h.http);
+    const h = await Session.of(s, u);
+    const res = await upload(h, 'x.txt', Buffer.from('x'));
     expect(res.status).toBe(403);
     const anonymous = await fetch(`${s.url}/api/workspace/documents`, {
       method: 'POST',
@@ -477,7 +472,11 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
   });
 
   it('copies a document (new bytes, counted on the quota) and keeps app documents apart', async () => {
-    const doc = (await (await upload('original.txt', Buffer.from('abc'))).json()) as { id: string };
+    const auth = await teacher();
+    const owner = auth.user;
+    const doc = (await (await upload(auth, 'original.txt', Buffer.from('abc'))).json()) as {
+      id: string;
+    };
     const copy = await s.app.inject({
       method: 'POST',
       url: `/api/workspace/documents/${doc.id}/copy`,
