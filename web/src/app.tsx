@@ -8,7 +8,7 @@ import { NotFoundPage } from './pages/not-found-page.tsx';
 import { PortalPage } from './pages/portal-page.tsx';
 import { StatusPage } from './pages/status-page.tsx';
 import { TimelinePage } from './pages/timeline-page.tsx';
-import { WorkspacePage } from './pages/workspace-page.tsx';
+import { WorkspacePage } from './pages/workspace/workspace-page.tsx';
 import { useLocation } from './router.tsx';
 
 /** Pages that need a session; they render inside `AuthenticatedLayout`. */

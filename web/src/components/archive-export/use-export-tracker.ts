@@ -14,6 +14,7 @@ import {
 } from '../../api/archive.ts';
 import { ApiError, toApiError } from '../../api/client.ts';
 import { formatShortDateTime } from '../../format.ts';
+import { useFocusRequest } from '../../hooks/use-focus-request.ts';
 import { useJobEvents, type JobSource } from '../../hooks/use-job-events.ts';
 import { useResource } from '../../hooks/use-resource.ts';
 import { useSession } from '../../session.tsx';
@@ -56,21 +57,6 @@ function provisional(started: Pick<ArchiveExport, 'id' | 'status'>, request: Exp
     downloadUrl: null,
   };
   return exported;
-}
-
-/** A counter bumped to move the focus to a heading once it is on screen. */
-function useFocusRequest() {
-  const ref = useRef<HTMLHeadingElement>(null);
-  const [requests, setRequests] = useState(0);
-  useEffect(() => {
-    if (requests > 0) ref.current?.focus();
-  }, [requests]);
-  return {
-    ref,
-    request: () => {
-      setRequests((n) => n + 1);
-    },
-  };
 }
 
 /**
