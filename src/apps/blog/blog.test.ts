@@ -1,22 +1,15 @@
 import { Readable } from 'node:stream';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeUser } from '../../../test/support/factories.ts';
+import { newSession, type Session } from '../../../test/support/session.ts';
 import { testDbKinds } from '../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../test/support/test-server.ts';
 import { expectInert, XSS_PAYLOADS } from '../../../test/support/xss-payloads.ts';
 import type { Profile } from '../../db/schema.ts';
 import { makePng } from '../../demo/demo-files.ts';
-import type { User } from '../../platform/accounts.service.ts';
 import { DEMO_CLASS_BLOG, DEMO_READING_BLOG, seedBlogDemo } from './blog.demo.ts';
 
 const PNG = makePng(16, 12, 3);
-
-interface Session {
-  user: User;
-  inject: Record<string, string>;
-  http: Record<string, string>;
-}
 
 describe.each(testDbKinds())('Blog on %s', (db) => {
   let s: TestServer;
@@ -29,10 +22,7 @@ describe.each(testDbKinds())('Blog on %s', (db) => {
     await s.close();
   });
 
-  const session = async (profile: Profile = 'Student'): Promise<Session> => {
-    const user = await makeUser(s.t.runtime.platform, profile);
-    return { user, ...(await s.login(user.login)) };
-  };
+  const session = (profile: Profile = 'Student'): Promise<Session> => newSession(s, profile);
 
   const call = async (who: Session, method: string, url: string, payload?: object) => {
     const res = await s.app.inject({

@@ -4,22 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeUser } from '../../../../test/support/factories.ts';
+import { newSession, type Session } from '../../../../test/support/session.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
 import { exportThroughApi, type ExportedArchive } from '../../../../test/support/export-archive.ts';
 import { allTrustedKeys } from '../../../archive/keys.ts';
 import { verifyArchive } from '../../../archive/verify.ts';
 import { makePng } from '../../../demo/demo-files.ts';
-import type { User } from '../../../platform/accounts.service.ts';
 import { WorkspaceService } from '../../workspace/workspace.service.ts';
 import type { Post } from '../blog.repository.ts';
-
-interface Session {
-  user: User;
-  inject: Record<string, string>;
-  http: Record<string, string>;
-}
 
 type Archive = ExportedArchive;
 
@@ -72,10 +65,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
   let teacherComment: string;
   let classmateComment: string;
 
-  const session = async (profile: 'Teacher' | 'Student'): Promise<Session> => {
-    const user = await makeUser(s.t.runtime.platform, profile);
-    return { user, ...(await s.login(user.login)) };
-  };
+  const session = (profile: 'Teacher' | 'Student'): Promise<Session> => newSession(s, profile);
 
   beforeAll(async () => {
     s = await createTestServer(db, 'local', { RATE_LIMIT_MAX: '100000' });
