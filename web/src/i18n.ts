@@ -2,9 +2,18 @@ import i18next from 'i18next';
 import { initReactI18next } from 'react-i18next';
 import fr from './locales/fr.json' with { type: 'json' };
 import en from './locales/en.json' with { type: 'json' };
-// Blog, Actualités, Agenda, Cours et Wiki pages: their own files, under the key `apps_ui`.
+// Blog, Actualités, Agenda, Cours et Wiki pages, under the key `apps_ui`: what they share, and
+// each app's texts in its folder (`apps_ui.<app>`).
 import appsFr from './locales/apps.fr.json' with { type: 'json' };
 import appsEn from './locales/apps.en.json' with { type: 'json' };
+import blogFr from './apps/blog/blog.fr.json' with { type: 'json' };
+import blogEn from './apps/blog/blog.en.json' with { type: 'json' };
+import newsFr from './apps/news/news.fr.json' with { type: 'json' };
+import newsEn from './apps/news/news.en.json' with { type: 'json' };
+import calendarFr from './apps/calendar/calendar.fr.json' with { type: 'json' };
+import calendarEn from './apps/calendar/calendar.en.json' with { type: 'json' };
+import wikiFr from './apps/wiki/wiki.fr.json' with { type: 'json' };
+import wikiEn from './apps/wiki/wiki.en.json' with { type: 'json' };
 
 export const SUPPORTED_LANGUAGES = ['fr', 'en'] as const;
 export type Language = (typeof SUPPORTED_LANGUAGES)[number];
@@ -13,9 +22,18 @@ export const DEFAULT_LANGUAGE: Language = 'fr';
 const STORAGE_KEY = 'mes-donnees.language';
 
 // `satisfies` makes the type checker flag any key present in French but missing in English.
+const appsUiFr = { ...appsFr, blog: blogFr, news: newsFr, calendar: calendarFr, wiki: wikiFr };
+const appsUiEn = {
+  ...appsEn,
+  blog: blogEn,
+  news: newsEn,
+  calendar: calendarEn,
+  wiki: wikiEn,
+} satisfies typeof appsUiFr;
+
 export const resources = {
-  fr: { translation: { ...fr, apps_ui: appsFr } },
-  en: { translation: { ...(en satisfies typeof fr), apps_ui: appsEn satisfies typeof appsFr } },
+  fr: { translation: { ...fr, apps_ui: appsUiFr } },
+  en: { translation: { ...(en satisfies typeof fr), apps_ui: appsUiEn } },
 } as const;
 
 declare module 'i18next' {
