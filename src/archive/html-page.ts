@@ -1,29 +1,37 @@
 import sanitizeHtml from 'sanitize-html';
-import { SECTIONS, type Section } from '../apps/workspace/archive/workspace.export.ts';
 
 /**
  * Standalone HTML copies of app content (a post, a news item) for the offline archive: a complete
  * page that opens from the unzipped folder in any browser, with nothing that runs and nothing
  * fetched from outside the archive.
  *
- * Documents: content points at workspace documents as `/api/workspace/documents/<id>/content`.
- * The workspace is exported after the apps that reference it and its paths are only known
- * then (names are made safe and numbered on collision), so a page cannot link to the file.
- * Each such image or link becomes a visible mention of the document (its real name, and where
- * the archive keeps it: "Espace documentaire › Partagés avec moi"), keeping its id in
+ * Documents: content points at workspace documents by URL. The workspace is exported after the
+ * apps that reference it and its paths are only known then (names are made safe and numbered on
+ * collision), so a page cannot link to the file. Each such image or link becomes a visible
+ * mention of the document (its real name, and where the archive keeps it), keeping its id in
  * `data-document-id`; the page ends with the list of its documents. The app's JSON keeps the
- * HTML as stored, and `Espace documentaire/documents.ndjson` maps each id to its exact path.
+ * HTML as stored, and the workspace's `documents.ndjson` maps each id to its exact path.
  *
- * (Each app's archive folder carries this module: apps stay self-contained folders.)
+ * This layer knows nothing of the workspace: which URLs name documents, which the user may
+ * read and how to say where they are come from the caller (`PageDocuments`, which the
+ * workspace builds with `pageDocuments` in `src/apps/workspace/archive/page-documents.ts`).
  */
 
-/** The workspace's folder in archives (its adapter's label). */
-const WORKSPACE_FOLDER = 'Espace documentaire';
-
 /** A document a page may name: the user may read it, and the archive holds it. */
-export interface PageDocument {
-  name: string;
-  section: Section;
+export interface NamedDocument {
+  readonly name: string;
+  /** Where the archive keeps it, or that it does not ("Espace documentaire › Mes documents"). */
+  readonly location: string;
+}
+
+/** What a page may say of the documents its content points at. */
+export interface PageDocuments {
+  /** The id of the document a URL of the content points at; undefined: not a document URL. */
+  idOf(url: string): string | undefined;
+  /** The documents the user may read, by id; others are named "non disponible". */
+  readonly readable: ReadonlyMap<string, NamedDocument>;
+  /** One sentence above the page's list of its documents: where the archive keeps them. */
+  readonly note: string;
 }
 
 export interface PageInput {
@@ -35,21 +43,54 @@ export interface PageInput {
   meta: readonly string[];
   /** The content as stored (sanitised on write), sanitised again here. */
   html: string;
-  /** The documents this user may read, by id; others are named "non disponible". */
-  documents: ReadonlyMap<string, PageDocument>;
-  /** False when the export was made without the files. */
-  includeDocuments: boolean;
+  documents: PageDocuments | LegacyDocuments;
+  /** Only with `LegacyDocuments`: false when the export was made without the files. */
+  includeDocuments?: boolean;
 }
 
-const ID = '[0-9A-Za-z_-]{1,64}';
-const DOCUMENT_URL = new RegExp(`^/api/workspace/documents/(${ID})/content$`);
-const DOCUMENT_URLS = new RegExp(`/api/workspace/documents/(${ID})/content`, 'g');
+/**
+ * Transitional: the shape callers passed before `PageDocuments` (documents by id with their
+ * workspace section, plus `includeDocuments`). Kept only until the blog and news exports pass
+ * `pageDocuments(...)`; then this type, `LEGACY_*` and `fromLegacy` go.
+ */
+type LegacyDocuments = ReadonlyMap<string, PageDocument>;
+/** @deprecated Transitional (see `LegacyDocuments`): pass `PageDocuments`. */
+export interface PageDocument {
+  name: string;
+  section: 'mine' | 'shared' | 'apps' | 'trash';
+}
+const LEGACY_FOLDER = 'Espace documentaire';
+const LEGACY_SECTIONS = {
+  mine: 'Mes documents',
+  shared: 'Partagés avec moi',
+  apps: 'Ajoutés dans les applis',
+  trash: 'Corbeille',
+} as const;
+const LEGACY_URL = /^\/api\/workspace\/documents\/([0-9A-Za-z_-]{1,64})\/content$/;
 
-/** The workspace documents some HTML points at, each once, in order. */
-export function documentIdsIn(html: string): string[] {
-  const ids = new Set<string>();
-  for (const m of html.matchAll(DOCUMENT_URLS)) if (m[1] !== undefined) ids.add(m[1]);
-  return [...ids];
+function fromLegacy(documents: LegacyDocuments, includeDocuments: boolean): PageDocuments {
+  return {
+    idOf: (url) => LEGACY_URL.exec(url)?.[1],
+    readable: new Map(
+      [...documents].map(([id, d]) => [
+        id,
+        {
+          name: d.name,
+          location: includeDocuments
+            ? `${LEGACY_FOLDER} › ${LEGACY_SECTIONS[d.section]}`
+            : `${LEGACY_FOLDER} (non inclus dans cette archive)`,
+        },
+      ]),
+    ),
+    note: includeDocuments
+      ? `Les images et fichiers de cette page sont dans le dossier « ${LEGACY_FOLDER} » de l'archive, sous leur nom d'origine (le fichier ${LEGACY_FOLDER}/documents.ndjson donne le chemin exact de chacun).`
+      : `Les fichiers n'ont pas été inclus dans cette archive.`,
+  };
+}
+
+function pageDocumentsOf(input: PageInput): PageDocuments {
+  const { documents } = input;
+  return 'idOf' in documents ? documents : fromLegacy(documents, input.includeDocuments ?? true);
 }
 
 export function escapeHtml(s: string): string {
@@ -68,25 +109,22 @@ export function frenchDate(ms: number): string {
   });
 }
 
-function whereIs(doc: PageDocument, includeDocuments: boolean): string {
-  return includeDocuments
-    ? `${WORKSPACE_FOLDER} › ${SECTIONS[doc.section]}`
-    : `${WORKSPACE_FOLDER} (non inclus dans cette archive)`;
-}
-
 /** Rewrites the content for offline reading; returns it with the documents it names. */
-function offlineContent(input: PageInput): {
+function offlineContent(
+  content: string,
+  documents: PageDocuments,
+): {
   html: string;
-  named: { id: string; doc: PageDocument }[];
+  named: { id: string; doc: NamedDocument }[];
 } {
-  const named = new Map<string, PageDocument>();
+  const named = new Map<string, NamedDocument>();
   const documentOf = (url: string | undefined) => {
-    const id = url === undefined ? undefined : DOCUMENT_URL.exec(url)?.[1];
-    const doc = id === undefined ? undefined : input.documents.get(id);
+    const id = url === undefined ? undefined : documents.idOf(url);
+    const doc = id === undefined ? undefined : documents.readable.get(id);
     if (id !== undefined && doc !== undefined) named.set(id, doc);
     return { id, doc };
   };
-  const html = sanitizeHtml(input.html, {
+  const html = sanitizeHtml(content, {
     allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img'],
     allowedAttributes: {
       a: ['href', 'title', 'target', 'rel', 'data-document-id'],
@@ -119,7 +157,7 @@ function offlineContent(input: PageInput): {
           tagName: 'span',
           attribs: {
             class: 'document',
-            title: whereIs(doc, input.includeDocuments),
+            title: doc.location,
             'data-document-id': id,
           },
           text: `[Image : ${doc.name}${alt !== '' && alt !== doc.name ? ` – ${alt}` : ''}]`,
@@ -142,7 +180,7 @@ function offlineContent(input: PageInput): {
         return {
           tagName,
           attribs: {
-            title: `${doc.name} : ${whereIs(doc, input.includeDocuments)}`,
+            title: `${doc.name} : ${doc.location}`,
             'data-document-id': id,
           },
         };
@@ -154,23 +192,18 @@ function offlineContent(input: PageInput): {
 
 /** A complete, inert HTML page for one piece of content. */
 export function renderPage(input: PageInput): string {
-  const { html, named } = offlineContent(input);
+  const pageDocuments = pageDocumentsOf(input);
+  const { html, named } = offlineContent(input.html, pageDocuments);
   const documents =
     named.length === 0
       ? ''
       : `<section class="documents" aria-labelledby="documents">
 <h2 id="documents">Documents</h2>
-<p>${
-          input.includeDocuments
-            ? `Les images et fichiers de cette page sont dans le dossier « ${WORKSPACE_FOLDER} » de l'archive, sous leur nom d'origine (le fichier ${WORKSPACE_FOLDER}/documents.ndjson donne le chemin exact de chacun).`
-            : `Les fichiers n'ont pas été inclus dans cette archive.`
-        }</p>
+<p>${escapeHtml(pageDocuments.note)}</p>
 <ul>${named
           .map(
             ({ id, doc }) =>
-              `<li data-document-id="${escapeHtml(id)}">${escapeHtml(doc.name)} <small>(${escapeHtml(
-                whereIs(doc, input.includeDocuments),
-              )})</small></li>`,
+              `<li data-document-id="${escapeHtml(id)}">${escapeHtml(doc.name)} <small>(${escapeHtml(doc.location)})</small></li>`,
           )
           .join('')}</ul>
 </section>`;
