@@ -7,8 +7,6 @@ import { WorkspaceRepository, type DocumentRow } from '../workspace.repository.t
 import { SECTIONS, WORKSPACE_LABEL, type Section } from './page-documents.ts';
 import { WORKSPACE_FILES, workspaceRecords, type DocumentRecord } from './workspace.records.ts';
 
-export { SECTIONS, type Section } from './page-documents.ts';
-
 /** Documents opened ahead of the one being written. */
 const PREFETCH = 8;
 
