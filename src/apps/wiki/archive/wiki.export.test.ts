@@ -7,34 +7,34 @@ import type { z } from 'zod';
 import { makeUser } from '../../../../test/support/factories.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
-import { exportThroughApi } from '../../../../test/support/export-archive.ts';
+import { exportThroughApi, type ExportedArchive } from '../../../../test/support/export-archive.ts';
 import type { AppExportWriter, ArchiveAdapter, RecordFile } from '../../../archive/adapter.ts';
 import { allTrustedKeys } from '../../../archive/keys.ts';
 import { verifyArchive } from '../../../archive/verify.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { Wiki, WikiPage } from '../wiki.service.ts';
+import { WORKSPACE_FILES } from '../../workspace/archive/workspace.records.ts';
 import { PAGES_FILE, REVISIONS_FILE, WIKIS_FILE } from './wiki.records.ts';
 
 type Headers = { inject: Record<string, string>; http: Record<string, string> };
 
-interface Archive {
-  file: string;
-  manifest: { apps: Record<string, { status: string; items: number; folder: string }> };
-  names: string[];
-  text(name: string): string;
-}
+/** An exported archive, its entries read as text at once (test archives are small). */
+type Archive = Omit<ExportedArchive, 'text'> & { text(name: string): string };
 
-function ndjson<T>(text: string): T[] {
-  return text
+/** The records of an NDJSON data file of an app's folder, each parsed with the file's schema. */
+function records<S extends z.ZodType>(
+  a: Archive,
+  file: RecordFile<S>,
+  folder = 'Cours et Wiki',
+): z.output<S>[] {
+  return a
+    .text(`${folder}/${file.name}`)
     .split('\n')
     .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as T);
+    .map((l) => file.schema.parse(JSON.parse(l)));
 }
 
-/** The records of an NDJSON data file of the wiki, each parsed with the file's schema. */
-function records<S extends z.ZodType>(a: Archive, file: RecordFile<S>): z.output<S>[] {
-  return ndjson<unknown>(a.text(`Cours et Wiki/${file.name}`)).map((r) => file.schema.parse(r));
-}
+const documentsOf = (a: Archive) => records(a, WORKSPACE_FILES.documents, 'Espace documentaire');
 
 /** The hrefs of the links of an HTML file. */
 function hrefs(html: string): string[] {
@@ -155,12 +155,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
       if (b === undefined) throw new Error(`${name} is not in the archive`);
       return b.toString('utf8');
     };
-    return {
-      file: archive.file,
-      manifest: JSON.parse(text('manifest.json')) as Archive['manifest'],
-      names: [...entries.keys()],
-      text,
-    };
+    return { ...archive, text };
   }
 
   const verified = async (file: string) =>
@@ -278,9 +273,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     expect(sheetHtml).toContain('[Image : Schéma de la cellule.png – schéma]');
     expect(sheetHtml).toContain('[Image non disponible]');
     expect(sheetHtml).not.toContain('/api/workspace/documents');
-    const documents = ndjson<{ id: string; section: string; path: string | null }>(
-      a.text('Espace documentaire/documents.ndjson'),
-    );
+    const documents = documentsOf(a);
     expect(documents.find((d) => d.id === sharedDocId)?.section).toBe('shared');
     expect(documents.find((d) => d.id === privateDocId)).toBeUndefined();
 
@@ -302,9 +295,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     expect(hrefs(a.text(pages[0]?.path ?? ''))).toEqual([link(course.id, intro.id)]);
     expect(a.text('Cours et Wiki/revisions.ndjson')).toBe('');
     // The image shared with the pupil comes in only because the page shows it.
-    const documents = ndjson<{ id: string; section: string; path: string | null }>(
-      a.text('Espace documentaire/documents.ndjson'),
-    );
+    const documents = documentsOf(a);
     expect(documents.map((d) => d.id)).toEqual([sharedDocId]);
     expect(documents[0]?.path).toBe(
       'Espace documentaire/Partagés avec moi/Schéma de la cellule.png',
@@ -358,9 +349,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     await apps.workspace.trashDocument(author, trashed.id);
 
     const a = await exportAs(await s.login(author.login), { apps: ['wiki', 'workspace'] });
-    const documents = ndjson<{ id: string; section: string }>(
-      a.text('Espace documentaire/documents.ndjson'),
-    );
+    const documents = documentsOf(a);
     // The trash itself is exported as the trash; the page does not vouch for what is in it.
     expect(documents.find((d) => d.id === kept.id)?.section).toBe('mine');
     expect(documents.find((d) => d.id === trashed.id)?.section).toBe('trash');

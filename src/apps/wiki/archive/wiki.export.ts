@@ -2,6 +2,7 @@ import type { AppExportWriter, ArchiveAdapter, ExportContext } from '../../../ar
 import { safeName } from '../../../archive/zip-writer.ts';
 import type { Db } from '../../../db/database.ts';
 import type { Platform } from '../../../platform/platform.ts';
+import { pageDocuments } from '../../workspace/archive/page-documents.ts';
 import { documentIdsIn } from '../../workspace/document-links.ts';
 import { ReadableDocuments } from '../../workspace/readable-documents.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
@@ -206,6 +207,12 @@ export function wikiArchiveAdapter(deps: {
         getUser: (id) => platform.accounts.getUser(id),
         requireDocument: (u, id) => workspace.requireDocument(u, id),
       }).resolve(user, new Map([...documents].map((id) => [id, [user.id]])), signal);
+      const named = pageDocuments(
+        new Map(
+          [...readable].map(([id, r]) => [id, { name: r.document.name, section: r.section }]),
+        ),
+        options.includeDocuments,
+      );
 
       const children = new Map<string, PageFile[]>();
       for (const f of files.values()) {
@@ -226,7 +233,7 @@ export function wikiArchiveAdapter(deps: {
         const html = pageDocument({
           wiki: w,
           page: { title: p.title, authorName: p.author_name, modifiedAt: p.modified_at },
-          body: offlinePageHtml(p.content, file.dir, files, readable, options.includeDocuments),
+          body: offlinePageHtml(p.content, file.dir, files, named),
           ancestors: ancestorsOf(pageId, files).map(nav),
           children: (children.get(pageId) ?? []).map(nav),
         });

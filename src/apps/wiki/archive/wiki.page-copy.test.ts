@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectInert, XSS_PAYLOADS } from '../../../../test/support/xss-payloads.ts';
-import type { ReadableDocument } from '../../workspace/readable-documents.ts';
+import { pageDocuments } from '../../workspace/archive/page-documents.ts';
 import { offlinePageHtml, pageDocument, type PageFile } from './wiki.page-copy.ts';
 
 const files = new Map<string, PageFile>([
@@ -11,26 +11,10 @@ const files = new Map<string, PageFile>([
   ['p2', { wikiId: 'w2', dir: 'Notes', file: 'Fiche.html', title: 'Fiche', parentId: null }],
 ]);
 
-const readable: ReadableDocument = {
-  document: {
-    id: 'd1',
-    name: 'Schéma.png',
-    size: 8,
-    contentType: 'image/png',
-    sha256: '0'.repeat(64),
-    folderId: null,
-    ownerId: 'u2',
-    createdAt: 0,
-    modifiedAt: 0,
-    trashed: false,
-    appSource: null,
-  },
-  section: 'shared',
-};
-const documents = new Map([['d1', readable]]);
+const readable = new Map([['d1', { name: 'Schéma.png', section: 'shared' as const }]]);
 
 const offline = (html: string, includeDocuments = true) =>
-  offlinePageHtml(html, 'Cours', files, documents, includeDocuments);
+  offlinePageHtml(html, 'Cours', files, pageDocuments(readable, includeDocuments));
 
 describe('the offline copy of a wiki page', () => {
   it('links to pages of the archive by relative paths, keeping the fragment', () => {

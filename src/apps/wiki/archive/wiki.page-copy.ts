@@ -4,11 +4,8 @@
  * the other pages of the archive made relative.
  */
 import sanitizeHtml from 'sanitize-html';
-import { escapeHtml } from '../../../archive/html-page.ts';
+import { escapeHtml, type PageDocuments } from '../../../archive/html-page.ts';
 import { sanitize } from '../../html/sanitize.ts';
-import { SECTIONS } from '../../workspace/archive/workspace.export.ts';
-import { documentIdOf } from '../../workspace/document-links.ts';
-import type { ReadableDocument } from '../../workspace/readable-documents.ts';
 import { parsePagePath } from '../wiki-links.ts';
 
 /** Where each exported page's `.html` copy is: its wiki's folder and its file name there. */
@@ -36,24 +33,19 @@ const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp);/i;
  *   (the fragment kept); other links are left as they are;
  * - images and links of workspace documents become a mention of the document (its name and
  *   where the archive keeps it, its id in `data-document-id`): the Espace documentaire is
- *   written after this app, so the file's path in the archive is not known yet
- *   (`Espace documentaire/documents.ndjson` maps the id to it). Documents the user may not
- *   read through the page are "non disponible".
+ *   written after this app, so the file's path in the archive is not known yet (its
+ *   `documents.ndjson` maps the id to it). Documents the user may not read through the page
+ *   are "non disponible".
  */
 export function offlinePageHtml(
   html: string,
   fromDir: string,
   files: ReadonlyMap<string, PageFile>,
-  documents: ReadonlyMap<string, ReadableDocument>,
-  includeDocuments: boolean,
+  documents: PageDocuments,
 ): string {
-  const where = ({ section }: ReadableDocument) =>
-    includeDocuments
-      ? `Espace documentaire › ${SECTIONS[section]}`
-      : 'Espace documentaire (non inclus dans cette archive)';
   const documentOf = (url: string | undefined) => {
-    const id = documentIdOf(url?.trim() ?? '');
-    return { id, doc: id === undefined ? undefined : documents.get(id) };
+    const id = documents.idOf(url?.trim() ?? '');
+    return { id, doc: id === undefined ? undefined : documents.readable.get(id) };
   };
   return sanitizeHtml(sanitize(html), {
     allowedTags: false,
@@ -71,12 +63,11 @@ export function offlinePageHtml(
             attribs: { class: 'document missing' },
             text: '[Image non disponible]',
           };
-        const name = doc.document.name;
         const alt = attribs.alt?.trim() ?? '';
         return {
           tagName: 'span',
-          attribs: { class: 'document', title: where(doc), 'data-document-id': id },
-          text: `[Image : ${name}${alt !== '' && alt !== name ? ` – ${alt}` : ''}]`,
+          attribs: { class: 'document', title: doc.location, 'data-document-id': id },
+          text: `[Image : ${doc.name}${alt !== '' && alt !== doc.name ? ` – ${alt}` : ''}]`,
         };
       },
       a: (tagName, attribs): sanitizeHtml.Tag => {
@@ -88,7 +79,7 @@ export function offlinePageHtml(
         }
         const { id, doc } = documentOf(attribs.href);
         if (id === undefined) return { tagName, attribs };
-        const title = doc === undefined ? undefined : `${doc.document.name} – ${where(doc)}`;
+        const title = doc === undefined ? undefined : `${doc.name} – ${doc.location}`;
         return {
           tagName: 'span',
           attribs:
