@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import type { AppId } from '../contracts/archive.ts';
+import { checkDependencies } from '../archive/app-order.ts';
 import { platformMigrations } from '../db/migrations/index.ts';
 import type { AppDefinition, AppDeps, EntApp } from './app-module.ts';
 import { blogApp, createBlogApp } from './blog/blog.app.ts';
@@ -69,8 +70,10 @@ export function createApps(deps: AppDeps): Apps {
     calendar: createCalendarApp(withFiles),
     wiki: createWikiApp(withFiles),
   } satisfies Record<AppId, EntApp>;
+  const list = APP_DEFINITIONS.map((d) => built[d.id]);
+  checkDependencies(list.flatMap((a) => (a.archive === undefined ? [] : [a.archive])));
   return {
-    list: APP_DEFINITIONS.map((d) => built[d.id]),
+    list,
     workspace: workspace.service,
     blog: built.blog.service,
     news: built.news.service,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AppId } from '../contracts/archive.ts';
-import { dependencyOrder, exportOrder } from './app-order.ts';
+import { checkDependencies, dependencyOrder, exportOrder } from './app-order.ts';
 
 const app = (id: AppId, dependsOn: AppId[] = []) => ({ app: id, dependsOn });
 
@@ -25,11 +25,21 @@ describe('app order', () => {
     expect(exportOrder(apps).map((a) => a.app)).toEqual(['calendar', 'wiki', 'blog', 'workspace']);
   });
 
-  it('refuses a cycle, an unknown dependency and an app listed twice', () => {
-    expect(() => dependencyOrder([app('blog', ['news']), app('news', ['blog'])])).toThrow(
+  it('orders a selection of apps without the apps they depend on', () => {
+    expect(exportOrder([app('wiki', ['workspace'])]).map((a) => a.app)).toEqual(['wiki']);
+    expect(dependencyOrder([app('blog', ['workspace']), app('news')]).map((a) => a.app)).toEqual([
+      'blog',
+      'news',
+    ]);
+  });
+
+  it('refuses, at start, a cycle, an unknown dependency and an app listed twice', () => {
+    expect(() => checkDependencies([app('blog', ['news']), app('news', ['blog'])])).toThrow(
       /cycle: blog, news/,
     );
-    expect(() => exportOrder([app('blog', ['wiki'])])).toThrow(/depends on wiki/);
-    expect(() => dependencyOrder([app('blog'), app('blog')])).toThrow(/twice/);
+    expect(() => exportOrder([app('blog', ['news']), app('news', ['blog'])])).toThrow(/cycle/);
+    expect(() => checkDependencies([app('blog', ['wiki'])])).toThrow(/depends on wiki/);
+    expect(() => checkDependencies([app('blog'), app('blog')])).toThrow(/twice/);
+    expect(() => checkDependencies(apps)).not.toThrow();
   });
 });

@@ -8,13 +8,10 @@ export interface Dependent {
 }
 
 /**
- * The apps in dependency order: an app after every app it depends on (the import order: a
- * post's image needs the workspace document first). The export runs the reverse, so the
- * workspace comes last and takes in the documents the other apps referenced. Ties keep the
- * given order. A cycle, a dependency on an app not in the list, or an app listed twice is a
- * programming error, refused when the process starts.
+ * Checks the apps of this instance once, when the process starts: a cycle, a dependency on an
+ * app that is not registered, or an app registered twice is a programming error.
  */
-export function dependencyOrder<T extends Dependent>(apps: readonly T[]): T[] {
+export function checkDependencies(apps: readonly Dependent[]): void {
   const ids = new Set<AppId>();
   for (const a of apps) {
     if (ids.has(a.app)) throw new AppError('internal', `App ${a.app} is registered twice`);
@@ -26,11 +23,24 @@ export function dependencyOrder<T extends Dependent>(apps: readonly T[]): T[] {
         throw new AppError('internal', `App ${a.app} depends on ${d}, which is not registered`);
     }
   }
+  dependencyOrder(apps);
+}
+
+/**
+ * The apps in dependency order: an app after every app of the list it depends on (the import
+ * order: a post's image needs the workspace document first). Dependencies outside the list
+ * (an export of the blog alone) do not constrain it. Ties keep the given order; a cycle is
+ * refused.
+ */
+export function dependencyOrder<T extends Dependent>(apps: readonly T[]): T[] {
+  const listed = new Set(apps.map((a) => a.app));
   const remaining = [...apps];
   const ordered: T[] = [];
   const placed = new Set<AppId>();
   while (remaining.length > 0) {
-    const index = remaining.findIndex((a) => a.dependsOn.every((d) => placed.has(d)));
+    const index = remaining.findIndex((a) =>
+      a.dependsOn.every((d) => placed.has(d) || !listed.has(d)),
+    );
     const next = remaining[index];
     if (next === undefined) {
       const cycle = remaining.map((a) => a.app).join(', ');
@@ -44,8 +54,8 @@ export function dependencyOrder<T extends Dependent>(apps: readonly T[]): T[] {
 }
 
 /**
- * The export order: an app before every app it depends on, so the workspace comes last and
- * takes in the documents the others referenced. Ties keep the given order.
+ * The export order: an app before every app of the list it depends on, so the workspace comes
+ * last and takes in the documents the others referenced. Ties keep the given order.
  */
 export function exportOrder<T extends Dependent>(apps: readonly T[]): T[] {
   dependencyOrder(apps);
