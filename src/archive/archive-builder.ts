@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { AppProgress, JobProgress } from '../contracts/archive.ts';
 import type { User } from '../platform/accounts.service.ts';
 import type {
   ArchiveAdapter,
@@ -21,17 +22,6 @@ import { renderIndexHtml } from './index-html.ts';
 import type { InstanceKey } from './keys.ts';
 import { safeName, shouldCompress, ZipWriter } from './zip-writer.ts';
 
-export interface AppProgress {
-  status: 'pending' | 'running' | 'complete' | 'failed';
-  items: number;
-  itemsTotal: number;
-  bytes: number;
-  bytesTotal: number;
-  error?: string;
-}
-
-export type ExportProgress = Record<string, AppProgress>;
-
 export interface BuildArchiveInput {
   exportId: string;
   user: User;
@@ -42,7 +32,7 @@ export interface BuildArchiveInput {
   now: Date;
   signal: AbortSignal;
   /** Called as progress changes (callers throttle their writes). */
-  onProgress?(progress: ExportProgress): void;
+  onProgress?(progress: JobProgress): void;
 }
 
 /**
@@ -72,7 +62,7 @@ function errorText(error: unknown): string {
 export async function buildArchive<T>(
   input: BuildArchiveInput,
   sink: (zip: Readable) => Promise<T>,
-): Promise<{ stored: T; manifest: Manifest; progress: ExportProgress }> {
+): Promise<{ stored: T; manifest: Manifest; progress: JobProgress }> {
   const { user, options, signal } = input;
   const zip = new ZipWriter(input.now);
   const stored = sink(zip.output);
@@ -88,16 +78,17 @@ export async function buildArchive<T>(
   const guard = <R>(p: Promise<R>) => Promise.race([p, sinkFailed]);
 
   const ordered = exportOrder(input.adapters);
-  const progress: ExportProgress = {};
-  for (const a of ordered)
-    progress[a.app] = { status: 'pending', items: 0, itemsTotal: 0, bytes: 0, bytesTotal: 0 };
+  const progress: JobProgress = {};
+  const progressOf = new Map<ArchiveAdapter, AppProgress>();
   for (const a of ordered) {
+    const p: AppProgress = { status: 'pending', items: 0, itemsTotal: 0, bytes: 0, bytesTotal: 0 };
+    progress[a.app] = p;
+    progressOf.set(a, p);
+  }
+  for (const [a, p] of progressOf) {
     const total = await a.count(user, options).catch(() => ({ items: 0, bytes: 0 }));
-    const p = progress[a.app];
-    if (p !== undefined) {
-      p.itemsTotal = total.items;
-      p.bytesTotal = total.bytes;
-    }
+    p.itemsTotal = total.items;
+    p.bytesTotal = total.bytes;
   }
   input.onProgress?.(progress);
 
@@ -114,19 +105,12 @@ export async function buildArchive<T>(
 
   const apps: Record<string, ManifestApp> = {};
   const usedFolders = new Set<string>([MANIFEST, SIGNATURE, INDEX].map((n) => n.toLowerCase()));
-  for (const adapter of ordered) {
+  for (const [adapter, p] of progressOf) {
     signal.throwIfAborted();
     let folder = safeName(adapter.label);
     for (let i = 2; usedFolders.has(folder.toLowerCase()); i++)
       folder = `${safeName(adapter.label)} (${i})`;
     usedFolders.add(folder.toLowerCase());
-    const p = progress[adapter.app] ?? {
-      status: 'pending',
-      items: 0,
-      itemsTotal: 0,
-      bytes: 0,
-      bytesTotal: 0,
-    };
     p.status = 'running';
     input.onProgress?.(progress);
     const writer: AppExportWriter = {
@@ -136,7 +120,10 @@ export async function buildArchive<T>(
           await guard(
             zip.addBuffer(
               zip.reservePath(folder, file.name),
-              Buffer.from(`${JSON.stringify(checked(adapter.app, file, value), null, 2)}\n`, 'utf8'),
+              Buffer.from(
+                `${JSON.stringify(checked(adapter.app, file, value), null, 2)}\n`,
+                'utf8',
+              ),
               { compress: true },
             ),
           )
@@ -177,14 +164,17 @@ export async function buildArchive<T>(
         input.onProgress?.(progress);
       },
     };
+    const entry = {
+      label: adapter.label,
+      folder,
+      appVersion: adapter.appVersion,
+      dataVersion: adapter.dataVersion,
+    };
     try {
       const summary = await adapter.export(ctx, writer);
       p.status = 'complete';
       apps[adapter.app] = {
-        label: adapter.label,
-        folder,
-        appVersion: adapter.appVersion,
-        dataVersion: adapter.dataVersion,
+        ...entry,
         status: 'complete',
         items: summary.items,
         bytes: summary.bytes,
@@ -195,10 +185,7 @@ export async function buildArchive<T>(
       p.status = 'failed';
       p.error = errorText(error);
       apps[adapter.app] = {
-        label: adapter.label,
-        folder,
-        appVersion: adapter.appVersion,
-        dataVersion: adapter.dataVersion,
+        ...entry,
         status: 'failed',
         error: p.error,
         items: p.items,

@@ -1,32 +1,22 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isFinalExport } from '../contracts/archive.ts';
 import { requireUser } from '../http/auth.ts';
 import { sendBlob } from '../http/send-blob.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
+import { exportStatusSchema, jobProgressSchema } from './contract.schemas.ts';
 import type { ExportService, ExportView } from './export.service.ts';
 
 const TAG = 'archive';
 const id = z.string().min(1).max(64);
 
-const progressSchema = z.record(
-  z.string(),
-  z.object({
-    status: z.enum(['pending', 'running', 'complete', 'failed']),
-    items: z.number(),
-    itemsTotal: z.number(),
-    bytes: z.number(),
-    bytesTotal: z.number(),
-    error: z.string().optional(),
-  }),
-);
-
 const exportSchema = z.object({
   id: z.string(),
-  status: z.enum(['queued', 'running', 'ready', 'failed', 'cancelled', 'expired']),
+  status: exportStatusSchema,
   apps: z.array(z.string()),
   options: z.object({ includeDocuments: z.boolean(), includeShared: z.boolean() }),
-  progress: progressSchema,
+  progress: jobProgressSchema,
   size: z.number().nullable(),
   fileName: z.string().nullable(),
   error: z.string().nullable(),
@@ -42,7 +32,12 @@ const present = (e: ExportView) => ({
   downloadUrl: e.status === 'ready' ? `/api/archive/exports/${e.id}/download` : null,
 });
 
-const TERMINAL = new Set(['ready', 'failed', 'cancelled', 'expired']);
+/** The schema of a route about one export of the caller, by its id. */
+const byId = (summary: string) => ({ tags: [TAG], summary, params: z.object({ id }) });
+/** The same, answering with the export. */
+const oneExport = (summary: string) => ({
+  schema: { ...byId(summary), response: { 200: exportSchema } },
+});
 
 export function archiveRoutes(deps: {
   exports: ExportService;
@@ -126,26 +121,13 @@ export function archiveRoutes(deps: {
 
     app.get(
       '/api/archive/exports/:id',
-      {
-        schema: {
-          tags: [TAG],
-          summary: 'An export: status and progress per app',
-          params: z.object({ id }),
-          response: { 200: exportSchema },
-        },
-      },
+      oneExport('An export: status and progress per app'),
       async (request) => present(await exports.get(requireUser(request), request.params.id)),
     );
 
     app.get(
       '/api/archive/exports/:id/events',
-      {
-        schema: {
-          tags: [TAG],
-          summary: 'Server-Sent Events: `progress` with the export, until it ends',
-          params: z.object({ id }),
-        },
-      },
+      { schema: byId('Server-Sent Events: `progress` with the export, until it ends') },
       async (request, reply) => {
         const user = requireUser(request);
         let current = present(await exports.get(user, request.params.id));
@@ -165,7 +147,7 @@ export function archiveRoutes(deps: {
         });
         // Polls the row (shared by every web process) and pushes changes; a comment line
         // keeps proxies from closing an idle stream.
-        for (let tick = 0; !closed && !TERMINAL.has(current.status); tick++) {
+        for (let tick = 0; !closed && !isFinalExport(current.status); tick++) {
           await new Promise((r) => setTimeout(r, 1000));
           if (closed) break;
           current = present(await exports.get(user, request.params.id));
@@ -184,11 +166,7 @@ export function archiveRoutes(deps: {
     app.route({
       method: ['GET', 'HEAD'],
       url: '/api/archive/exports/:id/download',
-      schema: {
-        tags: [TAG],
-        summary: 'The archive (owner only; Range and ETag; until it expires)',
-        params: z.object({ id }),
-      },
+      schema: byId('The archive (owner only; Range and ETag; until it expires)'),
       handler: async (request, reply) => {
         const file = await exports.download(requireUser(request), request.params.id);
         return sendBlob(request, reply, blobs, {
@@ -204,26 +182,13 @@ export function archiveRoutes(deps: {
 
     app.post(
       '/api/archive/exports/:id/cancel',
-      {
-        schema: {
-          tags: [TAG],
-          summary: 'Cancel an export being prepared (409 if it has already finished)',
-          params: z.object({ id }),
-          response: { 200: exportSchema },
-        },
-      },
+      oneExport('Cancel an export being prepared (409 if it has already finished)'),
       async (request) => present(await exports.cancel(requireUser(request), request.params.id)),
     );
 
     app.delete(
       '/api/archive/exports/:id',
-      {
-        schema: {
-          tags: [TAG],
-          summary: 'Cancel a running export, or delete a finished one',
-          params: z.object({ id }),
-        },
-      },
+      { schema: byId('Cancel a running export, or delete a finished one') },
       async (request, reply) => {
         await exports.remove(requireUser(request), request.params.id);
         return reply.status(204).send();

@@ -1,5 +1,5 @@
 /** Tables of Mes Données (see src/db/schema.ts for the shared conventions). */
-export type ExportStatus = 'queued' | 'running' | 'ready' | 'failed' | 'cancelled' | 'expired';
+import type { ExportStatus } from '../contracts/archive.ts';
 
 export interface ArchiveExportsTable {
   id: string;
@@ -10,7 +10,7 @@ export interface ArchiveExportsTable {
   /** JSON: { includeDocuments, includeShared }. */
   options: string;
   job_id: string | null;
-  /** JSON: per app { status, items, itemsTotal, bytes, bytesTotal, error? }. */
+  /** JSON: per app id, an `AppProgress` of the contract. */
   progress: string;
   blob_key: string | null;
   file_name: string | null;
@@ -25,4 +25,8 @@ export interface ArchiveExportsTable {
 
 export interface ArchiveTables {
   archive_exports: ArchiveExportsTable;
+}
+
+declare module '../db/schema.ts' {
+  interface Database extends ArchiveTables {}
 }

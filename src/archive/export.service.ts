@@ -1,9 +1,8 @@
-import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import { newId, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import { isActiveExport, type JobProgress } from '../contracts/archive.ts';
 import type { Db } from '../db/database.ts';
-import { isUniqueViolation } from '../db/dialect.ts';
 import { AppError } from '../errors.ts';
 import {
   defineJob,
@@ -15,61 +14,30 @@ import type { User } from '../platform/accounts.service.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { ArchiveAdapter, ExportOptions } from './adapter.ts';
-import type { ArchiveExportsTable, ExportStatus } from './archive.schema.ts';
-import { buildArchive, type ExportProgress } from './archive-builder.ts';
+import { buildArchive } from './archive-builder.ts';
+import { ExportRepository, type ArchiveExport } from './export.repository.ts';
 import type { InstanceKey } from './keys.ts';
 
-export interface ExportView {
-  id: string;
-  status: ExportStatus;
-  apps: string[];
-  options: ExportOptions;
-  progress: ExportProgress;
-  size: number | null;
-  fileName: string | null;
-  error: string | null;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  expiresAt: number | null;
-}
+/** An export as its owner sees it. */
+export type ExportView = Omit<ArchiveExport, 'userId' | 'jobId' | 'blobKey' | 'sha256'>;
 
-const ACTIVE: ExportStatus[] = ['queued', 'running'];
 /** Progress rows are written at most this often while an export runs. */
 const PROGRESS_EVERY_MS = 500;
 
-function parse<T>(text: string, schema: z.ZodType<T>, fallback: T): T {
-  const result = schema.safeParse(JSON.parse(text));
-  return result.success ? result.data : fallback;
-}
-
-const progressSchema = z.record(
-  z.string(),
-  z.object({
-    status: z.enum(['pending', 'running', 'complete', 'failed']),
-    items: z.number(),
-    itemsTotal: z.number(),
-    bytes: z.number(),
-    bytesTotal: z.number(),
-    error: z.string().optional(),
-  }),
-);
-const optionsSchema = z.object({ includeDocuments: z.boolean(), includeShared: z.boolean() });
-
-function toView(r: Selectable<ArchiveExportsTable>): ExportView {
+function toView(e: ArchiveExport): ExportView {
   return {
-    id: r.id,
-    status: r.status,
-    apps: parse(r.apps, z.array(z.string()), []),
-    options: parse(r.options, optionsSchema, { includeDocuments: true, includeShared: true }),
-    progress: parse(r.progress, progressSchema, {}),
-    size: r.size,
-    fileName: r.file_name,
-    error: r.error,
-    createdAt: r.created_at,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    expiresAt: r.expires_at,
+    id: e.id,
+    status: e.status,
+    apps: e.apps,
+    options: e.options,
+    progress: e.progress,
+    size: e.size,
+    fileName: e.fileName,
+    error: e.error,
+    createdAt: e.createdAt,
+    startedAt: e.startedAt,
+    finishedAt: e.finishedAt,
+    expiresAt: e.expiresAt,
   };
 }
 
@@ -90,10 +58,12 @@ export interface ExportServiceDeps {
  */
 export class ExportService {
   private readonly deps: ExportServiceDeps;
+  private readonly repo: ExportRepository;
   readonly job: JobDefinition<{ exportId: string }>;
 
   constructor(deps: ExportServiceDeps) {
     this.deps = deps;
+    this.repo = new ExportRepository(deps.db);
     this.job = defineJob({
       type: 'archive.export',
       payload: z.strictObject({ exportId: z.string() }),
@@ -119,7 +89,7 @@ export class ExportService {
     input: { apps: string[]; includeDocuments?: boolean; includeShared?: boolean },
   ): Promise<ExportView> {
     await this.deps.platform.accounts.requireRight(user, 'archive.export');
-    const known = new Set(this.deps.adapters.map((a) => a.app));
+    const known = new Set<string>(this.deps.adapters.map((a) => a.app));
     const apps = [...new Set(input.apps)];
     const unknown = apps.filter((a) => !known.has(a));
     if (apps.length === 0)
@@ -128,91 +98,55 @@ export class ExportService {
       throw new AppError('invalid_request', `Unknown app(s): ${unknown.join(', ')}`);
     await this.reconcile(user.id);
     const id = newId();
-    const now = this.deps.clock.now();
     const options: ExportOptions = {
       includeDocuments: input.includeDocuments ?? true,
       includeShared: input.includeShared ?? true,
     };
-    try {
-      await this.deps.db.kysely
-        .insertInto('archive_exports')
-        .values({
-          id,
-          user_id: user.id,
-          status: 'queued',
-          apps: JSON.stringify(apps),
-          options: JSON.stringify(options),
-          progress: '{}',
-          created_at: now,
-        })
-        .execute();
-    } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new AppError('export_in_progress', 'An export is already being prepared', {
-          cause: error,
-        });
-      }
-      throw error;
-    }
-    const jobId = await this.deps.queue().enqueue(this.job, { exportId: id });
-    await this.deps.db.kysely
-      .updateTable('archive_exports')
-      .set({ job_id: jobId })
-      .where('id', '=', id)
-      .execute();
+    const created = await this.repo.insertQueued({
+      id,
+      userId: user.id,
+      apps,
+      options,
+      createdAt: this.deps.clock.now(),
+    });
+    if (!created) throw new AppError('export_in_progress', 'An export is already being prepared');
+    await this.repo.setJob(id, await this.deps.queue().enqueue(this.job, { exportId: id }));
     return this.get(user, id);
   }
 
   async list(user: User): Promise<ExportView[]> {
     await this.reconcile(user.id);
-    const rows = await this.deps.db.kysely
-      .selectFrom('archive_exports')
-      .selectAll()
-      .where('user_id', '=', user.id)
-      .orderBy('created_at', 'desc')
-      .limit(50)
-      .execute();
-    return rows.map(toView);
+    return (await this.repo.listOf(user.id, 50)).map(toView);
   }
 
   /** Owner only: anyone else gets 404. */
   async get(user: User, id: string): Promise<ExportView> {
-    return toView(await this.row(user, id));
+    return toView(await this.own(user, id));
   }
 
-  private async row(user: User, id: string): Promise<Selectable<ArchiveExportsTable>> {
+  private async own(user: User, id: string): Promise<ArchiveExport> {
     await this.reconcile(user.id);
-    const row = await this.deps.db.kysely
-      .selectFrom('archive_exports')
-      .selectAll()
-      .where('id', '=', id)
-      .where('user_id', '=', user.id)
-      .executeTakeFirst();
-    if (row === undefined) throw new AppError('not_found', 'Export not found');
-    return row;
+    const found = await this.repo.findOf(user.id, id);
+    if (found === undefined) throw new AppError('not_found', 'Export not found');
+    return found;
   }
 
   async download(
     user: User,
     id: string,
   ): Promise<{ key: string; size: number; sha256: string; fileName: string }> {
-    const row = await this.row(user, id);
-    if (
-      row.status !== 'ready' ||
-      row.blob_key === null ||
-      row.size === null ||
-      row.sha256 === null
-    ) {
+    const e = await this.own(user, id);
+    if (e.status !== 'ready' || e.blobKey === null || e.size === null || e.sha256 === null) {
       throw new AppError(
         'conflict',
-        row.status === 'expired' ? 'This export has expired' : 'This export is not ready',
+        e.status === 'expired' ? 'This export has expired' : 'This export is not ready',
       );
     }
     return {
-      key: row.blob_key,
-      size: row.size,
-      sha256: row.sha256,
-      fileName: row.file_name ?? `${row.id}.zip`,
+      key: e.blobKey,
+      size: e.size,
+      sha256: e.sha256,
+      fileName: e.fileName ?? `${e.id}.zip`,
     };
   }
 
@@ -221,35 +155,31 @@ export class ExportService {
    * (409), so a cancel racing the end of the job never deletes a ready archive.
    */
   async cancel(user: User, id: string): Promise<ExportView> {
-    const row = await this.row(user, id);
-    const res = await this.deps.db.kysely
-      .updateTable('archive_exports')
-      .set({ status: 'cancelled', finished_at: this.deps.clock.now() })
-      .where('id', '=', id)
-      .where('status', 'in', ACTIVE)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) {
-      throw new AppError('conflict', 'This export has already finished');
-    }
-    if (row.job_id !== null) await this.deps.queue().cancel(row.job_id);
+    const e = await this.own(user, id);
+    if (!(await this.stop(e))) throw new AppError('conflict', 'This export has already finished');
     return this.get(user, id);
   }
 
   /** Cancels a queued or running export; deletes a finished one and its archive. */
   async remove(user: User, id: string): Promise<void> {
-    const row = await this.row(user, id);
-    if (ACTIVE.includes(row.status)) {
-      await this.deps.db.kysely
-        .updateTable('archive_exports')
-        .set({ status: 'cancelled', finished_at: this.deps.clock.now() })
-        .where('id', '=', id)
-        .where('status', 'in', ACTIVE)
-        .execute();
-      if (row.job_id !== null) await this.deps.queue().cancel(row.job_id);
+    const e = await this.own(user, id);
+    if (isActiveExport(e.status)) {
+      // One that ended meanwhile stays as it is: the user sees it finished, and may delete it.
+      await this.stop(e);
       return;
     }
-    if (row.blob_key !== null) await this.deps.blobs.delete(row.blob_key);
-    await this.deps.db.kysely.deleteFrom('archive_exports').where('id', '=', id).execute();
+    if (e.blobKey !== null) await this.deps.blobs.delete(e.blobKey);
+    await this.repo.delete(id);
+  }
+
+  /** Marks an active export cancelled and cancels its job; false if it had already ended. */
+  private async stop(e: ArchiveExport): Promise<boolean> {
+    const stopped = await this.repo.endActive(e.id, {
+      status: 'cancelled',
+      finishedAt: this.deps.clock.now(),
+    });
+    if (stopped && e.jobId !== null) await this.deps.queue().cancel(e.jobId);
+    return stopped;
   }
 
   /**
@@ -257,81 +187,47 @@ export class ExportService {
    * here, so the user is never left waiting on a dead export.
    */
   private async reconcile(userId: string): Promise<void> {
-    const stuck = await this.deps.db.kysely
-      .selectFrom('archive_exports')
-      .innerJoin('jobs', 'jobs.id', 'archive_exports.job_id')
-      .select(['archive_exports.id', 'jobs.status as job_status', 'jobs.error as job_error'])
-      .where('archive_exports.user_id', '=', userId)
-      .where('archive_exports.status', 'in', ACTIVE)
-      .where('jobs.status', 'in', ['failed', 'cancelled', 'succeeded'])
-      .execute();
-    for (const s of stuck) {
-      const failed = s.job_status !== 'cancelled';
-      await this.finish(s.id, failed ? 'failed' : 'cancelled', {
-        error: failed
-          ? `The export could not be completed: ${s.job_error ?? 'the job ended unexpectedly'}`
-          : null,
-      });
+    for (const s of await this.repo.activeWithEndedJob(userId)) {
+      if (s.jobStatus === 'cancelled') {
+        await this.repo.endActive(s.id, { status: 'cancelled', finishedAt: this.deps.clock.now() });
+        continue;
+      }
+      await this.fail(
+        s.id,
+        userId,
+        `The export could not be completed: ${s.jobError ?? 'the job ended unexpectedly'}`,
+      );
     }
   }
 
-  private async finish(
-    id: string,
-    status: ExportStatus,
-    set: { error?: string | null } = {},
-  ): Promise<boolean> {
-    const res = await this.deps.db.kysely
-      .updateTable('archive_exports')
-      .set({ status, error: set.error ?? null, finished_at: this.deps.clock.now() })
-      .where('id', '=', id)
-      .where('status', 'in', ACTIVE)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) > 0 && status === 'failed') {
-      const row = await this.deps.db.kysely
-        .selectFrom('archive_exports')
-        .select('user_id')
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (row !== undefined) {
-        await this.deps.platform.timeline.notify(row.user_id, {
-          type: 'archive',
-          messageKey: 'export.failed',
-          params: { reason: set.error ?? '' },
-          link: '/archive',
-        });
-      }
-    }
-    return Number(res.numUpdatedRows) > 0;
+  /** Fails an active export and tells its owner (once: a second call finds it ended). */
+  private async fail(id: string, userId: string, error: string): Promise<void> {
+    const failed = await this.repo.endActive(id, {
+      status: 'failed',
+      error,
+      finishedAt: this.deps.clock.now(),
+    });
+    if (!failed) return;
+    await this.deps.platform.timeline.notify(userId, {
+      type: 'archive',
+      messageKey: 'export.failed',
+      params: { reason: error },
+      link: '/archive',
+    });
   }
 
   /** The job: builds the archive into the blob store. Safe to run again after a crash. */
   private async run(exportId: string, ctx: JobContext): Promise<{ size: number } | null> {
-    const { db, clock, blobs } = this.deps;
-    const row = await db.kysely
-      .selectFrom('archive_exports')
-      .selectAll()
-      .where('id', '=', exportId)
-      .executeTakeFirst();
-    if (row === undefined || !ACTIVE.includes(row.status)) return null;
-    const user = await this.deps.platform.accounts.getUser(row.user_id);
-    const view = toView(row);
-    const adapters = this.deps.adapters.filter((a) => view.apps.includes(a.app));
+    const { clock, blobs } = this.deps;
+    const e = await this.repo.find(exportId);
+    if (e === undefined || !isActiveExport(e.status)) return null;
+    const user = await this.deps.platform.accounts.getUser(e.userId);
+    const adapters = this.deps.adapters.filter((a) => e.apps.includes(a.app));
     const now = clock.now();
-    await db.kysely
-      .updateTable('archive_exports')
-      .set({ status: 'running', started_at: now })
-      .where('id', '=', exportId)
-      .execute();
+    await this.repo.markRunning(exportId, now);
 
     let lastWrite = 0;
-    let pending: ExportProgress | undefined;
-    const writeProgress = async (progress: ExportProgress) => {
-      await db.kysely
-        .updateTable('archive_exports')
-        .set({ progress: JSON.stringify(progress) })
-        .where('id', '=', exportId)
-        .execute();
-    };
+    let pending: JobProgress | undefined;
     const key = `exports/${user.id}/${exportId}.zip`;
     const date = new Date(now).toISOString().slice(0, 10);
     const fileName = `mes-donnees-${user.login}-${date}.zip`;
@@ -341,7 +237,7 @@ export class ExportService {
           exportId,
           user,
           adapters,
-          options: view.options,
+          options: e.options,
           key: await this.deps.key(),
           instance: { name: this.deps.config.instanceName, url: this.deps.config.publicUrl },
           now: new Date(now),
@@ -350,36 +246,31 @@ export class ExportService {
             pending = p;
             if (clock.now() - lastWrite < PROGRESS_EVERY_MS) return;
             lastWrite = clock.now();
-            void writeProgress(p).catch((error: unknown) =>
-              ctx.log.warn({ err: error }, 'progress not saved'),
-            );
+            void this.repo
+              .saveProgress(exportId, p)
+              .catch((error: unknown) => ctx.log.warn({ err: error }, 'progress not saved'));
           },
         },
         (zip) => blobs.put(key, zip, { contentType: 'application/zip', signal: ctx.signal }),
       );
       pending = progress;
-      await writeProgress(progress);
+      await this.repo.saveProgress(exportId, progress);
       const failed = Object.entries(manifest.apps).filter(([, a]) => a.status === 'failed');
       const allFailed = failed.length === Object.keys(manifest.apps).length;
-      const done = await db.kysely
-        .updateTable('archive_exports')
-        .set({
-          status: allFailed ? 'failed' : 'ready',
-          blob_key: key,
-          file_name: fileName,
+      const done = await this.repo.endActive(exportId, {
+        status: allFailed ? 'failed' : 'ready',
+        error:
+          failed.length > 0 ? failed.map(([id, a]) => `${id}: ${a.error ?? ''}`).join('; ') : null,
+        finishedAt: clock.now(),
+        archive: {
+          blobKey: key,
+          fileName,
           size: stored.size,
           sha256: stored.sha256,
-          error:
-            failed.length > 0
-              ? failed.map(([id, a]) => `${id}: ${a.error ?? ''}`).join('; ')
-              : null,
-          finished_at: clock.now(),
-          expires_at: clock.now() + this.deps.config.exportTtlMs,
-        })
-        .where('id', '=', exportId)
-        .where('status', 'in', ACTIVE)
-        .executeTakeFirst();
-      if (Number(done.numUpdatedRows) === 0) {
+          expiresAt: clock.now() + this.deps.config.exportTtlMs,
+        },
+      });
+      if (!done) {
         // Cancelled while it was being written: the archive is not wanted.
         await blobs.delete(key);
         return null;
@@ -393,37 +284,25 @@ export class ExportService {
       });
       return { size: stored.size };
     } catch (error) {
-      if (pending !== undefined) await writeProgress(pending).catch(() => undefined);
+      if (pending !== undefined)
+        await this.repo.saveProgress(exportId, pending).catch(() => undefined);
       if (ctx.signal.aborted) {
         await blobs.delete(key).catch(() => undefined);
         throw error;
       }
       // The last try records the failure for the user; earlier ones let the queue retry.
-      if (ctx.attempt >= ctx.maxAttempts) {
-        await this.finish(exportId, 'failed', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
+      if (ctx.attempt >= ctx.maxAttempts)
+        await this.fail(exportId, user.id, error instanceof Error ? error.message : String(error));
       throw error;
     }
   }
 
   /** Deletes expired archives (their rows stay, marked expired, so the history is kept). */
   async purgeExpired(): Promise<number> {
-    const now = this.deps.clock.now();
-    const rows = await this.deps.db.kysely
-      .selectFrom('archive_exports')
-      .select(['id', 'blob_key'])
-      .where('status', '=', 'ready')
-      .where('expires_at', '<=', now)
-      .execute();
+    const rows = await this.repo.expiredReady(this.deps.clock.now());
     for (const r of rows) {
-      if (r.blob_key !== null) await this.deps.blobs.delete(r.blob_key);
-      await this.deps.db.kysely
-        .updateTable('archive_exports')
-        .set({ status: 'expired', blob_key: null })
-        .where('id', '=', r.id)
-        .execute();
+      if (r.blobKey !== null) await this.deps.blobs.delete(r.blobKey);
+      await this.repo.markExpired(r.id);
     }
     return rows.length;
   }

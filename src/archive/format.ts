@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { APP_JOB_STATUSES } from '../contracts/archive.ts';
+import { failedItemSchema } from './contract.schemas.ts';
 
 /** Archive format v1 (docs/archive-format.md). */
 export const ARCHIVE_FORMAT = 'mes-donnees-archive';
@@ -20,8 +22,10 @@ export const manifestAppSchema = z.strictObject({
   folder: z.string(),
   appVersion: z.string(),
   dataVersion: z.number().int().min(1),
-  status: z.enum(['complete', 'failed']),
+  /** How the app's export ended (`partial`: some items failed, each in `failed`). */
+  status: z.enum(APP_JOB_STATUSES).exclude(['pending', 'running']),
   error: z.string().optional(),
+  failed: z.array(failedItemSchema).optional(),
   items: z.number().int().min(0),
   bytes: z.number().int().min(0),
 });

@@ -1,4 +1,4 @@
-import type { Manifest } from './format.ts';
+import type { Manifest, ManifestApp } from './format.ts';
 
 const esc = (s: string) =>
   s.replace(
@@ -18,6 +18,20 @@ function formatBytes(n: number): string {
     unit += 1;
   }
   return `${value.toLocaleString('fr-FR', { maximumFractionDigits: unit === 0 ? 0 : 1 })} ${units[unit]}`;
+}
+
+function statusLine(app: ManifestApp): string {
+  const done = `${app.items} élément(s), ${formatBytes(app.bytes)}`;
+  switch (app.status) {
+    case 'complete':
+      return done;
+    case 'partial':
+      return `${done} ; <strong class="failed">non exporté(s) : ${esc(
+        (app.failed ?? []).map((f) => f.name).join(', '),
+      )}</strong>`;
+    case 'failed':
+      return `<strong class="failed">Échec de l'export : ${esc(app.error ?? 'erreur inconnue')}</strong>`;
+  }
 }
 
 /**
@@ -42,10 +56,7 @@ export function renderIndexHtml(
                 `<li><a href="${href(f.path)}">${esc(f.path.slice(prefix.length))}</a> <small>${formatBytes(f.size)}</small></li>`,
             )
             .join('')}</ul>`;
-    const status =
-      app.status === 'complete'
-        ? `${app.items} élément(s), ${formatBytes(app.bytes)}`
-        : `<strong class="failed">Échec de l'export : ${esc(app.error ?? 'erreur inconnue')}</strong>`;
+    const status = statusLine(app);
     return `<section id="${esc(id)}"><h2>${esc(app.label)}</h2><p>${status}</p>${
       pages.length > 0 ? `<h3>Pages</h3>${list(pages)}` : ''
     }${others.length > 0 ? `<h3>Fichiers</h3>${list(others)}` : ''}</section>`;

@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import { MANIFEST, manifestSchema, SIGNATURE, type Manifest } from './format.ts';
 import { verifySignature } from './keys.ts';
+import { parseArchiveJson } from './safe-json.ts';
+import { checkRecords, type AppRecords } from './verify-records.ts';
 import { hashEntry, listEntries, openZip, readEntry } from './zip-reader.ts';
 
 export interface VerifyResult {
@@ -9,28 +11,42 @@ export interface VerifyResult {
   /** The trusted key that signed it, when one did. */
   signedBy?: string;
   problems: string[];
+  /** What was not checked, and why (not problems: the archive may still be sound). */
+  notes: string[];
+  /** Files whose size and hashes were checked. */
   checked: number;
+  /** Records found valid against their app's schema. */
+  records: number;
+}
+
+export interface VerifyOptions {
+  /** The apps whose records are checked against their schemas (the registry's adapters). */
+  apps?: readonly AppRecords[];
 }
 
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 /**
  * Checks a Mes Données archive end to end: structure, the signature of `manifest.json` by a
- * trusted key, then every file listed (size, SHA-256, CRC-32) and no file unlisted. Every
- * problem is reported, not only the first.
+ * trusted key, every file listed (size, SHA-256, CRC-32) and no file unlisted, then every
+ * record of the given apps' data files against its schema. Every problem is reported, not
+ * only the first.
  */
 export async function verifyArchive(
   file: string,
   trusted: readonly { id: string; publicKey: KeyObject; source: string }[],
+  options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   const problems: string[] = [];
+  const notes: string[] = [];
+  const failed = () => ({ ok: false, problems, notes, checked: 0, records: 0 });
   const zip = await openZip(file).catch((error: unknown) => {
     problems.push(
       `Not a readable zip file: ${error instanceof Error ? error.message : String(error)}`,
     );
     return undefined;
   });
-  if (zip === undefined) return { ok: false, problems, checked: 0 };
+  if (zip === undefined) return failed();
   try {
     const entries = await listEntries(zip);
     const byName = new Map<string, (typeof entries)[number]>();
@@ -44,20 +60,18 @@ export async function verifyArchive(
     if (manifestEntry === undefined)
       problems.push(`${MANIFEST} is missing: not a Mes Données archive`);
     if (sigEntry === undefined) problems.push(`${SIGNATURE} is missing: the archive is not signed`);
-    if (manifestEntry === undefined) return { ok: false, problems, checked: 0 };
+    if (manifestEntry === undefined) return failed();
 
     const manifestBytes = await readEntry(zip, manifestEntry, MAX_MANIFEST_BYTES);
     let manifest: Manifest | undefined;
-    try {
-      const parsed = manifestSchema.safeParse(JSON.parse(manifestBytes.toString('utf8')));
-      if (parsed.success) manifest = parsed.data;
-      else
-        problems.push(
-          `${MANIFEST} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-        );
-    } catch {
-      problems.push(`${MANIFEST} is not valid JSON`);
-    }
+    const json = parseArchiveJson(manifestBytes.toString('utf8'));
+    const parsed = json.ok ? manifestSchema.safeParse(json.value) : undefined;
+    if (!json.ok) problems.push(...json.problems.map((p) => `${MANIFEST}: ${p}`));
+    else if (parsed?.success === true) manifest = parsed.data;
+    else
+      problems.push(
+        `${MANIFEST} is not valid: ${(parsed?.error.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
 
     let signedBy: string | undefined;
     if (sigEntry !== undefined) {
@@ -104,7 +118,14 @@ export async function verifyArchive(
         if (!listed.has(e.name)) problems.push(`File not listed in the manifest: ${e.name}`);
       }
     }
-    return { ok: problems.length === 0, manifest, signedBy, problems, checked };
+    let records = 0;
+    if (manifest !== undefined && options.apps !== undefined) {
+      const found = await checkRecords(zip, manifest, byName, options.apps);
+      problems.push(...found.problems);
+      notes.push(...found.notes);
+      records = found.valid;
+    }
+    return { ok: problems.length === 0, manifest, signedBy, problems, notes, checked, records };
   } finally {
     zip.close();
   }

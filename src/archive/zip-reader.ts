@@ -59,7 +59,7 @@ export async function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise
   });
 }
 
-/** Reads an entry whole (small entries only: the manifest), checking its CRC-32. */
+/** Reads an entry whole (up to `maxBytes`: the manifest, a JSON data file), checking its CRC-32. */
 export async function readEntry(
   zip: yauzl.ZipFile,
   info: ZipEntryInfo,

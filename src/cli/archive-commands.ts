@@ -3,10 +3,14 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { newId } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { buildArchive, type ExportProgress } from '../archive/archive-builder.ts';
+import type { JobProgress } from '../contracts/archive.ts';
+import type { ArchiveAdapter } from '../archive/adapter.ts';
+import { buildArchive } from '../archive/archive-builder.ts';
+import type { ManifestApp } from '../archive/format.ts';
 import { allTrustedKeys, trustKey } from '../archive/keys.ts';
 import { verifyArchive } from '../archive/verify.ts';
 import { AppError } from '../errors.ts';
+import type { Runtime } from '../runtime.ts';
 import { withRuntime } from './with-runtime.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -17,13 +21,40 @@ function formatBytes(n: number): string {
 }
 
 /** One line of progress, redrawn in place on a terminal. */
-function progressLine(progress: ExportProgress): string {
+function progressLine(progress: JobProgress): string {
   return Object.entries(progress)
-    .map(
-      ([app, p]) =>
-        `${app} ${p.status === 'complete' ? '✓' : p.status === 'failed' ? '✗' : `${p.items}/${p.itemsTotal}`}`,
-    )
+    .flatMap(([app, p]) => {
+      if (p === undefined) return [];
+      switch (p.status) {
+        case 'complete':
+          return [`${app} ✓`];
+        case 'partial':
+          return [`${app} ✓ (${p.failed?.length ?? 0} failed)`];
+        case 'failed':
+          return [`${app} ✗`];
+        case 'pending':
+        case 'running':
+          return [`${app} ${p.items}/${p.itemsTotal}`];
+      }
+    })
     .join('  ');
+}
+
+/** The apps' archive adapters, from the registry (the archive engine never imports apps). */
+function archiveAdapters(runtime: Runtime): ArchiveAdapter[] {
+  return runtime.apps.list.flatMap((a) => (a.archive === undefined ? [] : [a.archive]));
+}
+
+function summary(a: ManifestApp): string {
+  const done = `${a.items} items, ${formatBytes(a.bytes)}`;
+  switch (a.status) {
+    case 'complete':
+      return done;
+    case 'partial':
+      return `${done}; not exported: ${(a.failed ?? []).map((f) => `${f.name} (${f.code})`).join(', ')}`;
+    case 'failed':
+      return `FAILED (${a.error ?? ''})`;
+  }
 }
 
 export function addArchiveCommands(program: Command, config: () => Config): void {
@@ -49,9 +80,7 @@ export function addArchiveCommands(program: Command, config: () => Config): void
             ?.split(',')
             .map((a) => a.trim())
             .filter((a) => a.length > 0);
-          const all = runtime.apps.list.flatMap((a) =>
-            a.archive === undefined ? [] : [a.archive],
-          );
+          const all = archiveAdapters(runtime);
           const adapters = wanted === undefined ? all : all.filter((a) => wanted.includes(a.app));
           const unknown = (wanted ?? []).filter((w) => !all.some((a) => a.app === w));
           if (unknown.length > 0)
@@ -78,13 +107,10 @@ export function addArchiveCommands(program: Command, config: () => Config): void
           );
           fs.renameSync(tmp, o.out);
           if (tty) process.stderr.write('\n');
-          for (const [app, a] of Object.entries(result.manifest.apps)) {
-            out(
-              `${app}: ${a.status === 'complete' ? `${a.items} items, ${formatBytes(a.bytes)}` : `FAILED (${a.error ?? ''})`}`,
-            );
-          }
+          for (const [app, a] of Object.entries(result.manifest.apps)) out(`${app}: ${summary(a)}`);
           out(`Wrote ${o.out} (${result.manifest.files.length} files)`);
-          if (Object.values(result.manifest.apps).some((a) => a.status === 'failed'))
+          // Something is missing from the archive: scripts can tell.
+          if (Object.values(result.manifest.apps).some((a) => a.status !== 'complete'))
             process.exitCode = 2;
         }),
     );
@@ -92,19 +118,20 @@ export function addArchiveCommands(program: Command, config: () => Config): void
   program
     .command('verify')
     .description(
-      'Check an archive: structure, every hash, the signature and its key (exit 0 only if all hold)',
+      'Check an archive: structure, every hash, the signature and its key, every record against its schema (exit 0 only if all hold)',
     )
     .argument('<file>', 'the .zip to check')
     .action(async (file: string) => {
       const cfg = config();
       await withRuntime(cfg, async (runtime) => {
         const trusted = await allTrustedKeys(await runtime.instanceKey(), cfg);
-        const result = await verifyArchive(file, trusted);
+        const result = await verifyArchive(file, trusted, { apps: archiveAdapters(runtime) });
         for (const p of result.problems) out(`PROBLEM: ${p}`);
+        for (const n of result.notes) out(`NOTE: ${n}`);
         if (result.ok) {
           const key = trusted.find((k) => k.id === result.signedBy);
           out(
-            `OK: ${result.checked} files checked, signature by ${result.signedBy ?? '?'} (${key?.source ?? ''})`,
+            `OK: ${result.checked} files and ${result.records} records checked, signature by ${result.signedBy ?? '?'} (${key?.source ?? ''})`,
           );
         } else {
           out(`INVALID: ${result.problems.length} problem(s)`);

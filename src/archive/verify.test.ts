@@ -1,0 +1,184 @@
+import { createPublicKey } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { User } from '../platform/accounts.service.ts';
+import type { ArchiveAdapter } from './adapter.ts';
+import { buildArchive } from './archive-builder.ts';
+import { loadOrCreateInstanceKey, type InstanceKey, type TrustedKey } from './keys.ts';
+import { isoDate, recordFile, recordId, ref } from './records.ts';
+import { verifyArchive } from './verify.ts';
+import type { AppRecords } from './verify-records.ts';
+
+// The blog's files as its schemas say them (a subset of the real ones is enough here).
+const blogs = recordFile(
+  'blogs.json',
+  'json',
+  z.array(
+    z.strictObject({
+      id: recordId(),
+      title: z.string(),
+      thumbnailId: ref('workspace/document').nullable(),
+    }),
+  ),
+  'The blogs.',
+);
+const posts = recordFile(
+  'posts.ndjson',
+  'ndjson',
+  z.strictObject({ id: recordId(), blogId: recordId(), title: z.string(), createdAt: isoDate() }),
+  'The posts.',
+);
+const blogRecords: AppRecords = { app: 'blog', dataVersion: 1, records: [blogs, posts] };
+
+// The same files, written without their schema: what a buggy or forged export could hold.
+const loose = <K extends 'json' | 'ndjson'>(name: string, kind: K) =>
+  recordFile(name, kind, z.unknown(), 'unchecked');
+
+const user: User = {
+  id: 'u1',
+  login: 'prof',
+  displayName: 'Prof',
+  profile: 'Teacher',
+  email: null,
+  isAdmin: false,
+  disabled: false,
+};
+
+let dir: string;
+let key: InstanceKey;
+let trusted: TrustedKey[];
+
+beforeAll(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'md-verify-'));
+  key = await loadOrCreateInstanceKey(path.join(dir, 'instance.key'));
+  trusted = [{ id: key.id, publicKey: createPublicKey(key.publicKeyPem), source: 'test' }];
+});
+afterAll(async () => {
+  await fsp.rm(dir, { recursive: true, force: true });
+});
+
+/** A correctly signed archive whose blog wrote these values, unchecked (a string: raw NDJSON). */
+async function archiveWith(
+  name: string,
+  blogJson: unknown,
+  postLines: readonly unknown[] | string,
+) {
+  const adapter: ArchiveAdapter = {
+    app: 'blog',
+    label: 'Blog',
+    appVersion: '1',
+    dataVersion: 1,
+    dependsOn: [],
+    records: [],
+    count: async () => ({ items: postLines.length, bytes: 0 }),
+    async export(_ctx, out) {
+      await out.json(loose('blogs.json', 'json'), blogJson);
+      if (typeof postLines === 'string') {
+        await out.text(out.folder, 'posts.ndjson', postLines, 'application/x-ndjson');
+      } else {
+        async function* rows() {
+          yield* postLines;
+        }
+        await out.ndjson(loose('posts.ndjson', 'ndjson'), rows());
+      }
+      return { items: postLines.length, bytes: 0 };
+    },
+  };
+  const file = path.join(dir, name);
+  await buildArchive(
+    {
+      exportId: name,
+      user,
+      adapters: [adapter],
+      options: { includeDocuments: true, includeShared: true },
+      key,
+      instance: { name: 'Test' },
+      now: new Date('2026-09-01T08:00:00Z'),
+      signal: new AbortController().signal,
+    },
+    (zip) => pipeline(zip, fs.createWriteStream(file)),
+  );
+  return file;
+}
+
+const post = (id: string, title: unknown) => ({
+  id,
+  blogId: 'b1',
+  title,
+  createdAt: '2026-09-01T08:00:00.000Z',
+});
+const blog = { id: 'b1', title: 'Le blog de la classe', thumbnailId: null };
+
+describe('verify checks every record against its schema', () => {
+  it('accepts records that hold to their schemas, and counts them', async () => {
+    const file = await archiveWith(
+      'good.zip',
+      [blog],
+      [post('p1', 'Sortie'), post('p2', 'Retour')],
+    );
+    const result = await verifyArchive(file, trusted, { apps: [blogRecords] });
+    expect(result.problems).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.records).toBe(3);
+  });
+
+  it('refuses a correctly signed archive whose post has a number for a title, naming file, line and field', async () => {
+    const file = await archiveWith('bad.zip', [blog], [post('p1', 'Sortie'), post('p2', 42)]);
+    // Without the schemas the archive is sound: signed, every hash right.
+    expect((await verifyArchive(file, trusted)).ok).toBe(true);
+    const result = await verifyArchive(file, trusted, { apps: [blogRecords] });
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^Blog\/posts\.ndjson:2: title: .*expected string, received number/),
+    ]);
+  });
+
+  it('names the field of a JSON file, and a line that is not JSON', async () => {
+    const file = await archiveWith(
+      'fields.zip',
+      [blog, { ...blog, id: 'b2', thumbnailId: '', extra: 1 }],
+      `${JSON.stringify(post('p1', 'Sortie'))}\n{not json\n"a string"\n`,
+    );
+    const result = await verifyArchive(file, trusted, { apps: [blogRecords] });
+    expect(result.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Blog\/blogs\.json: 1\.thumbnailId: /),
+        expect.stringMatching(/^Blog\/blogs\.json: 1: .*extra/),
+        expect.stringMatching(/^Blog\/posts\.ndjson:2: \(record\): not valid JSON/),
+        expect.stringMatching(/^Blog\/posts\.ndjson:3: \(record\): .*expected object/),
+      ]),
+    );
+  });
+
+  it('refuses prototype keys wherever they are', async () => {
+    const file = await archiveWith(
+      'proto.zip',
+      JSON.parse('[{"id":"b1","title":"t","thumbnailId":null,"__proto__":{"admin":true}}]'),
+      [
+        JSON.parse(
+          '{"id":"p1","blogId":"b1","title":"t","createdAt":"2026-09-01T08:00:00.000Z","constructor":{}}',
+        ),
+      ],
+    );
+    const result = await verifyArchive(file, trusted, { apps: [blogRecords] });
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      'Blog/blogs.json: 0.__proto__: forbidden key',
+      'Blog/posts.ndjson:1: constructor: forbidden key',
+    ]);
+  });
+
+  it('leaves an archive of another data version unchecked, and says so', async () => {
+    const file = await archiveWith('v2.zip', [blog], [post('p1', 42)]);
+    const result = await verifyArchive(file, trusted, {
+      apps: [{ ...blogRecords, dataVersion: 2 }],
+    });
+    expect(result.ok).toBe(true);
+    expect(result.notes).toEqual([expect.stringContaining('blog: records not checked')]);
+  });
+});
