@@ -11,7 +11,11 @@ import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Database, ShareRight } from '../db/schema.ts';
 
-export type Access = 'owner' | ShareRight;
+/** Every access, weakest first (for schemas: `z.enum(ACCESSES)`). */
+export const ACCESSES = ['read', 'contrib', 'manage', 'owner'] as const satisfies readonly (
+  'owner' | ShareRight
+)[];
+export type Access = (typeof ACCESSES)[number];
 
 const RANK: Record<Access, number> = { read: 1, contrib: 2, manage: 3, owner: 4 };
 

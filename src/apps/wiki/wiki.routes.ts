@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireUser } from '../../http/auth.ts';
 import { registerShareRoutes } from '../../http/share-routes.ts';
+import { ACCESSES } from '../../platform/access.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { WIKI } from './wiki.model.ts';
 import type { WikiService } from './wiki.service.ts';
@@ -21,7 +22,7 @@ const wikiSchema = z.object({
   ownerName: z.string(),
   createdAt: z.number(),
   modifiedAt: z.number(),
-  access: z.enum(['owner', 'read', 'contrib', 'manage']),
+  access: z.enum(ACCESSES),
 });
 
 const pageSummarySchema = z.object({
