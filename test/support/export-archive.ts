@@ -1,5 +1,7 @@
+import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { expect } from 'vitest';
 import type { Manifest } from '../../src/archive/format.ts';
 import {
@@ -8,6 +10,8 @@ import {
   readEntry,
   type ZipEntryInfo,
 } from '../../src/archive/zip-reader.ts';
+import type { User } from '../../src/platform/accounts.service.ts';
+import type { Runtime } from '../../src/runtime.ts';
 import type { TestServer } from './test-server.ts';
 import { waitFor } from './wait.ts';
 
@@ -60,6 +64,43 @@ export async function exportThroughApi(
   expect(res.status).toBe(200);
   const file = path.join(dir, `${id}.zip`);
   await fs.writeFile(file, Buffer.from(await res.arrayBuffer()));
+  return openExportedArchive(file, done.progress);
+}
+
+type ExportBody = Parameters<Runtime['exports']['create']>[1];
+
+/**
+ * Exports through the export service (no HTTP): starts the export, waits until it is ready,
+ * copies the zip from the blob store under `dir` and opens it. The runtime's queue worker
+ * must be running.
+ */
+export async function exportThroughService(
+  runtime: Pick<Runtime, 'exports' | 'blobs'>,
+  user: User,
+  body: ExportBody,
+  dir: string,
+): Promise<ExportedArchive> {
+  const { id } = await runtime.exports.create(user, body);
+  const done = await waitFor(
+    'export ready',
+    async () => {
+      const view = await runtime.exports.get(user, id);
+      return ['ready', 'failed', 'cancelled'].includes(view.status) && view;
+    },
+    30_000,
+  );
+  expect(done.status, done.error ?? '').toBe('ready');
+  const { key } = await runtime.exports.download(user, id);
+  const file = path.join(dir, `${id}.zip`);
+  await pipeline(await runtime.blobs.get(key), createWriteStream(file));
+  return openExportedArchive(file, done.progress);
+}
+
+/** Opens an exported zip: its manifest, its entry names and readers of its entries. */
+export async function openExportedArchive(
+  file: string,
+  progress: ExportedArchive['progress'] = {},
+): Promise<ExportedArchive> {
   const zip = await openZip(file);
   const entries = new Map<string, ZipEntryInfo>((await listEntries(zip)).map((e) => [e.name, e]));
   const bytes = async (name: string) => {
@@ -86,6 +127,6 @@ export async function exportThroughApi(
     bytes,
     ndjson,
     entries: all,
-    progress: done.progress,
+    progress,
   };
 }

@@ -31,11 +31,11 @@ const next = (): number => (n += 1);
 
 export const TEST_PASSWORD = 'correct horse battery';
 
-/** A new user with a unique login; each test builds its own. */
+/** A new user with a unique login (and, unless given, a unique name); each test builds its own. */
 export async function makeUser(
   platform: Platform,
   profile: Profile = 'Student',
-  extra: { quota?: number; email?: string } = {},
+  extra: { quota?: number; email?: string; displayName?: string } = {},
 ): Promise<User> {
   const i = next();
   return platform.accounts.createUser({
