@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { toApiError, type ApiError } from '../api/client.ts';
+import type { ApiError } from '../api/client.ts';
 import {
   SHARE_RIGHTS,
   addShare,
@@ -15,6 +15,7 @@ import {
   type WsDocument,
   type WsFolder,
 } from '../api/workspace.ts';
+import { useAction } from '../hooks/use-action.ts';
 import { useResource } from '../hooks/use-resource.ts';
 import { useSession } from '../session.tsx';
 import { ErrorAlert, Loading, useErrorText } from './feedback.tsx';
@@ -102,42 +103,9 @@ function DialogButtons({
   );
 }
 
-/** Runs a dialog's request: busy flag, 401 handled by the session, other errors as a message. */
-function useSubmit(): {
-  busy: boolean;
-  error: string | undefined;
-  setError: (message: string | undefined) => void;
-  run: (action: () => Promise<void>, describe?: (error: ApiError) => string | undefined) => void;
-} {
-  const { handleUnauthenticated } = useSession();
-  const errorText = useWorkspaceErrorText();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const mounted = useRef(true);
-  useEffect(() => {
-    mounted.current = true;
-    return () => {
-      mounted.current = false;
-    };
-  }, []);
-
-  const run = (action: () => Promise<void>, describe?: (error: ApiError) => string | undefined) => {
-    if (busy) return;
-    setBusy(true);
-    setError(undefined);
-    action().then(
-      () => {
-        if (mounted.current) setBusy(false);
-      },
-      (failure: unknown) => {
-        if (!mounted.current || handleUnauthenticated(failure)) return;
-        setBusy(false);
-        const apiError = toApiError(failure);
-        setError(describe?.(apiError) ?? errorText(apiError));
-      },
-    );
-  };
-  return { busy, error, setError, run };
+/** Runs a dialog's request, its error in the words of the workspace. */
+function useSubmit(): ReturnType<typeof useAction> {
+  return useAction(useWorkspaceErrorText());
 }
 
 // --- Name (new folder, rename) ------------------------------------------------------------

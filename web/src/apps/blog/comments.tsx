@@ -5,7 +5,7 @@ import { ErrorAlert, FormAlert } from '../../components/feedback.tsx';
 import { canManage } from '../api-common.ts';
 import { Tag, When } from '../ui/content.tsx';
 import { FormButtons, FormStatus, TextAreaField, focusFirstInvalid } from '../ui/fields.tsx';
-import { useAction } from '../ui/hooks.ts';
+import { useAppsAction } from '../ui/hooks.ts';
 import { addComment, publishComment, type Blog, type BlogComment, type Post } from './blog-api.ts';
 
 export function Comments({
@@ -27,8 +27,8 @@ export function Comments({
   const [value, setValue] = useState('');
   const [missing, setMissing] = useState(false);
   const [announcement, setAnnouncement] = useState('');
-  const { busy, error, run } = useAction();
-  const moderation = useAction();
+  const { busy, error, run } = useAppsAction();
+  const moderation = useAppsAction();
   const manager = canManage(blog.access);
 
   const submit = (event: FormEvent<HTMLFormElement>) => {

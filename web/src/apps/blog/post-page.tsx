@@ -8,7 +8,7 @@ import { useResource } from '../../hooks/use-resource.ts';
 import { useSession } from '../../session.tsx';
 import { canContribute, canManage } from '../api-common.ts';
 import { Breadcrumb, HtmlArticle, LoadError, When } from '../ui/content.tsx';
-import { useAction, useDisclosure } from '../ui/hooks.ts';
+import { useAppsAction, useDisclosure } from '../ui/hooks.ts';
 import {
   fetchBlog,
   fetchComments,
@@ -39,7 +39,7 @@ export function PostPage({ blogId, postId }: { blogId: string; postId: string })
     handleUnauthenticated,
   );
   const edit = useDisclosure();
-  const publishing = useAction();
+  const publishing = useAppsAction();
   const [announcement, setAnnouncement] = useState('');
   const loaded = state.status === 'success' ? state.data : undefined;
   useDocumentTitle(

@@ -10,7 +10,7 @@ import {
   TextField,
   focusFirstInvalid,
 } from '../ui/fields.tsx';
-import { useAction } from '../ui/hooks.ts';
+import { useAppsAction } from '../ui/hooks.ts';
 import { createEvent, type CalEvent } from './calendar-api.ts';
 import { DAY_VALUE, localToIso, toLocalInput } from './dates.ts';
 
@@ -72,7 +72,7 @@ export function NewEventForm({
   const formRef = useRef<HTMLFormElement>(null);
   const [draft, setDraft] = useState(initialDraft);
   const [errors, setErrors] = useState<EventErrors>({});
-  const { busy, error, run } = useAction();
+  const { busy, error, run } = useAppsAction();
   const set =
     <K extends keyof EventDraft>(key: K) =>
     (value: EventDraft[K]) => {

@@ -1,11 +1,9 @@
 /** Import a .ics file into a calendar, and the report of what was taken. */
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { toApiError } from '../../api/client.ts';
 import { FormAlert } from '../../components/feedback.tsx';
-import { useSession } from '../../session.tsx';
 import { FormButtons } from '../ui/fields.tsx';
-import { useAppsErrorText } from '../ui/hooks.ts';
+import { useAppsAction } from '../ui/hooks.ts';
 import { importIcs, type ImportReport } from './calendar-api.ts';
 
 export function IcsImportForm({
@@ -16,15 +14,12 @@ export function IcsImportForm({
   onImported: () => void;
 }) {
   const { t } = useTranslation();
-  const { handleUnauthenticated } = useSession();
-  const errorText = useAppsErrorText();
   const headingId = useId();
   const inputId = useId();
   const errorId = useId();
   const inputRef = useRef<HTMLInputElement>(null);
   const [missing, setMissing] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<string>();
+  const { busy, error: failure, run } = useAppsAction();
   const [report, setReport] = useState<ImportReport>();
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
@@ -36,28 +31,20 @@ export function IcsImportForm({
       inputRef.current?.focus();
       return;
     }
-    setBusy(true);
-    setFailure(undefined);
     setReport(undefined);
-    importIcs(calendarId, file).then(
-      (result) => {
-        setBusy(false);
+    run(
+      async () => {
+        const result = await importIcs(calendarId, file);
         setReport(result);
         if (inputRef.current) inputRef.current.value = '';
         if (result.imported > 0) onImported();
       },
-      (error: unknown) => {
-        if (handleUnauthenticated(error)) return;
-        setBusy(false);
-        const apiError = toApiError(error);
-        setFailure(
-          apiError.code === 'payload_too_large' || apiError.status === 413
-            ? t('apps_ui.calendar.icsTooLarge')
-            : apiError.code === 'invalid_request'
-              ? t('apps_ui.calendar.icsInvalid')
-              : errorText(apiError),
-        );
-      },
+      (error) =>
+        error.code === 'payload_too_large' || error.status === 413
+          ? t('apps_ui.calendar.icsTooLarge')
+          : error.code === 'invalid_request'
+            ? t('apps_ui.calendar.icsInvalid')
+            : undefined,
     );
   };
 

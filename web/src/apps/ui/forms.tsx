@@ -7,7 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { FormAlert } from '../../components/feedback.tsx';
 import { navigate } from '../../router.tsx';
 import { FormButtons, FormStatus, TextAreaField, TextField, focusFirstInvalid } from './fields.tsx';
-import { useAction } from './hooks.ts';
+import { useAppsAction } from './hooks.ts';
 
 /**
  * "New blog", "New wiki"...: a required title, an optional description, more fields as
@@ -36,7 +36,7 @@ export function NewResourceForm({
   const [title, setTitle] = useState('');
   const [description, setDescription] = useState('');
   const [titleError, setTitleError] = useState<string>();
-  const { busy, error, run } = useAction();
+  const { busy, error, run } = useAppsAction();
   return (
     <form
       ref={formRef}
@@ -118,7 +118,7 @@ export function ArticleForm({
   const [title, setTitle] = useState(initial?.title ?? '');
   const [content, setContent] = useState(initial?.content ?? '');
   const [errors, setErrors] = useState<{ title?: string; content?: string }>({});
-  const { busy, error, run } = useAction();
+  const { busy, error, run } = useAppsAction();
 
   const submit = (draft: boolean) => {
     const found = {

@@ -4,9 +4,9 @@
  */
 import { useEffect, useId, useRef, useState, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
-import { toApiError, type ApiError } from '../../api/client.ts';
+import type { ApiError } from '../../api/client.ts';
 import { useErrorText } from '../../components/feedback.tsx';
-import { useSession } from '../../session.tsx';
+import { useAction } from '../../hooks/use-action.ts';
 import { MAX_ID } from '../api-common.ts';
 
 /** A route parameter that can be an id of ours (decoded; undefined when it cannot). */
@@ -42,43 +42,9 @@ export function useAppsErrorText(): (error: ApiError) => string {
   };
 }
 
-/**
- * Runs a request started by the user: a busy flag, 401 handled by the session (back to the
- * login page), any other error kept as a sentence for a `FormAlert`.
- */
-export function useAction(): {
-  busy: boolean;
-  error: string | undefined;
-  setError: (message: string | undefined) => void;
-  run: (action: () => Promise<void>) => void;
-} {
-  const { handleUnauthenticated } = useSession();
-  const errorText = useAppsErrorText();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string>();
-  const mounted = useRef(true);
-  useEffect(() => {
-    mounted.current = true;
-    return () => {
-      mounted.current = false;
-    };
-  }, []);
-  const run = (action: () => Promise<void>) => {
-    if (busy) return;
-    setBusy(true);
-    setError(undefined);
-    action().then(
-      () => {
-        if (mounted.current) setBusy(false);
-      },
-      (failure: unknown) => {
-        if (!mounted.current || handleUnauthenticated(failure)) return;
-        setBusy(false);
-        setError(errorText(toApiError(failure)));
-      },
-    );
-  };
-  return { busy, error, setError, run };
+/** Runs a request started by the user, its error in the words of these apps. */
+export function useAppsAction(): ReturnType<typeof useAction> {
+  return useAction(useAppsErrorText());
 }
 
 /**

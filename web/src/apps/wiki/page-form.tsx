@@ -9,7 +9,7 @@ import {
   TextField,
   focusFirstInvalid,
 } from '../ui/fields.tsx';
-import { useAction } from '../ui/hooks.ts';
+import { useAppsAction } from '../ui/hooks.ts';
 import { flatten, type TreeNode } from './page-tree.tsx';
 import { createPage, updatePage, type WikiPage } from './wiki-api.ts';
 
@@ -36,7 +36,7 @@ export function PageForm({
   const [content, setContent] = useState(page?.content ?? '');
   const [parentId, setParentId] = useState(page?.parentId ?? defaultParentId ?? '');
   const [titleError, setTitleError] = useState<string>();
-  const { busy, error, run } = useAction();
+  const { busy, error, run } = useAppsAction();
 
   // A page cannot go under itself or its sub-pages.
   const parents = useMemo(() => {

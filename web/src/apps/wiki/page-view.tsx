@@ -8,7 +8,7 @@ import { navigate } from '../../router.tsx';
 import { useSession } from '../../session.tsx';
 import { canContribute } from '../api-common.ts';
 import { HtmlArticle, LoadError, When } from '../ui/content.tsx';
-import { useAction, useDisclosure } from '../ui/hooks.ts';
+import { useAppsAction, useDisclosure } from '../ui/hooks.ts';
 import { PageForm } from './page-form.tsx';
 import type { TreeNode } from './page-tree.tsx';
 import {
@@ -102,7 +102,7 @@ export function PageView({
   );
   const edit = useDisclosure();
   const create = useDisclosure();
-  const restoring = useAction();
+  const restoring = useAppsAction();
   const [announcement, setAnnouncement] = useState('');
 
   if (state.status === 'loading') return <Loading />;
