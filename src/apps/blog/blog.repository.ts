@@ -1,5 +1,6 @@
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { Database } from '../../db/schema.ts';
+import { ownedOrShared, sharesGrantedTo, type ResourceKind } from '../../platform/access.ts';
 import type {
   BlogBlogsTable,
   BlogCommentsTable,
@@ -9,6 +10,12 @@ import type {
   PostState,
   PublicationPolicy,
 } from './blog.schema.ts';
+
+/** The app's id, also the `app` of its shares. */
+export const BLOG = 'blog';
+
+/** Blogs as shares name them. */
+export const BLOG_KIND: ResourceKind = { app: BLOG, type: 'blog' };
 
 export interface Blog {
   id: string;
@@ -61,59 +68,47 @@ export interface Visibility {
   manager: boolean;
 }
 
-type BlogRow = Selectable<BlogBlogsTable> & { owner_name: string };
-type PostRow = Selectable<BlogPostsTable> & { author_name: string };
-type CommentRow = Selectable<BlogCommentsTable> & { author_name: string };
-
-function toBlog(r: BlogRow): Blog {
-  return {
-    id: r.id,
-    ownerId: r.owner_id,
-    ownerName: r.owner_name,
-    title: r.title,
-    description: r.description,
-    thumbnailId: r.thumbnail_id,
-    commentPolicy: r.comment_policy,
-    publicationPolicy: r.publication_policy,
-    createdAt: r.created_at,
-    modifiedAt: r.modified_at,
-  };
+/**
+ * The blogs a user reaches (what an export covers): their own and, with `includeShared`,
+ * those shared with them, directly or through a group. Reads over a reach tell per blog from
+ * the shares whether the user manages it, as subqueries: they never list blog ids.
+ */
+export interface Reach {
+  userId: string;
+  includeShared: boolean;
 }
 
-function toPost(r: PostRow): Post {
-  return {
-    id: r.id,
-    blogId: r.blog_id,
-    authorId: r.author_id,
-    authorName: r.author_name,
-    title: r.title,
-    content: r.content,
-    state: r.state,
-    createdAt: r.created_at,
-    modifiedAt: r.modified_at,
-    firstPublishedAt: r.first_published_at,
-  };
-}
+/** Whether the reader manages: known for one blog, or a condition on each row's blog. */
+type Managed = boolean | Expression<SqlBool>;
 
-function toComment(r: CommentRow): Comment {
-  return {
-    id: r.id,
-    postId: r.post_id,
-    authorId: r.author_id,
-    authorName: r.author_name,
-    text: r.text,
-    state: r.state,
-    createdAt: r.created_at,
-  };
-}
-
-function postVisible(eb: ExpressionBuilder<Database, 'blog_posts'>, v: Visibility) {
-  const ors = [eb('blog_posts.state', '=', 'PUBLISHED'), eb('blog_posts.author_id', '=', v.userId)];
-  if (v.manager) ors.push(eb('blog_posts.state', '=', 'SUBMITTED'));
+function postSeen(eb: ExpressionBuilder<Database, 'blog_posts'>, userId: string, managed: Managed) {
+  const ors = [eb('blog_posts.state', '=', 'PUBLISHED'), eb('blog_posts.author_id', '=', userId)];
+  if (managed === true) ors.push(eb('blog_posts.state', '=', 'SUBMITTED'));
+  else if (managed !== false) ors.push(eb.and([eb('blog_posts.state', '=', 'SUBMITTED'), managed]));
   return eb.or(ors);
 }
 
-/** The Blog app's rows: plain reads and writes, no access rules (those are the service's). */
+/** Comments a reader sees: published ones and their own; every one where they manage. */
+function commentSeen(
+  eb: ExpressionBuilder<Database, 'blog_comments'>,
+  userId: string,
+  managed: Expression<SqlBool>,
+) {
+  return eb.or([
+    eb('blog_comments.state', '=', 'PUBLISHED'),
+    eb('blog_comments.author_id', '=', userId),
+    managed,
+  ]);
+}
+
+/**
+ * The Blog app's SQL. Who may do what is `BlogPolicy`'s; reads take what a user sees as a
+ * `Visibility` (one blog) or a `Reach` (every blog of an export), built on `platform/access`.
+ */
+/**
+ * The Blog app's SQL. Who may do what is `BlogPolicy`'s; reads take what a user sees as a
+ * `Visibility` (one blog) or a `Reach` (every blog of an export), built on `platform/access`.
+ */
 export class BlogRepository {
   private readonly db: Kysely<Database>;
 
@@ -126,33 +121,67 @@ export class BlogRepository {
     return this.db.transaction().execute(async (trx) => fn(new BlogRepository(trx)));
   }
 
+  // ---- reach ------------------------------------------------------------------------------
+
+  /** The condition "this blog is in the reach". */
+  private inReach(eb: ExpressionBuilder<Database, 'blog_blogs'>, reach: Reach) {
+    const columns = { owner: eb.ref('blog_blogs.owner_id'), id: eb.ref('blog_blogs.id') };
+    return ownedOrShared(this.db, eb, columns, reach.userId, BLOG_KIND, reach.includeShared);
+  }
+
+  /** The condition "the user manages this blog": owns it or holds `manage` (the top right). */
+  private managedBy(eb: ExpressionBuilder<Database, 'blog_blogs'>, userId: string) {
+    const managedShares = sharesGrantedTo(this.db, userId, BLOG_KIND)
+      .where('shares.right', '=', 'manage')
+      .select('shares.resource_id');
+    return eb.or([
+      eb('blog_blogs.owner_id', '=', userId),
+      eb('blog_blogs.id', 'in', managedShares),
+    ]);
+  }
+
+  /** Ids of the posts of the reach the user sees, as a subquery. */
+  private seenPostIds(reach: Reach) {
+    return this.db
+      .selectFrom('blog_posts')
+      .innerJoin('blog_blogs', 'blog_blogs.id', 'blog_posts.blog_id')
+      .select('blog_posts.id')
+      .where((eb) => this.inReach(eb, reach))
+      .where((eb) => postSeen(eb, reach.userId, this.managedBy(eb, reach.userId)));
+  }
+
   // ---- blogs ------------------------------------------------------------------------------
 
   private blogs() {
     return this.db
       .selectFrom('blog_blogs')
       .innerJoin('users', 'users.id', 'blog_blogs.owner_id')
-      .selectAll('blog_blogs')
-      .select('users.display_name as owner_name');
+      .select([
+        'blog_blogs.id',
+        'blog_blogs.owner_id as ownerId',
+        'users.display_name as ownerName',
+        'blog_blogs.title',
+        'blog_blogs.description',
+        'blog_blogs.thumbnail_id as thumbnailId',
+        'blog_blogs.comment_policy as commentPolicy',
+        'blog_blogs.publication_policy as publicationPolicy',
+        'blog_blogs.created_at as createdAt',
+        'blog_blogs.modified_at as modifiedAt',
+      ]);
   }
 
   async blogById(id: string): Promise<Blog | undefined> {
-    const row = await this.blogs().where('blog_blogs.id', '=', id).executeTakeFirst();
-    return row === undefined ? undefined : toBlog(row);
+    return this.blogs().where('blog_blogs.id', '=', id).executeTakeFirst();
   }
 
-  /** The user's own blogs and the given ones, most recently changed first. */
-  async blogsOwnedOrIn(ownerId: string, ids: readonly string[]): Promise<Blog[]> {
-    const rows = await this.blogs()
-      .where((eb) =>
-        ids.length === 0
-          ? eb('blog_blogs.owner_id', '=', ownerId)
-          : eb.or([eb('blog_blogs.owner_id', '=', ownerId), eb('blog_blogs.id', 'in', [...ids])]),
-      )
-      .orderBy('blog_blogs.modified_at', 'desc')
-      .orderBy('blog_blogs.id', 'desc')
-      .execute();
-    return rows.map(toBlog);
+  /** The blogs of a reach: most recently changed first, or (`'created'`) oldest first. */
+  async blogsIn(reach: Reach, order: 'recent' | 'created'): Promise<Blog[]> {
+    const query = this.blogs().where((eb) => this.inReach(eb, reach));
+    return (
+      order === 'recent'
+        ? query.orderBy('blog_blogs.modified_at', 'desc').orderBy('blog_blogs.id', 'desc')
+        : query.orderBy('blog_blogs.created_at').orderBy('blog_blogs.id')
+    ).execute();
   }
 
   async insertBlog(row: BlogBlogsTable): Promise<void> {
@@ -177,29 +206,60 @@ export class BlogRepository {
     return this.db
       .selectFrom('blog_posts')
       .innerJoin('users', 'users.id', 'blog_posts.author_id')
-      .selectAll('blog_posts')
-      .select('users.display_name as author_name');
+      .select([
+        'blog_posts.id',
+        'blog_posts.blog_id as blogId',
+        'blog_posts.author_id as authorId',
+        'users.display_name as authorName',
+        'blog_posts.title',
+        'blog_posts.content',
+        'blog_posts.state',
+        'blog_posts.created_at as createdAt',
+        'blog_posts.modified_at as modifiedAt',
+        'blog_posts.first_published_at as firstPublishedAt',
+      ]);
   }
 
   async postById(id: string): Promise<Post | undefined> {
-    const row = await this.posts().where('blog_posts.id', '=', id).executeTakeFirst();
-    return row === undefined ? undefined : toPost(row);
+    return this.posts().where('blog_posts.id', '=', id).executeTakeFirst();
   }
 
   /** The posts of a blog the user sees, newest first (by publication, else creation). */
   async listPosts(blogId: string, v: Visibility, state?: PostState): Promise<Post[]> {
     let query = this.posts()
       .where('blog_posts.blog_id', '=', blogId)
-      .where((eb) => postVisible(eb, v));
+      .where((eb) => postSeen(eb, v.userId, v.manager));
     if (state !== undefined) query = query.where('blog_posts.state', '=', state);
-    const rows = await query
+    return query
       .orderBy(
         (eb) => eb.fn.coalesce('blog_posts.first_published_at', 'blog_posts.created_at'),
         'desc',
       )
       .orderBy('blog_posts.id', 'desc')
       .execute();
-    return rows.map(toPost);
+  }
+
+  private postsIn(reach: Reach) {
+    return this.posts().where('blog_posts.id', 'in', this.seenPostIds(reach));
+  }
+
+  /** How many posts of the reach the user sees. */
+  async countPostsIn(reach: Reach): Promise<number> {
+    const row = await this.db
+      .selectFrom('blog_posts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('blog_posts.id', 'in', this.seenPostIds(reach))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** The posts of the reach the user sees, by blog then oldest first, `batch` rows at a time. */
+  streamPostsIn(reach: Reach, batch: number): AsyncIterable<Post> {
+    return this.postsIn(reach)
+      .orderBy('blog_posts.blog_id')
+      .orderBy('blog_posts.created_at')
+      .orderBy('blog_posts.id')
+      .stream(batch);
   }
 
   async insertPost(row: BlogPostsTable): Promise<void> {
@@ -223,13 +283,19 @@ export class BlogRepository {
     return this.db
       .selectFrom('blog_comments')
       .innerJoin('users', 'users.id', 'blog_comments.author_id')
-      .selectAll('blog_comments')
-      .select('users.display_name as author_name');
+      .select([
+        'blog_comments.id',
+        'blog_comments.post_id as postId',
+        'blog_comments.author_id as authorId',
+        'users.display_name as authorName',
+        'blog_comments.text',
+        'blog_comments.state',
+        'blog_comments.created_at as createdAt',
+      ]);
   }
 
   async commentById(id: string): Promise<Comment | undefined> {
-    const row = await this.comments().where('blog_comments.id', '=', id).executeTakeFirst();
-    return row === undefined ? undefined : toComment(row);
+    return this.comments().where('blog_comments.id', '=', id).executeTakeFirst();
   }
 
   /** A post's comments the user sees (published, their own, all for managers), oldest first. */
@@ -243,11 +309,21 @@ export class BlogRepository {
         ]),
       );
     }
-    const rows = await query
+    return query.orderBy('blog_comments.created_at').orderBy('blog_comments.id').execute();
+  }
+
+  /** The comments the user sees on the posts of the reach they see, by post, oldest first. */
+  streamCommentsIn(reach: Reach, batch: number): AsyncIterable<Comment> {
+    return this.comments()
+      .innerJoin('blog_posts', 'blog_posts.id', 'blog_comments.post_id')
+      .innerJoin('blog_blogs', 'blog_blogs.id', 'blog_posts.blog_id')
+      .where('blog_comments.post_id', 'in', this.seenPostIds(reach))
+      .where((eb) => commentSeen(eb, reach.userId, this.managedBy(eb, reach.userId)))
+      .orderBy('blog_posts.blog_id')
+      .orderBy('blog_comments.post_id')
       .orderBy('blog_comments.created_at')
       .orderBy('blog_comments.id')
-      .execute();
-    return rows.map(toComment);
+      .stream(batch);
   }
 
   async insertComment(row: BlogCommentsTable): Promise<void> {
@@ -304,23 +380,47 @@ export class BlogRepository {
    * document of a post the user sees. Empty when the blog shows them no such document.
    */
   async vouchersFor(blogId: string, documentId: string, v: Visibility): Promise<string[]> {
+    const seenPosts = this.db
+      .selectFrom('blog_posts')
+      .select('blog_posts.id')
+      .where('blog_posts.blog_id', '=', blogId)
+      .where((eb) => postSeen(eb, v.userId, v.manager));
     const rows = await this.db
       .selectFrom('blog_documents')
-      .leftJoin('blog_posts', 'blog_posts.id', 'blog_documents.post_id')
       .select('blog_documents.vouched_by')
       .distinct()
       .where('blog_documents.blog_id', '=', blogId)
       .where('blog_documents.document_id', '=', documentId)
-      .where((eb) => {
-        const ors = [
+      .where((eb) =>
+        eb.or([
           eb('blog_documents.post_id', 'is', null),
-          eb('blog_posts.state', '=', 'PUBLISHED'),
-          eb('blog_posts.author_id', '=', v.userId),
-        ];
-        if (v.manager) ors.push(eb('blog_posts.state', '=', 'SUBMITTED'));
-        return eb.or(ors);
-      })
+          eb('blog_documents.post_id', 'in', seenPosts),
+        ]),
+      )
       .execute();
     return rows.map((r) => r.vouched_by);
+  }
+
+  /**
+   * The documents the blogs of the reach show the user (thumbnails, documents of the posts
+   * they see) with who vouches for each, by document id, `batch` rows at a time.
+   */
+  async *streamDocumentRefsIn(reach: Reach, batch: number): AsyncGenerator<DocumentRef> {
+    const rows = this.db
+      .selectFrom('blog_documents')
+      .innerJoin('blog_blogs', 'blog_blogs.id', 'blog_documents.blog_id')
+      .select(['blog_documents.document_id', 'blog_documents.vouched_by'])
+      .distinct()
+      .where((eb) => this.inReach(eb, reach))
+      .where((eb) =>
+        eb.or([
+          eb('blog_documents.post_id', 'is', null),
+          eb('blog_documents.post_id', 'in', this.seenPostIds(reach)),
+        ]),
+      )
+      .orderBy('blog_documents.document_id')
+      .orderBy('blog_documents.vouched_by')
+      .stream(batch);
+    for await (const r of rows) yield { documentId: r.document_id, vouchedBy: r.vouched_by };
   }
 }

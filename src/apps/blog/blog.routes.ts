@@ -4,9 +4,11 @@ import { AppError } from '../../errors.ts';
 import { requireUser } from '../../http/auth.ts';
 import { sendBlob } from '../../http/send-blob.ts';
 import { registerShareRoutes } from '../../http/share-routes.ts';
+import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { isInlineSafe } from '../workspace/content-type.ts';
+import type { Post } from './blog.repository.ts';
 import { BLOG, type BlogService } from './blog.service.ts';
 
 const TAG = 'blog';
@@ -78,6 +80,21 @@ export function blogRoutes(deps: {
 }): FastifyPluginAsyncZod {
   const { blog, platform, blobs } = deps;
   return async (app) => {
+    /** A route on one post (`/api/blog/blogs/:id/posts/:postId<path>`) answering the post. */
+    const postRoute = (
+      method: 'GET' | 'POST',
+      path: string,
+      summary: string,
+      run: (user: User, blogId: string, postId: string) => Promise<Post>,
+    ) =>
+      app.route({
+        method,
+        url: `/api/blog/blogs/:id/posts/:postId${path}`,
+        schema: { tags: [TAG], summary, params: postParams, response: { 200: postSchema } },
+        handler: async (request) =>
+          run(requireUser(request), request.params.id, request.params.postId),
+      });
+
     // ---- blogs ----------------------------------------------------------------------------
 
     app.post(
@@ -200,19 +217,7 @@ export function blogRoutes(deps: {
       }),
     );
 
-    app.get(
-      '/api/blog/blogs/:id/posts/:postId',
-      {
-        schema: {
-          tags: [TAG],
-          summary: 'A post',
-          params: postParams,
-          response: { 200: postSchema },
-        },
-      },
-      async (request) =>
-        blog.getPost(requireUser(request), request.params.id, request.params.postId),
-    );
+    postRoute('GET', '', 'A post', (user, blogId, postId) => blog.getPost(user, blogId, postId));
 
     app.patch(
       '/api/blog/blogs/:id/posts/:postId',
@@ -251,34 +256,19 @@ export function blogRoutes(deps: {
       },
     );
 
-    app.post(
-      '/api/blog/blogs/:id/posts/:postId/publish',
-      {
-        schema: {
-          tags: [TAG],
-          summary:
-            'Publish a post (managers; contributors when the blog does not review posts), or ' +
-            'submit it for review (its author)',
-          params: postParams,
-          response: { 200: postSchema },
-        },
-      },
-      async (request) =>
-        blog.publishPost(requireUser(request), request.params.id, request.params.postId),
+    postRoute(
+      'POST',
+      '/publish',
+      'Publish a post (managers; contributors when the blog does not review posts), or ' +
+        'submit it for review (its author)',
+      (user, blogId, postId) => blog.publishPost(user, blogId, postId),
     );
 
-    app.post(
-      '/api/blog/blogs/:id/posts/:postId/unpublish',
-      {
-        schema: {
-          tags: [TAG],
-          summary: "Take a post back to its author's drafts (its author or a manager)",
-          params: postParams,
-          response: { 200: postSchema },
-        },
-      },
-      async (request) =>
-        blog.unpublishPost(requireUser(request), request.params.id, request.params.postId),
+    postRoute(
+      'POST',
+      '/unpublish',
+      "Take a post back to its author's drafts (its author or a manager)",
+      (user, blogId, postId) => blog.unpublishPost(user, blogId, postId),
     );
 
     // ---- comments -------------------------------------------------------------------------

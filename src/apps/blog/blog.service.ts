@@ -1,33 +1,31 @@
-import { Readable } from 'node:stream';
-import { fileTypeFromBuffer } from 'file-type';
+import type { Readable } from 'node:stream';
 import { newId, type Clock } from '../../clock.ts';
 import type { Db } from '../../db/database.ts';
-import type { ShareRight } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
+import { AccessReader, type Access } from '../../platform/access.ts';
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { rightCovers, type ResourceRef } from '../../platform/sharing.service.ts';
-import { isInlineSafe, SNIFF_BYTES } from '../workspace/content-type.ts';
-import { WorkspaceService, type WsDocument } from '../workspace/workspace.service.ts';
-import { cleanPostHtml, documentIdsIn, readerUrl } from './blog-html.ts';
+import type { WorkspaceService, WsDocument } from '../workspace/workspace.service.ts';
+import { BlogDocuments, type UploadedImage } from './blog-documents.ts';
+import { cleanPostHtml, readerUrl } from './blog-html.ts';
+import { notifyPostState } from './blog-notifications.ts';
+import { BlogPolicy, isManager, mayEdit, mayPublish, visibility } from './blog.policy.ts';
 import {
+  BLOG,
+  BLOG_KIND,
   BlogRepository,
   type Blog,
   type Comment,
-  type DocumentRef,
   type Post,
-  type Visibility,
 } from './blog.repository.ts';
 import type { CommentPolicy, PostState, PublicationPolicy } from './blog.schema.ts';
 
-export const BLOG = 'blog';
-
-/** What a user may do on a blog: its owner has everything; others hold a share right. */
-export type BlogAccess = 'owner' | ShareRight;
+export { BLOG };
+export type { UploadedImage };
 
 export interface BlogView extends Blog {
   /** The caller's access, so a client knows which actions to offer. */
-  access: BlogAccess;
+  access: Access;
   /** Where readers of the blog see its thumbnail. */
   thumbnailUrl: string | null;
 }
@@ -40,142 +38,35 @@ export interface NewBlog {
   publicationPolicy?: PublicationPolicy;
 }
 
-export interface UploadedImage {
-  id: string;
-  name: string;
-  size: number;
-  contentType: string;
-  /** The canonical URL to put in post HTML. */
-  url: string;
-  /** Where readers of the blog see it once a post shows it. */
-  readerUrl: string;
-}
-
-function allows(access: BlogAccess, need: BlogAccess): boolean {
-  if (need === 'owner') return access === 'owner';
-  return access === 'owner' || rightCovers(access, need);
-}
-
-/** Passes a stream through, keeping its first bytes to tell its format. */
-function keepHead(source: Readable): { body: Readable; bytes: () => Uint8Array } {
-  const chunks: Uint8Array[] = [];
-  let kept = 0;
-  async function* pass(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of source) {
-      if (!(chunk instanceof Uint8Array)) throw new TypeError('Expected bytes');
-      if (kept < SNIFF_BYTES) {
-        chunks.push(chunk.subarray(0, SNIFF_BYTES - kept));
-        kept += Math.min(chunk.length, SNIFF_BYTES - kept);
-      }
-      yield chunk;
-    }
-  }
-  return { body: Readable.from(pass(), { objectMode: false }), bytes: () => Buffer.concat(chunks) };
-}
-
-/** The value, or undefined when it is a 404 (any other error goes on). */
-async function unlessNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
-  try {
-    return await promise;
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'not_found') return undefined;
-    throw error;
-  }
-}
-
-const isManager = (access: BlogAccess): boolean => allows(access, 'manage');
-
-/** Raster images a browser shows inline: what a post may carry as a picture. */
-function isPicture(contentType: string): boolean {
-  return contentType.startsWith('image/') && isInlineSafe(contentType);
-}
-
 /**
  * The Blog app: blogs shared with users and groups, posts that go DRAFT → (SUBMITTED →)
  * PUBLISHED by the blog's publication policy, comments by its comment policy, and the
- * workspace documents (images) posts show to every reader of the blog.
+ * workspace documents (images) posts show to every reader of the blog (`BlogDocuments`).
+ * Who may do what is `BlogPolicy`'s.
  */
 export class BlogService {
   private readonly repo: BlogRepository;
   private readonly clock: Clock;
   private readonly platform: Platform;
-  private readonly workspace: WorkspaceService;
+  private readonly access: AccessReader;
+  private readonly policy: BlogPolicy;
+  private readonly documents: BlogDocuments;
 
   constructor(deps: { db: Db; clock: Clock; platform: Platform; workspace: WorkspaceService }) {
     this.repo = new BlogRepository(deps.db.kysely);
     this.clock = deps.clock;
     this.platform = deps.platform;
-    this.workspace = deps.workspace;
-  }
-
-  // ---- access -----------------------------------------------------------------------------
-
-  private static ref(blogId: string): ResourceRef {
-    return { app: BLOG, type: 'blog', id: blogId };
-  }
-
-  private async accessTo(user: User, blog: Blog): Promise<BlogAccess | undefined> {
-    if (blog.ownerId === user.id) return 'owner';
-    return this.platform.sharing.rightOn(user.id, BlogService.ref(blog.id));
+    this.access = new AccessReader(deps);
+    this.policy = new BlogPolicy({ repo: this.repo, access: this.access });
+    this.documents = new BlogDocuments({ ...deps, repo: this.repo, policy: this.policy });
   }
 
   /** The blog if the user may act on it with `need`; 404 when they cannot see it at all. */
-  async requireBlog(
-    user: User,
-    id: string,
-    need: BlogAccess = 'read',
-  ): Promise<{ blog: Blog; access: BlogAccess }> {
-    const blog = await this.repo.blogById(id);
-    const access = blog === undefined ? undefined : await this.accessTo(user, blog);
-    if (blog === undefined || access === undefined)
-      throw new AppError('not_found', 'Blog not found');
-    if (!allows(access, need)) throw new AppError('forbidden', 'You may not do this on this blog');
-    return { blog, access };
+  requireBlog(user: User, id: string, need: Access = 'read') {
+    return this.policy.requireBlog(user, id, need);
   }
 
-  private static visibility(user: User, access: BlogAccess): Visibility {
-    return { userId: user.id, manager: isManager(access) };
-  }
-
-  private static isVisible(post: Post, v: Visibility): boolean {
-    return (
-      post.state === 'PUBLISHED' ||
-      post.authorId === v.userId ||
-      (v.manager && post.state === 'SUBMITTED')
-    );
-  }
-
-  /** A post of this blog the user sees; 404 otherwise (drafts are their author's only). */
-  private async requirePost(
-    user: User,
-    blogId: string,
-    postId: string,
-  ): Promise<{ blog: Blog; access: BlogAccess; post: Post }> {
-    const { blog, access } = await this.requireBlog(user, blogId);
-    const post = await this.repo.postById(postId);
-    if (
-      post === undefined ||
-      post.blogId !== blog.id ||
-      !BlogService.isVisible(post, BlogService.visibility(user, access))
-    ) {
-      throw new AppError('not_found', 'Post not found');
-    }
-    return { blog, access, post };
-  }
-
-  /** Its author (while they may still write here) and the blog's managers change a post. */
-  private static mayEdit(user: User, access: BlogAccess, post: Post): boolean {
-    return isManager(access) || (post.authorId === user.id && allows(access, 'contrib'));
-  }
-
-  /** Managers publish; contributors too when the blog publishes without review. */
-  private static mayPublish(access: BlogAccess, blog: Blog): boolean {
-    return (
-      isManager(access) || (allows(access, 'contrib') && blog.publicationPolicy === 'IMMEDIATE')
-    );
-  }
-
-  private view(blog: Blog, access: BlogAccess): BlogView {
+  private view(blog: Blog, access: Access): BlogView {
     return {
       ...blog,
       access,
@@ -183,83 +74,12 @@ export class BlogService {
     };
   }
 
-  /** True when the user may read this workspace document now (it is not in the trash). */
-  private async canReadDocument(user: User, documentId: string): Promise<boolean> {
-    const doc = await unlessNotFound(this.workspace.requireDocument(user, documentId));
-    return doc !== undefined && !doc.trashed;
-  }
-
-  /**
-   * The documents some post HTML shows, each vouched for by a user who may read it: kept from
-   * the post's earlier version (a manager editing a pupil's post keeps the pupil's images),
-   * else the writer. A document the writer may not read is left out, so putting an id in
-   * HTML never opens someone else's file to the blog's readers.
-   */
-  private async documentRefs(
-    writer: User,
-    html: string,
-    previous: ReadonlyMap<string, string>,
-  ): Promise<DocumentRef[]> {
-    const refs: DocumentRef[] = [];
-    for (const documentId of documentIdsIn(html)) {
-      const kept = previous.get(documentId);
-      if (kept !== undefined) refs.push({ documentId, vouchedBy: kept });
-      else if (await this.canReadDocument(writer, documentId))
-        refs.push({ documentId, vouchedBy: writer.id });
-    }
-    return refs;
-  }
-
-  private async checkThumbnail(user: User, documentId: string): Promise<void> {
-    const doc = await unlessNotFound(this.workspace.requireDocument(user, documentId));
-    if (doc === undefined || doc.trashed || !isPicture(doc.contentType)) {
-      throw new AppError('invalid_request', 'The thumbnail must be a picture you can open', {
-        details: [{ path: '/thumbnailId', message: 'not a readable picture' }],
-      });
-    }
-  }
-
-  // ---- notifications ----------------------------------------------------------------------
-
-  /** Users holding at least `right` on the blog (its owner included), groups expanded. */
-  private async holders(blog: Blog, right: ShareRight): Promise<string[]> {
-    const ids = new Set<string>([blog.ownerId]);
-    for (const share of await this.platform.sharing.sharesOf(BlogService.ref(blog.id))) {
-      if (!rightCovers(share.right, right)) continue;
-      if (share.grantee.kind === 'user') ids.add(share.grantee.id);
-      else for (const id of await this.platform.accounts.membersOf(share.grantee.id)) ids.add(id);
-    }
-    return [...ids];
-  }
-
-  private async notifyState(actor: User, blog: Blog, post: Post, firstPublication: boolean) {
-    const notification = {
-      type: BLOG,
-      params: { blog: blog.title, title: post.title, author: post.authorName },
-      link: `/blog/${blog.id}`,
-    };
-    if (post.state === 'PUBLISHED' && firstPublication) {
-      const readers = await this.holders(blog, 'read');
-      await this.platform.timeline.notify(
-        readers.filter((id) => id !== actor.id),
-        { ...notification, messageKey: 'blog.post.published' },
-      );
-    }
-    if (post.state === 'SUBMITTED') {
-      const managers = await this.holders(blog, 'manage');
-      await this.platform.timeline.notify(
-        managers.filter((id) => id !== actor.id),
-        { ...notification, messageKey: 'blog.post.submitted' },
-      );
-    }
-  }
-
   // ---- blogs ------------------------------------------------------------------------------
 
   async createBlog(user: User, input: NewBlog): Promise<BlogView> {
     await this.platform.accounts.requireRight(user, 'blog.create');
     const thumbnailId = input.thumbnailId ?? null;
-    if (thumbnailId !== null) await this.checkThumbnail(user, thumbnailId);
+    if (thumbnailId !== null) await this.documents.checkThumbnail(user, thumbnailId);
     const id = newId();
     const now = this.clock.now();
     await this.repo.transaction(async (repo) => {
@@ -287,25 +107,28 @@ export class BlogService {
 
   /** My blogs and the blogs shared with me, most recently changed first. */
   async listBlogs(user: User): Promise<BlogView[]> {
-    const shared = await this.platform.sharing.sharedWith(user.id, BLOG, 'blog');
-    const rights = new Map(shared.map((s) => [s.resourceId, s.right]));
-    const blogs = await this.repo.blogsOwnedOrIn(user.id, [...rights.keys()]);
+    const blogs = await this.repo.blogsIn({ userId: user.id, includeShared: true }, 'recent');
+    const rights = await this.access.sharedRights(
+      user.id,
+      BLOG_KIND,
+      blogs.filter((b) => b.ownerId !== user.id).map((b) => b.id),
+    );
     return blogs.map((b) =>
       this.view(b, b.ownerId === user.id ? 'owner' : (rights.get(b.id) ?? 'read')),
     );
   }
 
   async getBlog(user: User, id: string): Promise<BlogView> {
-    const { blog, access } = await this.requireBlog(user, id);
+    const { blog, access } = await this.policy.requireBlog(user, id);
     return this.view(blog, access);
   }
 
   async updateBlog(user: User, id: string, patch: Partial<NewBlog>): Promise<BlogView> {
-    const { blog } = await this.requireBlog(user, id, 'manage');
+    const { blog } = await this.policy.requireBlog(user, id, 'manage');
     const thumbnailChanged =
       patch.thumbnailId !== undefined && patch.thumbnailId !== blog.thumbnailId;
     if (thumbnailChanged && patch.thumbnailId !== null && patch.thumbnailId !== undefined)
-      await this.checkThumbnail(user, patch.thumbnailId);
+      await this.documents.checkThumbnail(user, patch.thumbnailId);
     await this.repo.transaction(async (repo) => {
       await repo.updateBlog(id, {
         title: patch.title,
@@ -331,20 +154,20 @@ export class BlogService {
    * of whoever uploaded them ("Documents ajoutés dans les applis"), where they can delete them.
    */
   async deleteBlog(user: User, id: string): Promise<void> {
-    await this.requireBlog(user, id, 'owner');
+    await this.policy.requireBlog(user, id, 'owner');
     await this.repo.deleteBlog(id);
-    await this.platform.sharing.unshareAll(BlogService.ref(id));
+    await this.platform.sharing.unshareAll({ ...BLOG_KIND, id });
   }
 
   // ---- posts ------------------------------------------------------------------------------
 
   async listPosts(user: User, blogId: string, state?: PostState): Promise<Post[]> {
-    const { access } = await this.requireBlog(user, blogId);
-    return this.repo.listPosts(blogId, BlogService.visibility(user, access), state);
+    const { access } = await this.policy.requireBlog(user, blogId);
+    return this.repo.listPosts(blogId, visibility(user, access), state);
   }
 
   async getPost(user: User, blogId: string, postId: string): Promise<Post> {
-    return (await this.requirePost(user, blogId, postId)).post;
+    return (await this.policy.requirePost(user, blogId, postId)).post;
   }
 
   /**
@@ -356,15 +179,11 @@ export class BlogService {
     blogId: string,
     input: { title: string; content: string; state?: PostState },
   ): Promise<Post> {
-    const { blog, access } = await this.requireBlog(user, blogId, 'contrib');
+    const { blog, access } = await this.policy.requireBlog(user, blogId, 'contrib');
     const content = cleanPostHtml(blog.id, input.content);
-    const refs = await this.documentRefs(user, content, new Map());
-    const state: PostState =
-      input.state === 'DRAFT'
-        ? 'DRAFT'
-        : BlogService.mayPublish(access, blog)
-          ? 'PUBLISHED'
-          : 'SUBMITTED';
+    const refs = await this.documents.refsIn(user, content, new Map());
+    const sent: PostState = mayPublish(access, blog) ? 'PUBLISHED' : 'SUBMITTED';
+    const state = input.state === 'DRAFT' ? 'DRAFT' : sent;
     const id = newId();
     const now = this.clock.now();
     await this.repo.transaction(async (repo) => {
@@ -383,7 +202,7 @@ export class BlogService {
       await repo.updateBlog(blog.id, { modified_at: now });
     });
     const post = await this.requirePostRow(id);
-    await this.notifyState(user, blog, post, true);
+    await notifyPostState(this.platform, user, blog, post, true);
     return post;
   }
 
@@ -391,6 +210,14 @@ export class BlogService {
     const post = await this.repo.postById(id);
     if (post === undefined) throw new AppError('not_found', 'Post not found');
     return post;
+  }
+
+  /** The post the user sees, if they may change it (its author or a manager); else 403. */
+  private async requireEditablePost(user: User, blogId: string, postId: string, what: string) {
+    const found = await this.policy.requirePost(user, blogId, postId);
+    if (!mayEdit(user, found.access, found.post))
+      throw new AppError('forbidden', `You may not ${what} this post`);
+    return found;
   }
 
   /**
@@ -403,18 +230,14 @@ export class BlogService {
     postId: string,
     patch: { title?: string; content?: string },
   ): Promise<Post> {
-    const { blog, access, post } = await this.requirePost(user, blogId, postId);
-    if (!BlogService.mayEdit(user, access, post))
-      throw new AppError('forbidden', 'You may not change this post');
+    const { blog, access, post } = await this.requireEditablePost(user, blogId, postId, 'change');
     const content = patch.content === undefined ? undefined : cleanPostHtml(blog.id, patch.content);
     const refs =
       content === undefined
         ? undefined
-        : await this.documentRefs(user, content, await this.repo.postDocuments(post.id));
+        : await this.documents.refsIn(user, content, await this.repo.postDocuments(post.id));
     const state: PostState =
-      post.state === 'PUBLISHED' && !BlogService.mayPublish(access, blog)
-        ? 'SUBMITTED'
-        : post.state;
+      post.state === 'PUBLISHED' && !mayPublish(access, blog) ? 'SUBMITTED' : post.state;
     const now = this.clock.now();
     await this.repo.transaction(async (repo) => {
       await repo.updatePost(post.id, { title: patch.title, content, state, modified_at: now });
@@ -422,14 +245,12 @@ export class BlogService {
       await repo.updateBlog(blog.id, { modified_at: now });
     });
     const updated = await this.requirePostRow(post.id);
-    if (state !== post.state) await this.notifyState(user, blog, updated, false);
+    if (state !== post.state) await notifyPostState(this.platform, user, blog, updated, false);
     return updated;
   }
 
   async deletePost(user: User, blogId: string, postId: string): Promise<void> {
-    const { access, post } = await this.requirePost(user, blogId, postId);
-    if (!BlogService.mayEdit(user, access, post))
-      throw new AppError('forbidden', 'You may not delete this post');
+    const { post } = await this.requireEditablePost(user, blogId, postId, 'delete');
     await this.repo.deletePost(post.id);
   }
 
@@ -438,11 +259,9 @@ export class BlogService {
    * post, or anyone writing in a blog without review), else SUBMITTED (its author asking).
    */
   async publishPost(user: User, blogId: string, postId: string): Promise<Post> {
-    const { blog, access, post } = await this.requirePost(user, blogId, postId);
-    if (!BlogService.mayEdit(user, access, post))
-      throw new AppError('forbidden', 'You may not publish this post');
+    const { blog, access, post } = await this.requireEditablePost(user, blogId, postId, 'publish');
     if (post.state === 'PUBLISHED') return post;
-    const state: PostState = BlogService.mayPublish(access, blog) ? 'PUBLISHED' : 'SUBMITTED';
+    const state: PostState = mayPublish(access, blog) ? 'PUBLISHED' : 'SUBMITTED';
     if (state === post.state) return post;
     const now = this.clock.now();
     const first = state === 'PUBLISHED' && post.firstPublishedAt === null;
@@ -452,15 +271,13 @@ export class BlogService {
       ...(first ? { first_published_at: now } : {}),
     });
     const updated = await this.requirePostRow(post.id);
-    await this.notifyState(user, blog, updated, first);
+    await notifyPostState(this.platform, user, blog, updated, first);
     return updated;
   }
 
   /** Takes a post back to its author's drafts (its author or a manager). */
   async unpublishPost(user: User, blogId: string, postId: string): Promise<Post> {
-    const { access, post } = await this.requirePost(user, blogId, postId);
-    if (!BlogService.mayEdit(user, access, post))
-      throw new AppError('forbidden', 'You may not unpublish this post');
+    const { post } = await this.requireEditablePost(user, blogId, postId, 'unpublish');
     if (post.state === 'DRAFT') return post;
     await this.repo.updatePost(post.id, { state: 'DRAFT', modified_at: this.clock.now() });
     return this.requirePostRow(post.id);
@@ -469,8 +286,8 @@ export class BlogService {
   // ---- comments ---------------------------------------------------------------------------
 
   async listComments(user: User, blogId: string, postId: string): Promise<Comment[]> {
-    const { access, post } = await this.requirePost(user, blogId, postId);
-    return this.repo.listComments(post.id, BlogService.visibility(user, access));
+    const { access, post } = await this.policy.requirePost(user, blogId, postId);
+    return this.repo.listComments(post.id, visibility(user, access));
   }
 
   /**
@@ -478,7 +295,7 @@ export class BlogService {
    * IMMEDIATE shows it at once, RESTRAINT keeps it PENDING until a manager publishes it.
    */
   async addComment(user: User, blogId: string, postId: string, text: string): Promise<Comment> {
-    const { blog, access, post } = await this.requirePost(user, blogId, postId);
+    const { blog, access, post } = await this.policy.requirePost(user, blogId, postId);
     if (blog.commentPolicy === 'NONE')
       throw new AppError('forbidden', 'Comments are closed on this blog');
     if (post.state !== 'PUBLISHED')
@@ -506,8 +323,8 @@ export class BlogService {
     blogId: string,
     postId: string,
     commentId: string,
-  ): Promise<{ access: BlogAccess; comment: Comment }> {
-    const { access, post } = await this.requirePost(user, blogId, postId);
+  ): Promise<{ access: Access; comment: Comment }> {
+    const { access, post } = await this.policy.requirePost(user, blogId, postId);
     const comment = await this.repo.commentById(commentId);
     if (
       comment === undefined ||
@@ -546,65 +363,25 @@ export class BlogService {
 
   // ---- documents --------------------------------------------------------------------------
 
-  /**
-   * Keeps a picture for a post as an app document of the writer (on their quota), to be put
-   * in post HTML at `url`. Anything but a raster picture is refused and removed.
-   */
-  async uploadImage(
+  /** Keeps a picture for a post (contributors): see `BlogDocuments.uploadImage`. */
+  uploadImage(
     user: User,
     blogId: string,
     file: { name: string; body: Readable; truncated?: () => boolean },
   ): Promise<UploadedImage> {
-    await this.requireBlog(user, blogId, 'contrib');
-    const head = keepHead(file.body);
-    const doc = await this.workspace.attachAppDocument(user, {
-      app: BLOG,
-      resourceId: blogId,
-      name: file.name,
-      body: head.body,
-    });
-    if (file.truncated?.() === true) {
-      await this.workspace.purgeDocument(user, doc.id);
-      throw new AppError('payload_too_large', 'This file is too large');
-    }
-    // The workspace falls back on the name for unknown bytes; a picture must say so itself.
-    const sniffed = await fileTypeFromBuffer(head.bytes());
-    if (sniffed === undefined || !isPicture(sniffed.mime) || !isPicture(doc.contentType)) {
-      await this.workspace.purgeDocument(user, doc.id);
-      throw new AppError('invalid_request', 'Only pictures (PNG, JPEG, GIF, WebP...) go in a post');
-    }
-    return {
-      id: doc.id,
-      name: doc.name,
-      size: doc.size,
-      contentType: doc.contentType,
-      url: WorkspaceService.contentUrl(doc.id),
-      readerUrl: readerUrl(blogId, doc.id),
-    };
+    return this.documents.uploadImage(user, blogId, file);
   }
 
   /**
    * A document the blog shows this user (its thumbnail, or one in a post they see), read
    * through the access of the user who put it there: readers need no share on the file
-   * itself, and the file stops showing once that user loses it or trashes it.
+   * itself, and the file stops showing once that user loses it, trashes it or is disabled.
    */
-  async documentContent(
+  documentContent(
     user: User,
     blogId: string,
     documentId: string,
   ): Promise<{ document: WsDocument; blobKey: string }> {
-    const { access } = await this.requireBlog(user, blogId);
-    const vouchers = await this.repo.vouchersFor(
-      blogId,
-      documentId,
-      BlogService.visibility(user, access),
-    );
-    for (const voucherId of vouchers) {
-      const voucher = await unlessNotFound(this.platform.accounts.getUser(voucherId));
-      if (voucher === undefined) continue;
-      const content = await unlessNotFound(this.workspace.contentOf(voucher, documentId));
-      if (content !== undefined && !content.document.trashed) return content;
-    }
-    throw new AppError('not_found', 'Document not found');
+    return this.documents.content(user, blogId, documentId);
   }
 }

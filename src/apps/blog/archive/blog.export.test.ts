@@ -4,37 +4,29 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { newSession, type Session } from '../../../../test/support/session.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
 import { exportThroughApi, type ExportedArchive } from '../../../../test/support/export-archive.ts';
+import type { RecordFile } from '../../../archive/adapter.ts';
 import { allTrustedKeys } from '../../../archive/keys.ts';
 import { verifyArchive } from '../../../archive/verify.ts';
 import { makePng } from '../../../demo/demo-files.ts';
+import { WORKSPACE_FILES } from '../../workspace/archive/workspace.records.ts';
 import { WorkspaceService } from '../../workspace/workspace.service.ts';
 import type { Post } from '../blog.repository.ts';
+import { BLOGS_FILE, COMMENTS_FILE, POSTS_FILE } from './blog.records.ts';
 
 type Archive = ExportedArchive;
 
-interface BlogRecord {
-  id: string;
-  owned: boolean;
-  access: string;
-}
-interface PostRecord {
-  id: string;
-  state: string;
-  content: string;
-}
-interface CommentRecord {
-  id: string;
-  state: string;
-}
-interface DocumentRecord {
-  id: string;
-  section: string;
-  path: string;
-}
+/** A JSON data file of an app's folder (the Blog's by default), parsed with its schema. */
+const readJson = async <S extends z.ZodType>(a: Archive, file: RecordFile<S>, folder = 'Blog') =>
+  file.schema.parse(JSON.parse(await a.text(`${folder}/${file.name}`)));
+
+/** An NDJSON data file of an app's folder, each record parsed with its schema. */
+const readNdjson = async <S extends z.ZodType>(a: Archive, file: RecordFile<S>, folder = 'Blog') =>
+  (await a.ndjson<{ id: string }>(`${folder}/${file.name}`)).map((r) => file.schema.parse(r));
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -209,7 +201,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
       a.names.indexOf('Espace documentaire/documents.ndjson'),
     );
 
-    const blogs = JSON.parse(await a.text('Blog/blogs.json')) as BlogRecord[];
+    const blogs = await readJson(a, BLOGS_FILE);
     expect(blogs).toEqual([
       {
         id: classBlogId,
@@ -227,7 +219,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
       },
     ]);
 
-    const posts = await a.ndjson<PostRecord>('Blog/posts.ndjson');
+    const posts = await readNdjson(a, POSTS_FILE);
     expect(posts).toEqual([
       {
         id: museumPost.id,
@@ -245,7 +237,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     // The HTML as stored: documents named by their workspace URL.
     expect(posts[0]!.content).toContain(`/api/workspace/documents/${museumId}/content`);
 
-    const comments = await a.ndjson<CommentRecord>('Blog/comments.ndjson');
+    const comments = await readNdjson(a, COMMENTS_FILE);
     expect(comments.map((c) => [c.id, c.state]).sort()).toEqual(
       [
         [teacherComment, 'PUBLISHED'],
@@ -285,7 +277,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     expect(page).not.toContain('secret.png');
 
     // The pictures the blog shows the reader are in the archive, with their original bytes.
-    const documents = await a.ndjson<DocumentRecord>('Espace documentaire/documents.ndjson');
+    const documents = await readNdjson(a, WORKSPACE_FILES.documents, 'Espace documentaire');
     for (const [id, bytes] of [
       [museumId, png.museum],
       [thumbId, png.thumb],
@@ -293,8 +285,9 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     ] as const) {
       const doc = documents.find((d) => d.id === id);
       expect(doc, id).toMatchObject({ section: 'shared', owned: false });
-      expect(doc!.path).toMatch(/^Espace documentaire\/Partagés avec moi\//);
-      expect(sha256(await a.bytes(doc!.path))).toBe(sha256(bytes));
+      const where = doc?.path ?? '';
+      expect(where).toMatch(/^Espace documentaire\/Partagés avec moi\//);
+      expect(sha256(await a.bytes(where))).toBe(sha256(bytes));
     }
     expect(
       a.names.find((n) => n.startsWith('Espace documentaire/Partagés avec moi/Sortie au musée')),
@@ -312,11 +305,11 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     expect(await blogCount(teacher)).toMatchObject({ items: 4 });
     const a = await exportOf(teacher);
     expect(a.manifest.apps.blog).toMatchObject({ status: 'complete', items: 4 });
-    const blogs = JSON.parse(await a.text('Blog/blogs.json')) as BlogRecord[];
+    const blogs = await readJson(a, BLOGS_FILE);
     expect(blogs).toHaveLength(1);
     expect(blogs[0]).toMatchObject({ id: classBlogId, owned: true, access: 'owner' });
 
-    const posts = await a.ndjson<PostRecord>('Blog/posts.ndjson');
+    const posts = await readNdjson(a, POSTS_FILE);
     expect(new Map(posts.map((p) => [p.id, p.state]))).toEqual(
       new Map([
         [museumPost.id, 'PUBLISHED'],
@@ -330,7 +323,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
       firstPublishedAt: null,
     });
     expect(posts.some((p) => p.id === pupilDraft.id)).toBe(false);
-    const comments = await a.ndjson<CommentRecord>('Blog/comments.ndjson');
+    const comments = await readNdjson(a, COMMENTS_FILE);
     expect(comments.map((c) => c.id).sort()).toEqual([teacherComment, classmateComment].sort());
 
     const pages = a.names.filter((n) => n.startsWith('Blog/') && n.endsWith('.html')).sort();
@@ -347,7 +340,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     // The owner's own pictures: where the workspace puts files added from inside apps.
     const page = await a.text('Blog/Le blog de la 6e A/Sortie au musée.html');
     expect(page).toContain('Espace documentaire › Ajoutés dans les applis');
-    const documents = await a.ndjson<DocumentRecord>('Espace documentaire/documents.ndjson');
+    const documents = await readNdjson(a, WORKSPACE_FILES.documents, 'Espace documentaire');
     expect(documents.find((d) => d.id === museumId)).toMatchObject({ section: 'apps' });
     expect(documents.find((d) => d.id === secretId)).toBeUndefined();
     await verify(a);
@@ -357,12 +350,12 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     expect(await blogCount(pupil)).toMatchObject({ items: 6 });
     const a = await exportOf(pupil);
     expect(a.manifest.apps.blog).toMatchObject({ status: 'complete', items: 6 });
-    const blogs = JSON.parse(await a.text('Blog/blogs.json')) as BlogRecord[];
+    const blogs = await readJson(a, BLOGS_FILE);
     expect(blogs.map((b) => [b.id, b.owned, b.access])).toEqual([
       [classBlogId, false, 'contrib'],
       [notebookId, true, 'owner'],
     ]);
-    const posts = await a.ndjson<PostRecord>('Blog/posts.ndjson');
+    const posts = await readNdjson(a, POSTS_FILE);
     expect(posts.map((p) => p.id).sort()).toEqual(
       [museumPost.id, pupilDraft.id, pupilSubmitted.id, notebookPost.id].sort(),
     );
@@ -371,7 +364,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
       content: '<p>Un livre <em>magnifique</em>.</p>',
     });
     // Not a manager: only the published comment and none pending from others.
-    const comments = await a.ndjson<CommentRecord>('Blog/comments.ndjson');
+    const comments = await readNdjson(a, COMMENTS_FILE);
     expect(comments.map((c) => c.id)).toEqual([teacherComment]);
     const page = await a.text('Blog/Mon carnet/Le Petit Prince.html');
     expect(page).toContain('<h1>Le Petit Prince</h1>');
@@ -384,9 +377,9 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     expect(await blogCount(classmate)).toMatchObject({ items: 2 });
     const a = await exportOf(classmate, { includeShared: false });
     expect(a.manifest.apps.blog).toMatchObject({ status: 'complete', items: 0 });
-    expect(JSON.parse(await a.text('Blog/blogs.json'))).toEqual([]);
-    expect(await a.ndjson<PostRecord>('Blog/posts.ndjson')).toEqual([]);
-    expect(await a.ndjson<CommentRecord>('Blog/comments.ndjson')).toEqual([]);
+    expect(await readJson(a, BLOGS_FILE)).toEqual([]);
+    expect(await readNdjson(a, POSTS_FILE)).toEqual([]);
+    expect(await readNdjson(a, COMMENTS_FILE)).toEqual([]);
     expect(a.names.some((n) => n.startsWith('Espace documentaire/Partagés avec moi/'))).toBe(false);
     await verify(a);
   });
@@ -398,7 +391,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
       { kind: 'user', id: teacher.user.id },
     );
     const a = await exportOf(classmate);
-    const documents = await a.ndjson<DocumentRecord>('Espace documentaire/documents.ndjson');
+    const documents = await readNdjson(a, WORKSPACE_FILES.documents, 'Espace documentaire');
     expect(documents.find((d) => d.id === museumId)).toBeUndefined();
     expect(documents.find((d) => d.id === mapId)).toBeUndefined();
     expect(documents.find((d) => d.id === thumbId)).toMatchObject({ section: 'shared' });
