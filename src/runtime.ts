@@ -58,13 +58,12 @@ export async function createRuntime(
     db,
     blobs,
     clock,
-    queue: () => jobs,
+    queue: jobs,
     platform,
     adapters: apps.list.flatMap((a) => (a.archive === undefined ? [] : [a.archive])),
     key: instanceKey,
     config,
   });
-  jobs.register(exportService.job);
   return {
     config,
     log,

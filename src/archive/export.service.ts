@@ -45,7 +45,8 @@ export interface ExportServiceDeps {
   db: Db;
   blobs: BlobStore;
   clock: Clock;
-  queue: () => JobQueue;
+  /** The queue the export job is registered with (and enqueued on). */
+  queue: JobQueue;
   platform: Platform;
   adapters: readonly ArchiveAdapter[];
   key: () => Promise<InstanceKey>;
@@ -69,6 +70,7 @@ export class ExportService {
       payload: z.strictObject({ exportId: z.string() }),
       run: (payload, ctx) => this.run(payload.exportId, ctx),
     });
+    deps.queue.register(this.job);
   }
 
   /** The apps this user may export, with what each holds. */
@@ -110,7 +112,7 @@ export class ExportService {
       createdAt: this.deps.clock.now(),
     });
     if (!created) throw new AppError('export_in_progress', 'An export is already being prepared');
-    await this.repo.setJob(id, await this.deps.queue().enqueue(this.job, { exportId: id }));
+    await this.repo.setJob(id, await this.deps.queue.enqueue(this.job, { exportId: id }));
     return this.get(user, id);
   }
 
@@ -178,7 +180,7 @@ export class ExportService {
       status: 'cancelled',
       finishedAt: this.deps.clock.now(),
     });
-    if (stopped && e.jobId !== null) await this.deps.queue().cancel(e.jobId);
+    if (stopped && e.jobId !== null) await this.deps.queue.cancel(e.jobId);
     return stopped;
   }
 

@@ -2,7 +2,7 @@
  * The contract of Mes Données shared by the server and the web page: the statuses an export
  * or an import goes through, the per-app progress shape, and the ids of the apps. Plain
  * TypeScript with no imports, so the browser bundle takes it as it is; the server's zod
- * schemas are built from these lists (see `archive.schemas.ts`).
+ * schemas are built from these lists (see `src/archive/contract.schemas.ts`).
  */
 
 /** The ids of the ENT apps that take part in archives (the folder keys of `manifest.apps`). */
