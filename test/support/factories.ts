@@ -47,22 +47,22 @@ export async function makeUser(
   });
 }
 
-/** A new group (a class) of a test school holding `members`. */
+/** A new group (a class) of a test school holding `members`; `kind` lets `share` take it. */
 export async function buildGroup(
   rt: FactoryRuntime,
   members: readonly User[] = [],
   overrides: { school?: string; name?: string } = {},
-): Promise<{ id: string; name: string }> {
+): Promise<{ kind: 'group'; id: string; name: string }> {
   const { accounts } = rt.platform;
   const group = await accounts.createGroup(
     overrides.school ?? 'Collège Test',
     overrides.name ?? `Classe ${next()} ${Math.random().toString(36).slice(2, 7)}`,
   );
   for (const m of members) await accounts.addMember(group.id, m.login);
-  return group;
+  return { kind: 'group', id: group.id, name: group.name };
 }
 
-/** Shares an app resource of `owner` with a user or a group. */
+/** Shares an app resource of `owner` with a user, or a group (as `buildGroup` gives it). */
 export async function share(
   rt: FactoryRuntime,
   owner: User,
@@ -70,7 +70,10 @@ export async function share(
   grantee: User | { kind: 'group'; id: string },
   right: ShareRight = 'read',
 ): Promise<void> {
-  const to = 'kind' in grantee ? grantee : { kind: 'user' as const, id: grantee.id };
+  const to =
+    'kind' in grantee
+      ? { kind: grantee.kind, id: grantee.id }
+      : { kind: 'user' as const, id: grantee.id };
   await rt.platform.sharing.share(owner.id, resource, to, right);
 }
 

@@ -4,7 +4,14 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { makeUser } from '../../../../test/support/factories.ts';
+import {
+  buildDocument,
+  buildGroup,
+  buildPage,
+  buildWiki,
+  makeUser,
+  share,
+} from '../../../../test/support/factories.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
 import { exportThroughApi, type ExportedArchive } from '../../../../test/support/export-archive.ts';
@@ -73,47 +80,42 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     s = await createTestServer(db, 'local', { RATE_LIMIT_MAX: '100000' });
     s.t.runtime.queue.startWorker();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-wiki-export-'));
-    const { platform, apps } = s.t.runtime;
+    const rt = s.t.runtime;
+    const { platform, apps } = rt;
     teacher = await makeUser(platform, 'Teacher');
     pupil = await makeUser(platform, 'Student');
     ph = await s.login(pupil.login);
-    const group = await platform.accounts.createGroup('Collège Test', `5e A ${teacher.login}`);
-    await platform.accounts.addMember(group.id, pupil.login);
+    const group = await buildGroup(s.t.runtime, [pupil]);
 
-    const sharedDoc = await apps.workspace.upload(teacher, {
+    const sharedDoc = await buildDocument(rt, teacher, {
       name: 'Schéma de la cellule.png',
-      body: Readable.from([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')]),
+      bytes: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'),
     });
     sharedDocId = sharedDoc.id;
-    await platform.sharing.share(
-      teacher.id,
-      { app: 'workspace', type: 'document', id: sharedDoc.id },
-      { kind: 'user', id: pupil.id },
-      'read',
-    );
-    const privateDoc = await apps.workspace.upload(teacher, {
+    await share(rt, teacher, { app: 'workspace', type: 'document', id: sharedDoc.id }, pupil);
+    const privateDoc = await buildDocument(rt, teacher, {
       name: 'Corrigé du contrôle.txt',
-      body: Readable.from([Buffer.from('réponses')]),
+      bytes: 'réponses',
     });
     privateDocId = privateDoc.id;
 
-    course = await apps.wiki.createWiki(teacher, {
+    course = await buildWiki(rt, teacher, {
       title: 'Cours de sciences',
       description: 'Le cours de SVT',
     });
-    intro = await apps.wiki.createPage(teacher, course.id, {
+    intro = await buildPage(rt, teacher, course, {
       title: 'Introduction',
       content: '<p>Bienvenue</p>',
     });
-    chapter1 = await apps.wiki.createPage(teacher, course.id, {
+    chapter1 = await buildPage(rt, teacher, course, {
       title: 'Chapitre',
       content: '<p>Le premier chapitre</p>',
     });
-    chapter2 = await apps.wiki.createPage(teacher, course.id, {
+    chapter2 = await buildPage(rt, teacher, course, {
       title: 'chapitre',
       content: `<p>Le second chapitre ${image(sharedDoc.id)}</p>`,
     });
-    exercises = await apps.wiki.createPage(teacher, course.id, {
+    exercises = await buildPage(rt, teacher, course, {
       title: 'Exercices: corrigés?',
       content: `<p>Voir <a href="${link(course.id, chapter1.id)}">le chapitre</a>.</p>`,
       parentId: chapter1.id,
@@ -122,16 +124,11 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     intro = await apps.wiki.updatePage(teacher, course.id, intro.id, {
       content: `<p>Bienvenue. Lire <a href="${link(course.id, chapter2.id, '#debut')}">le second chapitre</a> et <a href="${link(course.id, exercises.id)}">les exercices</a>.</p>`,
     });
-    await platform.sharing.share(
-      teacher.id,
-      { app: 'wiki', type: 'wiki', id: course.id },
-      { kind: 'group', id: group.id },
-      'read',
-    );
+    await share(rt, teacher, { app: 'wiki', type: 'wiki', id: course.id }, group, 'read');
 
     // The pupil's own wiki, titled like the teacher's: its folder is numbered.
-    notes = await apps.wiki.createWiki(pupil, { title: 'Cours de sciences' });
-    sheet = await apps.wiki.createPage(pupil, notes.id, {
+    notes = await buildWiki(rt, pupil, { title: 'Cours de sciences' });
+    sheet = await buildPage(rt, pupil, notes, {
       title: 'Fiche de révision',
       content: `<p>Voir <a href="${link(course.id, intro.id)}">le cours</a>. ${image(sharedDoc.id)} ${image(privateDoc.id)}</p>`,
     });
@@ -305,7 +302,8 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
   });
 
   it('keeps long titles within name limits, extension and links intact', async () => {
-    const { platform, apps } = s.t.runtime;
+    const rt = s.t.runtime;
+    const { platform, apps } = rt;
     const author = await makeUser(platform, 'Student');
     const long = 'é'.repeat(300);
     const wiki = await apps.wiki.createWiki(author, { title: long });
@@ -331,7 +329,8 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
   });
 
   it('never counts a trashed document as readable, even the reader’s own', async () => {
-    const { platform, apps } = s.t.runtime;
+    const rt = s.t.runtime;
+    const { platform, apps } = rt;
     const author = await makeUser(platform, 'Student');
     const kept = await apps.workspace.upload(author, {
       name: 'Gardé.png',
