@@ -1,18 +1,17 @@
-import type { ShareRight } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
+import type { ResourceKind } from '../../platform/access.ts';
 import { parseRrule } from './rrule.ts';
 import { canonicalTimeZone } from './time-zones.ts';
 
 export const CALENDAR = 'calendar';
+/** Calendars as shares name them. */
+export const CALENDARS: ResourceKind = { app: CALENDAR, type: 'calendar' };
 export const DEFAULT_COLOR = '#3b82f6';
 export const MAX_TITLE = 500;
 export const MAX_LOCATION = 500;
 export const MAX_DESCRIPTION = 100_000;
 export const MAX_UID = 255;
 export const MAX_ATTACHMENTS = 20;
-
-/** Who may do what on a calendar: its owner, or a share (read ⊂ contrib ⊂ manage). */
-export type Access = 'owner' | ShareRight;
 
 export interface Calendar {
   id: string;

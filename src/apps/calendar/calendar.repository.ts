@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { Database } from '../../db/schema.ts';
-import { presentTimes, type Calendar, type CalendarEvent } from './calendar.model.ts';
+import { ownedOrShared } from '../../platform/access.ts';
+import { CALENDARS, presentTimes, type Calendar, type CalendarEvent } from './calendar.model.ts';
 import type { CalCalendarsTable, CalEventsTable } from './calendar.schema.ts';
 
 /** A document attached to an event, and the user whose workspace access vouches for it. */
@@ -12,6 +13,21 @@ export interface AttachmentRef {
 export interface Window {
   from?: number;
   to?: number;
+}
+
+/** Which calendars a listing covers: the user's own, and (`includeShared`) those shared with them. */
+export interface CalendarScope {
+  userId: string;
+  includeShared: boolean;
+}
+
+/** Values per `in (...)` list: keeps the bound parameters under every driver's limit. */
+const CHUNK = 500;
+
+function chunks<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += CHUNK) out.push(list.slice(i, i + CHUNK));
+  return out;
 }
 
 type CalendarRow = Selectable<CalCalendarsTable> & { owner_name: string };
@@ -51,12 +67,33 @@ function toEvent(r: EventRow, attachments: readonly AttachmentRef[]): CalendarEv
   };
 }
 
-/** SQL of the Agenda: calendars, events and their attachments. No rights here. */
+/**
+ * SQL of the Agenda: calendars, events and their attachments. Which calendars a user sees
+ * comes from the platform's access model (as subqueries); what each right allows lives in the
+ * service.
+ */
 export class CalendarRepository {
   private readonly db: Kysely<Database>;
 
   constructor(db: Kysely<Database>) {
     this.db = db;
+  }
+
+  /** Ids of the calendars of a scope, as a subquery. */
+  private calendarIdsIn(scope: CalendarScope) {
+    return this.db
+      .selectFrom('cal_calendars')
+      .select('cal_calendars.id')
+      .where((eb) =>
+        ownedOrShared(
+          this.db,
+          eb,
+          { owner: eb.ref('cal_calendars.owner_id'), id: eb.ref('cal_calendars.id') },
+          scope.userId,
+          CALENDARS,
+          scope.includeShared,
+        ),
+      );
   }
 
   private calendars() {
@@ -78,23 +115,41 @@ export class CalendarRepository {
     return row === undefined ? undefined : toCalendar(row);
   }
 
-  async calendarsOwnedBy(ownerId: string): Promise<Calendar[]> {
+  /** The calendars of a scope, by title. */
+  async calendarsIn(scope: CalendarScope): Promise<Calendar[]> {
     const rows = await this.calendars()
-      .where('cal_calendars.owner_id', '=', ownerId)
+      .where('cal_calendars.id', 'in', this.calendarIdsIn(scope))
       .orderBy('cal_calendars.title')
       .orderBy('cal_calendars.id')
       .execute();
     return rows.map(toCalendar);
   }
 
-  async calendarsByIds(ids: readonly string[]): Promise<Calendar[]> {
-    if (ids.length === 0) return [];
-    const rows = await this.calendars()
-      .where('cal_calendars.id', 'in', [...ids])
-      .orderBy('cal_calendars.title')
-      .orderBy('cal_calendars.id')
+  async countEventsIn(scope: CalendarScope): Promise<number> {
+    const row = await this.db
+      .selectFrom('cal_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('calendar_id', 'in', this.calendarIdsIn(scope))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** The documents attached to the events of a scope, each with the users who vouch for it. */
+  async attachmentVouchersIn(scope: CalendarScope): Promise<Map<string, Set<string>>> {
+    const rows = await this.db
+      .selectFrom('cal_event_attachments')
+      .innerJoin('cal_events', 'cal_events.id', 'cal_event_attachments.event_id')
+      .select(['cal_event_attachments.document_id', 'cal_event_attachments.vouched_by'])
+      .where('cal_events.calendar_id', 'in', this.calendarIdsIn(scope))
+      .distinct()
       .execute();
-    return rows.map(toCalendar);
+    const vouchers = new Map<string, Set<string>>();
+    for (const r of rows) {
+      const set = vouchers.get(r.document_id) ?? new Set<string>();
+      set.add(r.vouched_by);
+      vouchers.set(r.document_id, set);
+    }
+    return vouchers;
   }
 
   async updateCalendar(
@@ -114,19 +169,7 @@ export class CalendarRepository {
   async insertEvent(row: NewEventRow, attachments: readonly AttachmentRef[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('cal_events').values(row).execute();
-      if (attachments.length > 0) {
-        await trx
-          .insertInto('cal_event_attachments')
-          .values(
-            attachments.map((a, position) => ({
-              event_id: row.id,
-              document_id: a.documentId,
-              position,
-              vouched_by: a.vouchedBy,
-            })),
-          )
-          .execute();
-      }
+      await insertAttachments(trx, row.id, attachments);
     });
   }
 
@@ -188,18 +231,7 @@ export class CalendarRepository {
       await trx.updateTable('cal_events').set(set).where('id', '=', eventId).execute();
       if (attachments === undefined) return;
       await trx.deleteFrom('cal_event_attachments').where('event_id', '=', eventId).execute();
-      if (attachments.length === 0) return;
-      await trx
-        .insertInto('cal_event_attachments')
-        .values(
-          attachments.map((a, position) => ({
-            event_id: eventId,
-            document_id: a.documentId,
-            position,
-            vouched_by: a.vouchedBy,
-          })),
-        )
-        .execute();
+      await insertAttachments(trx, eventId, attachments);
     });
   }
 
@@ -210,10 +242,7 @@ export class CalendarRepository {
   /** Which of these UIDs the calendar already holds. */
   async existingUids(calendarId: string, uids: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
-    // Chunks keep the bound parameters under every driver's limit.
-    for (let i = 0; i < uids.length; i += 500) {
-      const chunk = uids.slice(i, i + 500);
-      if (chunk.length === 0) continue;
+    for (const chunk of chunks(uids)) {
       const rows = await this.db
         .selectFrom('cal_events')
         .select('uid')
@@ -231,9 +260,7 @@ export class CalendarRepository {
 
   private async attachmentsOf(eventIds: readonly string[]): Promise<Map<string, AttachmentRef[]>> {
     const out = new Map<string, AttachmentRef[]>();
-    for (let i = 0; i < eventIds.length; i += 500) {
-      const chunk = eventIds.slice(i, i + 500);
-      if (chunk.length === 0) continue;
+    for (const chunk of chunks(eventIds)) {
       const rows = await this.db
         .selectFrom('cal_event_attachments')
         .select(['event_id', 'document_id', 'vouched_by'])
@@ -249,4 +276,23 @@ export class CalendarRepository {
     }
     return out;
   }
+}
+
+async function insertAttachments(
+  trx: Kysely<Database>,
+  eventId: string,
+  attachments: readonly AttachmentRef[],
+): Promise<void> {
+  if (attachments.length === 0) return;
+  await trx
+    .insertInto('cal_event_attachments')
+    .values(
+      attachments.map((a, position) => ({
+        event_id: eventId,
+        document_id: a.documentId,
+        position,
+        vouched_by: a.vouchedBy,
+      })),
+    )
+    .execute();
 }

@@ -3,13 +3,15 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
 import { AppError } from '../../errors.ts';
+import { AccessReader, accessOf, allows, type Access } from '../../platform/access.ts';
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { rightCovers } from '../../platform/sharing.service.ts';
 import { sanitize } from '../html/sanitize.ts';
+import { ReadableDocuments } from '../workspace/readable-documents.ts';
 import type { WsDocument, WorkspaceService } from '../workspace/workspace.service.ts';
 import {
   CALENDAR,
+  CALENDARS,
   MAX_ATTACHMENTS,
   MAX_DESCRIPTION,
   MAX_LOCATION,
@@ -22,11 +24,15 @@ import {
   presentTimes,
   resolveRecurrence,
   resolveTimes,
-  type Access,
   type Calendar,
   type CalendarEvent,
 } from './calendar.model.ts';
-import { CalendarRepository, type AttachmentRef, type Window } from './calendar.repository.ts';
+import {
+  CalendarRepository,
+  type AttachmentRef,
+  type CalendarScope,
+  type Window,
+} from './calendar.repository.ts';
 import type { CalEventsTable } from './calendar.schema.ts';
 import { calendarToIcs, parseIcs, type IcsFailure } from './ics.ts';
 
@@ -74,29 +80,26 @@ type EventFields = Pick<
   | 'series_end_at'
 >;
 
-function allows(access: Access, need: Access): boolean {
-  if (need === 'owner') return access === 'owner';
-  return access === 'owner' || rightCovers(access, need);
-}
-
 /** The Agenda: calendars and their events, shared through the platform. */
 export class CalendarService {
   private readonly repo: CalendarRepository;
   private readonly clock: Clock;
   private readonly platform: Platform;
-  private readonly workspace: WorkspaceService;
+  private readonly access: AccessReader;
+  private readonly workspace: Pick<WorkspaceService, 'requireDocument' | 'contentOf'>;
   private readonly publicUrl: string | undefined;
 
   constructor(deps: {
     db: Db;
     clock: Clock;
     platform: Platform;
-    workspace: WorkspaceService;
+    workspace: Pick<WorkspaceService, 'requireDocument' | 'contentOf'>;
     config: Pick<Config, 'publicUrl'>;
   }) {
     this.repo = new CalendarRepository(deps.db.kysely);
     this.clock = deps.clock;
     this.platform = deps.platform;
+    this.access = new AccessReader(deps);
     this.workspace = deps.workspace;
     this.publicUrl = deps.config.publicUrl;
   }
@@ -106,7 +109,15 @@ export class CalendarService {
   }
 
   private ref(calendarId: string) {
-    return { app: CALENDAR, type: 'calendar', id: calendarId };
+    return { ...CALENDARS, id: calendarId };
+  }
+
+  /** Which documents readers may open through the calendars, by the vouchers' access (now). */
+  private readableDocuments(): ReadableDocuments {
+    return new ReadableDocuments({
+      getUser: (id) => this.platform.accounts.getUser(id),
+      requireDocument: (u, id) => this.workspace.requireDocument(u, id),
+    });
   }
 
   // ---- calendars --------------------------------------------------------------------------
@@ -115,11 +126,7 @@ export class CalendarService {
   async requireCalendar(user: User, id: string, need: Access = 'read'): Promise<CalendarView> {
     const calendar = await this.repo.findCalendar(id);
     const access =
-      calendar === undefined
-        ? undefined
-        : calendar.ownerId === user.id
-          ? 'owner'
-          : await this.platform.sharing.rightOn(user.id, this.ref(id));
+      calendar === undefined ? undefined : await this.access.accessTo(user.id, CALENDARS, calendar);
     if (calendar === undefined || access === undefined)
       throw new AppError('not_found', 'Calendar not found');
     if (!allows(access, need))
@@ -147,16 +154,21 @@ export class CalendarService {
 
   /** Mine, then those shared with me (directly or through a group). */
   async listCalendars(user: User): Promise<CalendarView[]> {
-    const mine = await this.repo.calendarsOwnedBy(user.id);
-    const shared = await this.platform.sharing.sharedWith(user.id, CALENDAR, 'calendar');
-    const rights = new Map(shared.map((s) => [s.resourceId, s.right]));
-    const others = await this.repo.calendarsByIds([...rights.keys()]);
+    return this.calendarsIn({ userId: user.id, includeShared: true });
+  }
+
+  /** The calendars of a scope with the user's access to each: their own first, by title. */
+  async calendarsIn(scope: CalendarScope): Promise<CalendarView[]> {
+    const calendars = await this.repo.calendarsIn(scope);
+    const shared = calendars.filter((c) => c.ownerId !== scope.userId).map((c) => c.id);
+    const rights = await this.access.sharedRights(scope.userId, CALENDARS, shared);
+    const views = calendars.flatMap((c): CalendarView[] => {
+      const access = accessOf(scope.userId, c.ownerId, rights.get(c.id));
+      return access === undefined ? [] : [{ ...c, access }];
+    });
     return [
-      ...mine.map((c): CalendarView => ({ ...c, access: 'owner' })),
-      ...others.flatMap((c): CalendarView[] => {
-        const right = rights.get(c.id);
-        return right === undefined ? [] : [{ ...c, access: right }];
-      }),
+      ...views.filter((c) => c.access === 'owner'),
+      ...views.filter((c) => c.access !== 'owner'),
     ];
   }
 
@@ -233,13 +245,8 @@ export class CalendarService {
         out.push({ documentId, vouchedBy: voucher });
         continue;
       }
-      const doc = await this.workspace
-        .requireDocument(user, documentId)
-        .catch((error: unknown): undefined => {
-          if (error instanceof AppError && error.code === 'not_found') return undefined;
-          throw error;
-        });
-      if (doc === undefined || doc.trashed)
+      const doc = await this.readableDocuments().vouchedFor(documentId, [user.id]);
+      if (doc === undefined)
         throw invalid(
           '/attachments',
           `Document ${documentId} is not one of yours or shared with you`,
@@ -358,9 +365,9 @@ export class CalendarService {
   }
 
   /**
-   * A document attached to an event, read through the access of the user who attached it:
-   * readers of the calendar need no share on the file, and it stops showing once that user
-   * loses it or trashes it.
+   * A document attached to an event, read through the access of the user who attached it
+   * (`ReadableDocuments`): readers of the calendar need no share on the file, and it stops
+   * showing once that user loses it, trashes it or has their account disabled.
    */
   async attachmentContent(
     user: User,
@@ -372,17 +379,11 @@ export class CalendarService {
     const refs = await this.repo.attachmentRefs(eventId);
     const ref = refs.find((r) => r.documentId === documentId);
     if (ref === undefined) throw new AppError('not_found', 'Document not found');
-    const voucher = await this.platform.accounts.getUser(ref.vouchedBy).catch(() => undefined);
-    const content =
-      voucher === undefined || voucher.disabled
-        ? undefined
-        : await this.workspace.contentOf(voucher, documentId).catch((error: unknown) => {
-            if (error instanceof AppError && error.code === 'not_found') return undefined;
-            throw error;
-          });
-    if (content === undefined || content.document.trashed)
-      throw new AppError('not_found', 'Document not found');
-    return content;
+    const document = await this.readableDocuments().vouchedFor(documentId, [ref.vouchedBy]);
+    if (document === undefined) throw new AppError('not_found', 'Document not found');
+    // The rule is checked; the voucher (an active account that may read it) opens the bytes.
+    const voucher = await this.platform.accounts.getUser(ref.vouchedBy);
+    return this.workspace.contentOf(voucher, documentId);
   }
 
   // ---- iCalendar --------------------------------------------------------------------------

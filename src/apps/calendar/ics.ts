@@ -13,7 +13,7 @@ import ical, {
 import { sync as icalParser, type VEvent } from 'node-ical';
 import sanitizeHtml from 'sanitize-html';
 import { AppError } from '../../errors.ts';
-import { WorkspaceService } from '../workspace/workspace.service.ts';
+import { documentUrl } from '../workspace/document-links.ts';
 import { DAY_MS, formatInstant, type Calendar, type CalendarEvent } from './calendar.model.ts';
 import {
   canonicalTimeZone,
@@ -150,8 +150,7 @@ export function calendarToIcs(
   options: IcsOptions = {},
 ): string {
   const base = options.publicUrl?.replace(/\/+$/, '') ?? '';
-  const attachmentUrl =
-    options.attachmentUrl ?? ((id: string) => `${base}${WorkspaceService.contentUrl(id)}`);
+  const attachmentUrl = options.attachmentUrl ?? ((id: string) => `${base}${documentUrl(id)}`);
   const list = [...events];
   // Each zone's VTIMEZONE gives the rules in force in the year of its first event.
   const yearOf = new Map<string, number>();

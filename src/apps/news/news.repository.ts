@@ -1,12 +1,17 @@
 import type { ExpressionBuilder, Insertable, Selectable, Updateable } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { Database } from '../../db/schema.ts';
+import { ownedOrShared, sharesGrantedTo, type ResourceKind } from '../../platform/access.ts';
 import type {
   NewsCommentsTable,
   NewsItemState,
   NewsItemsTable,
   NewsThreadsTable,
 } from './news.schema.ts';
+
+export const NEWS = 'news';
+/** Threads as shares name them. */
+export const THREADS: ResourceKind = { app: NEWS, type: 'thread' };
 
 export interface NewsThread {
   id: string;
@@ -44,11 +49,14 @@ export interface NewsComment {
   createdAt: number;
 }
 
-/** Which threads a listing covers: those a user owns, plus some given ids (shared ones). */
+/** Which threads a listing covers: those the user owns, and (`includeShared`) those shared with them. */
 export interface ThreadScope {
-  ownerId: string;
-  threadIds: readonly string[];
+  userId: string;
+  includeShared: boolean;
 }
+
+/** Rows a database cursor holds at once when streaming items (an item's HTML can be large). */
+const BATCH = 50;
 
 type ItemRow = Selectable<NewsItemsTable> & {
   author_name: string;
@@ -100,6 +108,9 @@ function toComment(r: Selectable<NewsCommentsTable> & { author_name: string }): 
 
 type ItemEb = ExpressionBuilder<Database & { i: NewsItemsTable }, 'i'>;
 
+/** Which threads to look in: one, or those of a scope. */
+type Threads = string | ThreadScope;
+
 /** What a reader sees at `now`: published, its publication date come, not expired. */
 function visibleAt(now: number) {
   return (eb: ItemEb) =>
@@ -110,12 +121,67 @@ function visibleAt(now: number) {
     ]);
 }
 
-/** The SQL of the Actualités: threads, items, comments. Access rules live in the service. */
+/**
+ * The SQL of the Actualités: threads, items, comments. Which threads a user sees comes from
+ * the platform's access model (as subqueries); what each right allows lives in the service.
+ */
 export class NewsRepository {
   private readonly db: Db;
 
   constructor(db: Db) {
     this.db = db;
+  }
+
+  // ---- scopes -----------------------------------------------------------------------------
+
+  /** Ids of the threads of a scope, as a subquery. */
+  private threadIdsIn(scope: ThreadScope) {
+    const db = this.db.kysely;
+    return db
+      .selectFrom('news_threads')
+      .select('news_threads.id')
+      .where((eb) =>
+        ownedOrShared(
+          db,
+          eb,
+          { owner: eb.ref('news_threads.owner_id'), id: eb.ref('news_threads.id') },
+          scope.userId,
+          THREADS,
+          scope.includeShared,
+        ),
+      );
+  }
+
+  /** Ids of the threads of a scope where the user sees every item (owner, contrib, manage). */
+  private editedThreadIdsIn(scope: ThreadScope) {
+    const db = this.db.kysely;
+    return db
+      .selectFrom('news_threads')
+      .select('news_threads.id')
+      .where((eb) => {
+        const owned = eb('news_threads.owner_id', '=', scope.userId);
+        if (!scope.includeShared) return owned;
+        const edited = sharesGrantedTo(db, scope.userId, THREADS)
+          .where('shares.right', 'in', ['contrib', 'manage'])
+          .select('shares.resource_id');
+        return eb.or([owned, eb('news_threads.id', 'in', edited)]);
+      });
+  }
+
+  /** Items of these threads: every one where the user edits, what readers see at `now` elsewhere. */
+  private seenIn(scope: ThreadScope, now: number) {
+    return (eb: ItemEb) =>
+      eb.or([
+        eb('i.thread_id', 'in', this.editedThreadIdsIn(scope)),
+        eb.and([eb('i.thread_id', 'in', this.threadIdsIn(scope)), visibleAt(now)(eb)]),
+      ]);
+  }
+
+  private inThreads(threads: Threads) {
+    return (eb: ItemEb) =>
+      typeof threads === 'string'
+        ? eb('i.thread_id', '=', threads)
+        : eb('i.thread_id', 'in', this.threadIdsIn(threads));
   }
 
   // ---- threads ----------------------------------------------------------------------------
@@ -137,14 +203,11 @@ export class NewsRepository {
     return row === undefined ? undefined : toThread(row);
   }
 
-  async threadsIn(scope: ThreadScope): Promise<NewsThread[]> {
+  /** By title (the app's listing), or by creation (`order: 'created'`, the archive's). */
+  async threadsIn(scope: ThreadScope, order: 'title' | 'created' = 'title'): Promise<NewsThread[]> {
     const rows = await this.threads()
-      .where((eb) =>
-        scope.threadIds.length === 0
-          ? eb('t.owner_id', '=', scope.ownerId)
-          : eb.or([eb('t.owner_id', '=', scope.ownerId), eb('t.id', 'in', [...scope.threadIds])]),
-      )
-      .orderBy('t.title')
+      .where('t.id', 'in', this.threadIdsIn(scope))
+      .orderBy(order === 'title' ? 't.title' : 't.created_at')
       .orderBy('t.id')
       .execute();
     return rows.map(toThread);
@@ -197,10 +260,17 @@ export class NewsRepository {
     return row === undefined ? undefined : toItem(row);
   }
 
-  /** Headlines first, then the most recently published. */
-  async itemsOfThread(threadId: string, options: { visibleAt?: number }): Promise<NewsItem[]> {
-    let query = this.items().where('i.thread_id', '=', threadId);
+  /**
+   * Items of a thread or of the threads of a scope, headlines first, then the most recently
+   * published; only those readers see at `visibleAt` when given.
+   */
+  async itemsIn(
+    threads: Threads,
+    options: { visibleAt?: number; limit?: number } = {},
+  ): Promise<NewsItem[]> {
+    let query = this.items().where(this.inThreads(threads));
     if (options.visibleAt !== undefined) query = query.where(visibleAt(options.visibleAt));
+    if (options.limit !== undefined) query = query.limit(options.limit);
     const rows = await query
       .orderBy('i.headline', 'desc')
       .orderBy('i.publish_at', 'desc')
@@ -209,24 +279,24 @@ export class NewsRepository {
     return rows.map(toItem);
   }
 
-  /** The latest items readers see at `now` across the threads of `scope`, headlines first. */
-  async visibleItemsIn(scope: ThreadScope, now: number, limit: number): Promise<NewsItem[]> {
-    const rows = await this.items()
-      .where((eb) =>
-        scope.threadIds.length === 0
-          ? eb('t.owner_id', '=', scope.ownerId)
-          : eb.or([
-              eb('t.owner_id', '=', scope.ownerId),
-              eb('i.thread_id', 'in', [...scope.threadIds]),
-            ]),
-      )
-      .where(visibleAt(now))
-      .orderBy('i.headline', 'desc')
-      .orderBy('i.publish_at', 'desc')
-      .orderBy('i.id', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.map(toItem);
+  /** The items a user sees in a scope at `now`, thread by thread, oldest first (a stream). */
+  async *seenItems(scope: ThreadScope, now: number): AsyncGenerator<NewsItem> {
+    const rows = this.items()
+      .where(this.seenIn(scope, now))
+      .orderBy('i.thread_id')
+      .orderBy('i.publish_at')
+      .orderBy('i.id')
+      .stream(BATCH);
+    for await (const row of rows) yield toItem(row);
+  }
+
+  async countSeenItems(scope: ThreadScope, now: number): Promise<number> {
+    const row = await this.db.kysely
+      .selectFrom('news_items as i')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(this.seenIn(scope, now))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   async updateItem(id: string, set: Updateable<NewsItemsTable>): Promise<void> {
@@ -241,12 +311,11 @@ export class NewsRepository {
   }
 
   /** Items readers see at `now` whose publication nobody has announced yet. */
-  async unannouncedIn(threadIds: readonly string[], now: number): Promise<string[]> {
-    if (threadIds.length === 0) return [];
+  async unannouncedIn(threads: Threads, now: number): Promise<string[]> {
     const rows = await this.db.kysely
       .selectFrom('news_items as i')
       .select('i.id')
-      .where('i.thread_id', 'in', [...threadIds])
+      .where(this.inThreads(threads))
       .where('i.notified_at', 'is', null)
       .where(visibleAt(now))
       .orderBy('i.publish_at')
@@ -296,6 +365,19 @@ export class NewsRepository {
       .orderBy('c.id')
       .execute();
     return rows.map(toComment);
+  }
+
+  /** The comments on the items a user sees in a scope at `now`, item by item (a stream). */
+  async *seenComments(scope: ThreadScope, now: number): AsyncGenerator<NewsComment> {
+    const rows = this.comments()
+      .innerJoin('news_items as i', 'i.id', 'c.item_id')
+      .where(this.seenIn(scope, now))
+      .orderBy('i.thread_id')
+      .orderBy('c.item_id')
+      .orderBy('c.created_at')
+      .orderBy('c.id')
+      .stream(500);
+    for await (const row of rows) yield toComment(row);
   }
 
   async deleteComment(id: string): Promise<void> {

@@ -15,6 +15,19 @@ const instant = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const state = z.enum(['DRAFT', 'PUBLISHED']);
 const access = z.enum(['owner', 'read', 'contrib', 'manage']);
 
+/** What a thread says (to create one; all optional to change one). */
+const threadBody = z.strictObject({ title, iconDocumentId: id.nullable().optional() });
+
+/** What an item says (to write one; all optional to change one). */
+const itemBody = z.strictObject({
+  title,
+  content,
+  publishAt: instant.optional(),
+  expiresAt: instant.nullable().optional(),
+  headline: z.boolean().optional(),
+  state: state.optional(),
+});
+
 const threadSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -61,7 +74,7 @@ export function newsRoutes(deps: { news: NewsService; platform: Platform }): Fas
         schema: {
           tags: [TAG],
           summary: 'Create a news thread (right news.create)',
-          body: z.strictObject({ title, iconDocumentId: id.nullable().optional() }),
+          body: threadBody,
           response: { 201: threadSchema },
         },
       },
@@ -103,10 +116,7 @@ export function newsRoutes(deps: { news: NewsService; platform: Platform }): Fas
           tags: [TAG],
           summary: 'Rename a thread or change its icon (manage)',
           params: z.object({ id }),
-          body: z.strictObject({
-            title: title.optional(),
-            iconDocumentId: id.nullable().optional(),
-          }),
+          body: threadBody.partial(),
           response: { 200: threadSchema },
         },
       },
@@ -152,14 +162,7 @@ export function newsRoutes(deps: { news: NewsService; platform: Platform }): Fas
           summary:
             'Write an item (contrib): published at once unless state is DRAFT or publishAt is later',
           params: z.object({ id }),
-          body: z.strictObject({
-            title,
-            content,
-            publishAt: instant.optional(),
-            expiresAt: instant.nullable().optional(),
-            headline: z.boolean().optional(),
-            state: state.optional(),
-          }),
+          body: itemBody,
           response: { 201: itemSchema },
         },
       },
@@ -204,14 +207,7 @@ export function newsRoutes(deps: { news: NewsService; platform: Platform }): Fas
           tags: [TAG],
           summary: 'Change an item (its author with contrib, or a manager)',
           params: z.object({ id }),
-          body: z.strictObject({
-            title: title.optional(),
-            content: content.optional(),
-            publishAt: instant.optional(),
-            expiresAt: instant.nullable().optional(),
-            headline: z.boolean().optional(),
-            state: state.optional(),
-          }),
+          body: itemBody.partial(),
           response: { 200: itemSchema },
         },
       },

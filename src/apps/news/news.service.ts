@@ -1,14 +1,16 @@
 import { newId, type Clock } from '../../clock.ts';
 import type { Db } from '../../db/database.ts';
-import type { ShareRight } from '../../db/schema.ts';
 import { AppError } from '../../errors.ts';
+import { AccessReader, accessOf, allows, type Access } from '../../platform/access.ts';
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { rightCovers, type ResourceRef } from '../../platform/sharing.service.ts';
+import type { ResourceRef } from '../../platform/sharing.service.ts';
 import { sanitize } from '../html/sanitize.ts';
 import type { WorkspaceService } from '../workspace/workspace.service.ts';
 import {
+  NEWS,
   NewsRepository,
+  THREADS,
   type NewsComment,
   type NewsItem,
   type NewsThread,
@@ -16,20 +18,16 @@ import {
 } from './news.repository.ts';
 import type { NewsItemState } from './news.schema.ts';
 
-export const NEWS = 'news';
-const THREAD = 'thread';
-
+export { NEWS } from './news.repository.ts';
 export type { NewsComment, NewsItem, NewsThread } from './news.repository.ts';
 
 /**
- * What a user may do in a thread: its owner everything; `read` reads published items and
- * comments on them; `contrib` also writes items (and edits their own); `manage` also edits
- * the thread, any item, and its shares.
+ * A thread with the user's access to it: its owner does everything; `read` reads published
+ * items and comments on them; `contrib` also writes items (and edits their own); `manage`
+ * also edits the thread, any item, and its shares.
  */
-export type NewsAccess = 'owner' | ShareRight;
-
 export interface NewsThreadView extends NewsThread {
-  access: NewsAccess;
+  access: Access;
 }
 
 export interface NewItemInput {
@@ -46,13 +44,8 @@ export type ItemChanges = Partial<NewItemInput>;
 const MAX_TITLE = 300;
 const MAX_COMMENT = 2000;
 
-function allows(access: NewsAccess, need: NewsAccess): boolean {
-  if (need === 'owner') return access === 'owner';
-  return access === 'owner' || rightCovers(access, need);
-}
-
 /** Sees drafts, scheduled and expired items too. */
-function isEditor(access: NewsAccess): boolean {
+export function isEditor(access: Access): boolean {
   return allows(access, 'contrib');
 }
 
@@ -87,6 +80,7 @@ export class NewsService {
   private readonly repo: NewsRepository;
   private readonly clock: Clock;
   private readonly platform: Platform;
+  private readonly access: AccessReader;
   private readonly workspace: Pick<WorkspaceService, 'requireDocument'>;
 
   constructor(deps: {
@@ -98,24 +92,21 @@ export class NewsService {
     this.repo = new NewsRepository(deps.db);
     this.clock = deps.clock;
     this.platform = deps.platform;
+    this.access = new AccessReader(deps);
     this.workspace = deps.workspace;
   }
 
   // ---- access -----------------------------------------------------------------------------
 
   private ref(threadId: string): ResourceRef {
-    return { app: NEWS, type: THREAD, id: threadId };
-  }
-
-  private async accessOn(user: User, thread: NewsThread): Promise<NewsAccess | undefined> {
-    if (thread.ownerId === user.id) return 'owner';
-    return this.platform.sharing.rightOn(user.id, this.ref(thread.id));
+    return { ...THREADS, id: threadId };
   }
 
   /** The thread if the user may act on it with `need`; 404 when they cannot see it at all. */
-  async requireThread(user: User, id: string, need: NewsAccess = 'read'): Promise<NewsThreadView> {
+  async requireThread(user: User, id: string, need: Access = 'read'): Promise<NewsThreadView> {
     const thread = await this.repo.thread(id);
-    const access = thread === undefined ? undefined : await this.accessOn(user, thread);
+    const access =
+      thread === undefined ? undefined : await this.access.accessTo(user.id, THREADS, thread);
     if (thread === undefined || access === undefined)
       throw new AppError('not_found', 'Thread not found');
     if (!allows(access, need)) throw new AppError('forbidden', 'You may not change this thread');
@@ -146,15 +137,22 @@ export class NewsService {
     throw new AppError('forbidden', 'You may not change this item');
   }
 
-  /** The threads the user owns or that are shared with them, with their access to each. */
-  private async scopeOf(
-    user: User,
-  ): Promise<{ scope: ThreadScope; rights: Map<string, ShareRight> }> {
-    const shared = await this.platform.sharing.sharedWith(user.id, NEWS, THREAD);
-    return {
-      scope: { ownerId: user.id, threadIds: shared.map((s) => s.resourceId) },
-      rights: new Map(shared.map((s) => [s.resourceId, s.right])),
-    };
+  /**
+   * The threads of a scope with the user's access to each, in the listing's order (by title)
+   * or the archive's (by creation).
+   */
+  async threadsWithAccess(
+    scope: ThreadScope,
+    order: 'title' | 'created' = 'title',
+  ): Promise<NewsThreadView[]> {
+    const threads = await this.repo.threadsIn(scope, order);
+    const shared = threads.filter((t) => t.ownerId !== scope.userId).map((t) => t.id);
+    const rights = await this.access.sharedRights(scope.userId, THREADS, shared);
+    // A thread in the scope but not owned is shared: its right was read just above.
+    return threads.map((t) => ({
+      ...t,
+      access: accessOf(scope.userId, t.ownerId, rights.get(t.id)) ?? 'read',
+    }));
   }
 
   private async checkIcon(user: User, documentId: string | null | undefined): Promise<void> {
@@ -187,12 +185,7 @@ export class NewsService {
   }
 
   async listThreads(user: User): Promise<NewsThreadView[]> {
-    const { scope, rights } = await this.scopeOf(user);
-    const threads = await this.repo.threadsIn(scope);
-    return threads.map((t) => ({
-      ...t,
-      access: t.ownerId === user.id ? 'owner' : (rights.get(t.id) ?? 'read'),
-    }));
+    return this.threadsWithAccess({ userId: user.id, includeShared: true });
   }
 
   async updateThread(
@@ -225,18 +218,17 @@ export class NewsService {
   /** Readers get what is visible now; contributors and managers every item. */
   async listItems(user: User, threadId: string): Promise<NewsItem[]> {
     const thread = await this.requireThread(user, threadId);
-    await this.announceDue([thread.id]);
-    return this.repo.itemsOfThread(thread.id, {
+    await this.announceDue(thread.id);
+    return this.repo.itemsIn(thread.id, {
       visibleAt: isEditor(thread.access) ? undefined : this.clock.now(),
     });
   }
 
   /** The latest items the user may read across every thread they see, headlines first. */
   async feed(user: User, options: { limit: number }): Promise<NewsItem[]> {
-    const { scope } = await this.scopeOf(user);
-    const owned = await this.repo.threadsIn({ ownerId: user.id, threadIds: [] });
-    await this.announceDue([...owned.map((t) => t.id), ...scope.threadIds]);
-    return this.repo.visibleItemsIn(scope, this.clock.now(), options.limit);
+    const scope: ThreadScope = { userId: user.id, includeShared: true };
+    await this.announceDue(scope);
+    return this.repo.itemsIn(scope, { visibleAt: this.clock.now(), limit: options.limit });
   }
 
   async getItem(user: User, id: string): Promise<NewsItem> {
@@ -335,12 +327,13 @@ export class NewsService {
   // ---- timeline ---------------------------------------------------------------------------
 
   /**
-   * Announces the items of these threads that became visible since (scheduled ones whose date
-   * has come). There is no timer: this runs when a thread or the feed is listed, so a scheduled
-   * item is announced the first time anyone looks after its publication date.
+   * Announces the items of a thread, or of a scope's threads, that became visible since
+   * (scheduled ones whose date has come). There is no timer: this runs when a thread or the
+   * feed is listed, so a scheduled item is announced the first time anyone looks after its
+   * publication date.
    */
-  async announceDue(threadIds: readonly string[]): Promise<void> {
-    const due = await this.repo.unannouncedIn(threadIds, this.clock.now());
+  private async announceDue(threads: string | ThreadScope): Promise<void> {
+    const due = await this.repo.unannouncedIn(threads, this.clock.now());
     for (const id of due) await this.announce(id);
   }
 

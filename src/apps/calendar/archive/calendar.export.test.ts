@@ -5,16 +5,19 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import ical, { type VEvent } from 'node-ical';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { makeUser } from '../../../../test/support/factories.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
 import { exportThroughApi } from '../../../../test/support/export-archive.ts';
-import type { AppExportWriter, ArchiveAdapter } from '../../../archive/adapter.ts';
+import type { AppExportWriter, ArchiveAdapter, RecordFile } from '../../../archive/adapter.ts';
 import { allTrustedKeys } from '../../../archive/keys.ts';
 import { verifyArchive } from '../../../archive/verify.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { CalendarEvent } from '../calendar.model.ts';
 import type { CalendarView } from '../calendar.service.ts';
+import { WORKSPACE_FILES } from '../../workspace/archive/workspace.records.ts';
+import { CALENDARS_FILE, EVENTS_FILE, type EventRecord } from './calendar.records.ts';
 
 type Headers = { inject: Record<string, string>; http: Record<string, string> };
 
@@ -27,24 +30,6 @@ interface Archive {
   names: string[];
   text(name: string): string;
   bytes(name: string): Buffer;
-}
-
-interface EventRecord {
-  id: string;
-  calendarId: string;
-  uid: string;
-  title: string;
-  description: string;
-  location: string | null;
-  allDay: boolean;
-  start: string;
-  end: string;
-  timeZone: string | null;
-  rrule: string | null;
-  attachments: string[];
-  authorId: string;
-  createdAt: string;
-  modifiedAt: string;
 }
 
 /** A DATE value as node-ical gives it: local midnight of this process's zone. */
@@ -63,12 +48,23 @@ function rruleParts(rule: string): string[] {
     .sort();
 }
 
-function ndjson<T>(text: string): T[] {
+/** The records of an NDJSON data file, each parsed with the file's schema. */
+function ndjson<S extends z.ZodType>(file: RecordFile<S>, text: string): z.output<S>[] {
   return text
     .split('\n')
     .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as T);
+    .map((l) => file.schema.parse(JSON.parse(l)));
 }
+
+/** A JSON data file parsed with its schema. */
+function json<S extends z.ZodType>(file: RecordFile<S>, text: string): z.output<S> {
+  return file.schema.parse(JSON.parse(text));
+}
+
+const calendarsOf = (a: Archive) => json(CALENDARS_FILE, a.text('Agenda/calendars.json'));
+const eventsOf = (a: Archive) => ndjson(EVENTS_FILE, a.text('Agenda/events.ndjson'));
+const documentsOf = (a: Archive) =>
+  ndjson(WORKSPACE_FILES.documents, a.text('Espace documentaire/documents.ndjson'));
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -237,17 +233,7 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
     });
     expect(a.manifest.apps.calendar?.bytes).toBeGreaterThan(0);
 
-    const calendars = JSON.parse(a.text('Agenda/calendars.json')) as {
-      id: string;
-      title: string;
-      color: string;
-      ownerId: string;
-      owned: boolean;
-      access: string;
-      ics: string;
-      createdAt: string;
-      modifiedAt: string;
-    }[];
+    const calendars = calendarsOf(a);
     expect(calendars.map((c) => c.id).sort()).toEqual([classCal.id, pupilCal.id].sort());
     const shared = calendars.find((c) => c.id === classCal.id);
     const own = calendars.find((c) => c.id === pupilCal.id);
@@ -270,7 +256,7 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
     expect(JSON.stringify(calendars)).not.toContain('Réunions');
 
     // events.ndjson: every event as the API gives it (dates in ISO 8601).
-    const events = ndjson<EventRecord>(a.text('Agenda/events.ndjson'));
+    const events = eventsOf(a);
     const fromApi = [
       ...(await apiEvents(ph, classCal.id)),
       ...(await apiEvents(ph, pupilCal.id)),
@@ -331,9 +317,7 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
 
     // The teacher's attachment comes along for the reader (not shared through the workspace);
     // the one trashed since is not served to readers, so it is not in the archive either.
-    const documents = ndjson<{ id: string; section: string; path: string | null; sha256: string }>(
-      a.text('Espace documentaire/documents.ndjson'),
-    );
+    const documents = documentsOf(a);
     const attached = documents.find((d) => d.id === permissionId);
     expect(attached).toMatchObject({ section: 'shared' });
     expect(attached?.path).toBe('Espace documentaire/Partagés avec moi/Autorisation sortie.txt');
@@ -351,13 +335,13 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
   it('exports only the reader’s own calendars without shared content', async () => {
     const a = await exportAs(ph, { apps: ['calendar', 'workspace'], includeShared: false });
     expect(a.manifest.apps.calendar).toMatchObject({ status: 'complete', items: 2 });
-    const calendars = JSON.parse(a.text('Agenda/calendars.json')) as { id: string; ics: string }[];
+    const calendars = calendarsOf(a);
     expect(calendars.map((c) => c.id)).toEqual([pupilCal.id]);
     expect(calendars[0]?.ics).toBe('Agenda/Classe de 6e B.ics');
-    const events = ndjson<EventRecord>(a.text('Agenda/events.ndjson'));
+    const events = eventsOf(a);
     expect(events.map((e) => e.id)).toEqual([homework.id]);
     expect(a.names.filter((n) => n.endsWith('.ics'))).toEqual(['Agenda/Classe de 6e B.ics']);
-    const documents = ndjson<{ id: string }>(a.text('Espace documentaire/documents.ndjson'));
+    const documents = documentsOf(a);
     expect(documents.map((d) => d.id)).not.toContain(permissionId);
     expect(
       (
@@ -377,12 +361,7 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
     const a = await exportAs(th, { apps: ['calendar', 'workspace'] });
     // Three calendars, four events.
     expect(a.manifest.apps.calendar).toMatchObject({ status: 'complete', items: 7 });
-    const calendars = JSON.parse(a.text('Agenda/calendars.json')) as {
-      title: string;
-      owned: boolean;
-      access: string;
-      ics: string;
-    }[];
+    const calendars = calendarsOf(a);
     const longIcs = calendars.find((c) => c.title === long.title)?.ics ?? '';
     expect(longIcs).toMatch(/^Agenda\/Agenda (très long )+.*\.ics$/);
     expect(Buffer.byteLength(longIcs.slice('Agenda/'.length))).toBeLessThanOrEqual(200);
@@ -398,9 +377,7 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
     ]);
     const reunions = parseIcs(a.text('Agenda/Réunions.ics'));
     expect([...reunions.values()].map((v) => v.summary)).toEqual(['Réunion privée']);
-    const documents = ndjson<{ id: string; section: string }>(
-      a.text('Espace documentaire/documents.ndjson'),
-    );
+    const documents = documentsOf(a);
     expect(documents.find((d) => d.id === permissionId)?.section).toBe('mine');
     expect(documents.find((d) => d.id === trashedId)?.section).toBe('trash');
   });
@@ -415,10 +392,10 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
       const lines: unknown[] = [];
       const writer: AppExportWriter = {
         folder: 'Agenda',
-        json: async (name) => `Agenda/${name}`,
-        ndjson: async (name, rows) => {
+        json: async (file) => `Agenda/${file.name}`,
+        ndjson: async (file, rows) => {
           for await (const row of rows) lines.push(row);
-          return `Agenda/${name}`;
+          return `Agenda/${file.name}`;
         },
         text: async (d, name) => `${d}/${name}`,
         file: async (d, name) => `${d}/${name}`,

@@ -4,45 +4,49 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeUser } from '../../../../test/support/factories.ts';
+import type { z } from 'zod';
+import { newSession, type Session } from '../../../../test/support/session.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
 import { exportThroughApi, type ExportedArchive } from '../../../../test/support/export-archive.ts';
+import type { RecordFile } from '../../../archive/adapter.ts';
 import { allTrustedKeys } from '../../../archive/keys.ts';
 import { verifyArchive } from '../../../archive/verify.ts';
 import { makePng } from '../../../demo/demo-files.ts';
-import type { User } from '../../../platform/accounts.service.ts';
-import { WorkspaceService } from '../../workspace/workspace.service.ts';
+import { WORKSPACE_FILES } from '../../workspace/archive/workspace.records.ts';
+import { documentUrl } from '../../workspace/document-links.ts';
 import type { NewsComment, NewsItem } from '../news.service.ts';
-
-interface Session {
-  user: User;
-  inject: Record<string, string>;
-  http: Record<string, string>;
-}
+import { COMMENTS_FILE, ITEMS_FILE, THREADS_FILE } from './news.records.ts';
 
 type Archive = ExportedArchive;
 
-interface ThreadRecord {
-  id: string;
-  owned: boolean;
-  access: string;
+/** A JSON data file of an app's folder, parsed with its schema. */
+async function json<S extends z.ZodType>(
+  a: Archive,
+  folder: string,
+  file: RecordFile<S>,
+): Promise<z.output<S>> {
+  return file.schema.parse(JSON.parse(await a.text(`${folder}/${file.name}`)));
 }
-interface ItemRecord {
-  id: string;
-  state: string;
-  content: string;
-  headline: boolean;
+
+/** An NDJSON data file of an app's folder, each record parsed with the file's schema. */
+async function ndjson<S extends z.ZodType>(
+  a: Archive,
+  folder: string,
+  file: RecordFile<S>,
+): Promise<z.output<S>[]> {
+  const text = await a.text(`${folder}/${file.name}`);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => file.schema.parse(JSON.parse(l)));
 }
-interface CommentRecord {
-  id: string;
-  itemId: string;
-}
-interface DocumentRecord {
-  id: string;
-  section: string;
-  path: string;
-}
+
+const NEWS = 'Actualités';
+const threadsOf = (a: Archive) => json(a, NEWS, THREADS_FILE);
+const itemsOf = (a: Archive) => ndjson(a, NEWS, ITEMS_FILE);
+const commentsOf = (a: Archive) => ndjson(a, NEWS, COMMENTS_FILE);
+const documentsOf = (a: Archive) => ndjson(a, 'Espace documentaire', WORKSPACE_FILES.documents);
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const DAY = 24 * 3600 * 1000;
@@ -67,10 +71,7 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
   let pupilComment: NewsComment;
   let teacherComment: NewsComment;
 
-  const session = async (profile: 'Teacher' | 'Student'): Promise<Session> => {
-    const user = await makeUser(s.t.runtime.platform, profile);
-    return { user, ...(await s.login(user.login)) };
-  };
+  const session = (profile: 'Teacher' | 'Student'): Promise<Session> => newSession(s, profile);
 
   beforeAll(async () => {
     s = await createTestServer(db, 'local', { RATE_LIMIT_MAX: '100000' });
@@ -120,8 +121,8 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
       title: 'Rentrée',
       content:
         `<p>Bienvenue à <strong>tous</strong> &amp; bonne année !</p>` +
-        `<p><img src="${WorkspaceService.contentUrl(photoId)}" alt="La classe"></p>` +
-        `<p><img src="${WorkspaceService.contentUrl(secretId)}" alt="autre"></p>`,
+        `<p><img src="${documentUrl(photoId)}" alt="La classe"></p>` +
+        `<p><img src="${documentUrl(secretId)}" alt="autre"></p>`,
     });
     draft = await news.createItem(teacher.user, threadId, {
       title: 'Conseil de classe',
@@ -190,7 +191,7 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
       a.names.indexOf('Espace documentaire/documents.ndjson'),
     );
 
-    expect(JSON.parse(await a.text('Actualités/threads.json'))).toEqual([
+    expect(await threadsOf(a)).toEqual([
       {
         id: threadId,
         title: 'Vie du collège',
@@ -204,7 +205,7 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
       },
     ]);
 
-    const items = await a.ndjson<ItemRecord>('Actualités/items.ndjson');
+    const items = await itemsOf(a);
     expect(items.map((i) => i.id).sort()).toEqual([rentree.id, menu.id].sort());
     expect(items.find((i) => i.id === rentree.id)).toEqual({
       id: rentree.id,
@@ -226,7 +227,7 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
       content: '<ul><li>Lundi : pâtes</li></ul>',
     });
 
-    const comments = await a.ndjson<CommentRecord>('Actualités/comments.ndjson');
+    const comments = await commentsOf(a);
     expect(comments.map((c) => [c.id, c.itemId]).sort()).toEqual(
       [
         [pupilComment.id, rentree.id],
@@ -257,11 +258,11 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
     expect(page).toContain('[Image non disponible]');
     expect(await a.text('Actualités/Vie du collège/Menu de la cantine.html')).toContain('À la une');
 
-    const documents = await a.ndjson<DocumentRecord>('Espace documentaire/documents.ndjson');
+    const documents = await documentsOf(a);
     const icon = documents.find((d) => d.id === iconId);
     expect(icon).toMatchObject({ section: 'shared', owned: false });
     expect(icon!.path).toMatch(/^Espace documentaire\/Partagés avec moi\//);
-    expect(sha256(await a.bytes(icon!.path))).toBe(sha256(png.icon));
+    expect(sha256(await a.bytes(icon!.path!))).toBe(sha256(png.icon));
     expect(documents.find((d) => d.id === photoId)).toBeUndefined();
     expect(documents.find((d) => d.id === secretId)).toBeUndefined();
 
@@ -276,9 +277,9 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
     // Without shared content: the colleague's photo comes in only because an item shows it.
     const a = await exportOf(teacher, { includeShared: false });
     expect(a.manifest.apps.news).toMatchObject({ status: 'complete', items: 6 });
-    const threads = JSON.parse(await a.text('Actualités/threads.json')) as ThreadRecord[];
+    const threads = await threadsOf(a);
     expect(threads.map((t) => [t.id, t.owned, t.access])).toEqual([[threadId, true, 'owner']]);
-    const items = await a.ndjson<ItemRecord>('Actualités/items.ndjson');
+    const items = await itemsOf(a);
     expect(new Map(items.map((i) => [i.id, i.state]))).toEqual(
       new Map([
         [rentree.id, 'PUBLISHED'],
@@ -311,10 +312,10 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
     expect(page).toContain('Espace documentaire › Partagés avec moi');
     expect(page).not.toContain('secret.png');
 
-    const documents = await a.ndjson<DocumentRecord>('Espace documentaire/documents.ndjson');
+    const documents = await documentsOf(a);
     const photo = documents.find((d) => d.id === photoId);
     expect(photo).toMatchObject({ section: 'shared', owned: false });
-    expect(sha256(await a.bytes(photo!.path))).toBe(sha256(png.photo));
+    expect(sha256(await a.bytes(photo!.path!))).toBe(sha256(png.photo));
     expect(documents.find((d) => d.id === iconId)).toMatchObject({ section: 'mine' });
     expect(documents.find((d) => d.id === secretId)).toBeUndefined();
     await verify(a);
@@ -324,9 +325,9 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
     expect(await newsCount(colleague)).toMatchObject({ items: 6 });
     const a = await exportOf(colleague);
     expect(a.manifest.apps.news).toMatchObject({ status: 'complete', items: 6 });
-    const threads = JSON.parse(await a.text('Actualités/threads.json')) as ThreadRecord[];
+    const threads = await threadsOf(a);
     expect(threads.map((t) => [t.id, t.owned, t.access])).toEqual([[threadId, false, 'contrib']]);
-    expect((await a.ndjson<ItemRecord>('Actualités/items.ndjson')).map((i) => i.id).sort()).toEqual(
+    expect((await itemsOf(a)).map((i) => i.id).sort()).toEqual(
       [rentree.id, draft.id, scheduled.id, expired.id, menu.id].sort(),
     );
     await verify(a);
@@ -335,9 +336,9 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
   it('leaves shared threads out when asked to, and their icon with them', async () => {
     const a = await exportOf(pupil, { includeShared: false });
     expect(a.manifest.apps.news).toMatchObject({ status: 'complete', items: 0 });
-    expect(JSON.parse(await a.text('Actualités/threads.json'))).toEqual([]);
-    expect(await a.ndjson('Actualités/items.ndjson')).toEqual([]);
-    expect(await a.ndjson('Actualités/comments.ndjson')).toEqual([]);
+    expect(await threadsOf(a)).toEqual([]);
+    expect(await itemsOf(a)).toEqual([]);
+    expect(await commentsOf(a)).toEqual([]);
     expect(a.names.some((n) => n.startsWith('Espace documentaire/Partagés avec moi/'))).toBe(false);
     await verify(a);
   });
@@ -345,7 +346,7 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
   it('stops carrying the icon once its owner trashed it', async () => {
     await s.t.runtime.apps.workspace.trashDocument(teacher.user, iconId);
     const a = await exportOf(pupil);
-    const documents = await a.ndjson<DocumentRecord>('Espace documentaire/documents.ndjson');
+    const documents = await documentsOf(a);
     expect(documents.find((d) => d.id === iconId)).toBeUndefined();
     await verify(a);
   });

@@ -1,0 +1,74 @@
+/**
+ * The data files of the Actualités' folder in an archive, one schema each: the export writes
+ * through them, the import and the tests read through them.
+ */
+import { z } from 'zod';
+import type { RecordFile } from '../../../archive/adapter.ts';
+import { isoDate, recordFile, recordId, ref } from '../../../archive/records.ts';
+
+/** An account of the source instance: accounts are not part of archives, so not a reference. */
+const userId = () =>
+  z.string().min(1).max(200).describe('The id of a user of the instance that made the archive');
+
+export const threadRecord = z.strictObject({
+  id: recordId(),
+  title: z.string(),
+  iconDocumentId: ref('workspace/document').nullable(),
+  ownerId: userId(),
+  ownerName: z.string(),
+  /** Whether the exporting user owns the thread (else it is shared with them). */
+  owned: z.boolean(),
+  /** The exporting user's access to it. */
+  access: z.enum(['owner', 'read', 'contrib', 'manage']),
+  createdAt: isoDate(),
+  modifiedAt: isoDate(),
+});
+export const THREADS_FILE = recordFile(
+  'threads.json',
+  'json',
+  z.array(threadRecord),
+  'The threads exported: the user’s own and (option) those shared with them, with their access.',
+);
+
+export type ItemRecord = z.infer<typeof itemRecord>;
+export const itemRecord = z.strictObject({
+  id: recordId(),
+  threadId: ref('news/thread'),
+  title: z.string(),
+  /** The HTML as stored: documents named `/api/workspace/documents/<id>/content`. */
+  content: z.string(),
+  state: z.enum(['DRAFT', 'PUBLISHED']),
+  headline: z.boolean(),
+  publishAt: isoDate(),
+  expiresAt: isoDate().nullable(),
+  authorId: userId(),
+  authorName: z.string(),
+  createdAt: isoDate(),
+  modifiedAt: isoDate(),
+});
+export const ITEMS_FILE = recordFile(
+  'items.ndjson',
+  'ndjson',
+  itemRecord,
+  'The items the user sees: every item where they write, what is published and current elsewhere.',
+);
+
+export type CommentRecord = z.infer<typeof commentRecord>;
+export const commentRecord = z.strictObject({
+  id: recordId(),
+  itemId: ref('news/item'),
+  authorId: userId(),
+  authorName: z.string(),
+  /** Plain text. */
+  text: z.string(),
+  createdAt: isoDate(),
+});
+export const COMMENTS_FILE = recordFile(
+  'comments.ndjson',
+  'ndjson',
+  commentRecord,
+  'The comments on the exported items, oldest first.',
+);
+
+/** Every data file of the folder (`ArchiveAdapter.records`). */
+export const NEWS_RECORDS: readonly RecordFile[] = [THREADS_FILE, ITEMS_FILE, COMMENTS_FILE];
