@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { buildDocument, buildThread, share } from '../../../../test/support/factories.ts';
 import { newSession, type Session } from '../../../../test/support/session.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
@@ -344,10 +345,19 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
   });
 
   it('stops carrying the icon once its owner trashed it', async () => {
-    await s.t.runtime.apps.workspace.trashDocument(teacher.user, iconId);
-    const a = await exportOf(pupil);
-    const documents = await documentsOf(a);
-    expect(documents.find((d) => d.id === iconId)).toBeUndefined();
+    // Users and a thread of its own: the other tests keep theirs (tests run in any order).
+    const rt = s.t.runtime;
+    const [owner, reader] = [await newSession(s, 'Teacher'), await newSession(s, 'Student')];
+    const icon = await buildDocument(rt, owner.user, { name: 'logo.png', bytes: png.icon });
+    const thread = await buildThread(rt, owner.user, { iconDocumentId: icon.id });
+    await share(rt, owner.user, { app: 'news', type: 'thread', id: thread.id }, reader.user);
+    const before = await documentsOf(await exportOf(reader));
+    expect(before.find((d) => d.id === icon.id)).toBeDefined();
+
+    await rt.apps.workspace.trashDocument(owner.user, icon.id);
+    const a = await exportOf(reader);
+    expect((await threadsOf(a)).map((t) => t.id)).toEqual([thread.id]);
+    expect((await documentsOf(a)).find((d) => d.id === icon.id)).toBeUndefined();
     await verify(a);
   });
 });
