@@ -45,7 +45,7 @@ const MAX_TITLE = 300;
 const MAX_COMMENT = 2000;
 
 /** Sees drafts, scheduled and expired items too. */
-export function isEditor(access: Access): boolean {
+function isEditor(access: Access): boolean {
   return allows(access, 'contrib');
 }
 
