@@ -22,7 +22,9 @@ function cli(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-describe('mes-donnees CLI', () => {
+// Each test starts the CLI (a Node process loading TypeScript) one to five times: on a busy
+// machine that takes longer than the default 30 s.
+describe('mes-donnees CLI', { timeout: 120_000 }, () => {
   it('exits 1 naming each bad variable', () => {
     const r = cli(['serve'], { PORT: 'abc', ROLE: 'boss' });
     expect(r.status).toBe(1);
