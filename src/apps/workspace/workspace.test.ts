@@ -95,8 +95,9 @@ describe.each(matrix)('Espace documentaire on $db with $blob blobs', ({ db, blob
     };
     expect(doc.size).toBe(total * MiB);
     expect(doc.sha256).toBe(expected);
-    // The whole file would be 200 MB in memory; streaming keeps the growth far below it.
-    expect(peak - before).toBeLessThan(100 * MiB);
+    // The whole file would be 200 MB in memory; streaming keeps the growth well below it (the
+    // bound leaves room for s3rver, which runs in this process, and for the garbage collector).
+    expect(peak - before).toBeLessThan(150 * MiB);
 
     const down = await fetch(`${s.url}/api/workspace/documents/${doc.id}/content`, {
       headers: auth.http,
