@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { z } from 'zod';
 import { newSession, type Session } from '../../../../test/support/session.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
@@ -385,11 +385,15 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
   });
 
   it('stops carrying a picture once it is trashed, or whoever put it in the blog lost it', async () => {
+    const map = { app: 'workspace', type: 'document', id: mapId };
+    const toTeacher = { kind: 'user' as const, id: teacher.user.id };
     await s.t.runtime.apps.workspace.trashDocument(teacher.user, museumId);
-    await s.t.runtime.platform.sharing.unshare(
-      { app: 'workspace', type: 'document', id: mapId },
-      { kind: 'user', id: teacher.user.id },
-    );
+    await s.t.runtime.platform.sharing.unshare(map, toTeacher);
+    // The other tests share this blog: put the picture and the share back, whatever happens.
+    onTestFinished(async () => {
+      await s.t.runtime.apps.workspace.restoreDocument(teacher.user, museumId);
+      await s.t.runtime.platform.sharing.share(outsider.user.id, map, toTeacher, 'read');
+    });
     const a = await exportOf(classmate);
     const documents = await readNdjson(a, WORKSPACE_FILES.documents, 'Espace documentaire');
     expect(documents.find((d) => d.id === museumId)).toBeUndefined();
