@@ -43,54 +43,7 @@ export interface PageInput {
   meta: readonly string[];
   /** The content as stored (sanitised on write), sanitised again here. */
   html: string;
-  documents: PageDocuments | LegacyDocuments;
-  /** Only with `LegacyDocuments`: false when the export was made without the files. */
-  includeDocuments?: boolean;
-}
-
-/**
- * Transitional: the shape callers passed before `PageDocuments` (documents by id with their
- * workspace section, plus `includeDocuments`). Kept only until the blog and news exports pass
- * `pageDocuments(...)`; then this type, `LEGACY_*` and `fromLegacy` go.
- */
-type LegacyDocuments = ReadonlyMap<string, PageDocument>;
-/** @deprecated Transitional (see `LegacyDocuments`): pass `PageDocuments`. */
-export interface PageDocument {
-  name: string;
-  section: 'mine' | 'shared' | 'apps' | 'trash';
-}
-const LEGACY_FOLDER = 'Espace documentaire';
-const LEGACY_SECTIONS = {
-  mine: 'Mes documents',
-  shared: 'Partagés avec moi',
-  apps: 'Ajoutés dans les applis',
-  trash: 'Corbeille',
-} as const;
-const LEGACY_URL = /^\/api\/workspace\/documents\/([0-9A-Za-z_-]{1,64})\/content$/;
-
-function fromLegacy(documents: LegacyDocuments, includeDocuments: boolean): PageDocuments {
-  return {
-    idOf: (url) => LEGACY_URL.exec(url)?.[1],
-    readable: new Map(
-      [...documents].map(([id, d]) => [
-        id,
-        {
-          name: d.name,
-          location: includeDocuments
-            ? `${LEGACY_FOLDER} › ${LEGACY_SECTIONS[d.section]}`
-            : `${LEGACY_FOLDER} (non inclus dans cette archive)`,
-        },
-      ]),
-    ),
-    note: includeDocuments
-      ? `Les images et fichiers de cette page sont dans le dossier « ${LEGACY_FOLDER} » de l'archive, sous leur nom d'origine (le fichier ${LEGACY_FOLDER}/documents.ndjson donne le chemin exact de chacun).`
-      : `Les fichiers n'ont pas été inclus dans cette archive.`,
-  };
-}
-
-function pageDocumentsOf(input: PageInput): PageDocuments {
-  const { documents } = input;
-  return 'idOf' in documents ? documents : fromLegacy(documents, input.includeDocuments ?? true);
+  documents: PageDocuments;
 }
 
 export function escapeHtml(s: string): string {
@@ -192,7 +145,7 @@ function offlineContent(
 
 /** A complete, inert HTML page for one piece of content. */
 export function renderPage(input: PageInput): string {
-  const pageDocuments = pageDocumentsOf(input);
+  const pageDocuments = input.documents;
   const { html, named } = offlineContent(input.html, pageDocuments);
   const documents =
     named.length === 0

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { AppId } from '../contracts/archive.ts';
+import { ACCESSES } from '../platform/access.ts';
 import type { RecordFile } from './adapter.ts';
 
 /** The app and type an id field points at ("workspace/document"). */
@@ -20,6 +21,23 @@ export function ref(to: Reference) {
 
 /** An instant, as ISO 8601 with a time zone (`2026-09-01T08:00:00.000Z`). */
 export const isoDate = () => z.iso.datetime({ offset: true });
+
+/** An account of the source instance: accounts are not part of archives, so not a reference. */
+export const userId = () =>
+  z.string().min(1).max(200).describe('The id of a user of the instance that made the archive');
+
+/**
+ * The fields of a resource the exporting user owns or that is shared with them (a blog, a
+ * thread, a calendar, a wiki): spread into the resource's record.
+ */
+export const sharedResourceFields = () => ({
+  ownerId: userId(),
+  ownerName: z.string(),
+  owned: z.boolean().describe('Whether the exporting user owns it (else it is shared with them)'),
+  access: z.enum(ACCESSES).describe('The exporting user’s access to it'),
+  createdAt: isoDate(),
+  modifiedAt: isoDate(),
+});
 
 /** Declares one data file of an app's folder. */
 export function recordFile<S extends z.ZodType>(

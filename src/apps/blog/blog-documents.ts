@@ -5,7 +5,7 @@ import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { isInlineSafe, SNIFF_BYTES } from '../workspace/content-type.ts';
 import { documentIdsIn, documentUrl } from '../workspace/document-links.ts';
-import { ReadableDocuments } from '../workspace/readable-documents.ts';
+import { readableDocuments, type ReadableDocuments } from '../workspace/readable-documents.ts';
 import type { WorkspaceService, WsDocument } from '../workspace/workspace.service.ts';
 import { MAX_DOCUMENTS_PER_POST, readerUrl } from './blog-html.ts';
 import { visibility, type BlogPolicy } from './blog.policy.ts';
@@ -34,12 +34,9 @@ export interface BlogDocumentsDeps {
 /** The one rule for documents shown through app content, for one request or one export. */
 export function blogReadableDocuments(deps: {
   platform: Pick<Platform, 'accounts'>;
-  workspace: Pick<WorkspaceService, 'requireDocument'>;
+  workspace: Pick<WorkspaceService, 'contentOf'>;
 }): ReadableDocuments {
-  return new ReadableDocuments({
-    getUser: (id) => deps.platform.accounts.getUser(id),
-    requireDocument: (user, id) => deps.workspace.requireDocument(user, id),
-  });
+  return readableDocuments(deps.platform, deps.workspace);
 }
 
 /** Raster images a browser shows inline: what a post may carry as a picture. */
@@ -162,19 +159,8 @@ export class BlogDocuments {
   ): Promise<{ document: WsDocument; blobKey: string }> {
     const { access } = await this.policy.requireBlog(user, blogId);
     const vouchers = await this.repo.vouchersFor(blogId, documentId, visibility(user, access));
-    // The rule decides through `requireDocument`; the bytes' key comes with the same read.
-    let blobKey: string | undefined;
-    const readable = new ReadableDocuments({
-      getUser: (id) => this.deps.platform.accounts.getUser(id),
-      requireDocument: async (voucher, id) => {
-        const content = await this.deps.workspace.contentOf(voucher, id);
-        blobKey = content.blobKey;
-        return content.document;
-      },
-    });
-    const document = await readable.vouchedFor(documentId, vouchers);
-    if (document === undefined || blobKey === undefined)
-      throw new AppError('not_found', 'Document not found');
-    return { document, blobKey };
+    const content = await blogReadableDocuments(this.deps).contentVouchedFor(documentId, vouchers);
+    if (content === undefined) throw new AppError('not_found', 'Document not found');
+    return content;
   }
 }

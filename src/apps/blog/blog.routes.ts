@@ -5,6 +5,7 @@ import { requireUser } from '../../http/auth.ts';
 import { sendBlob } from '../../http/send-blob.ts';
 import { registerShareRoutes } from '../../http/share-routes.ts';
 import type { User } from '../../platform/accounts.service.ts';
+import { ACCESSES } from '../../platform/access.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { isInlineSafe } from '../workspace/content-type.ts';
@@ -20,7 +21,7 @@ const content = z.string().max(500_000);
 const commentPolicy = z.enum(['NONE', 'IMMEDIATE', 'RESTRAINT']);
 const publicationPolicy = z.enum(['IMMEDIATE', 'RESTRAINT']);
 const postState = z.enum(['DRAFT', 'SUBMITTED', 'PUBLISHED']);
-const access = z.enum(['owner', 'read', 'contrib', 'manage']);
+const access = z.enum(ACCESSES);
 
 const blogSchema = z.object({
   id: z.string(),

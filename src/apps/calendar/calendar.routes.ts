@@ -5,6 +5,7 @@ import { AppError } from '../../errors.ts';
 import { requireUser } from '../../http/auth.ts';
 import { sendBlob } from '../../http/send-blob.ts';
 import { registerShareRoutes } from '../../http/share-routes.ts';
+import { ACCESSES } from '../../platform/access.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { isInlineSafe } from '../workspace/content-type.ts';
@@ -25,7 +26,7 @@ const BASE = '/api/calendar/calendars';
 export const MAX_ICS_BYTES = 5 * 1024 * 1024;
 
 const id = z.string().min(1).max(64);
-const accessSchema = z.enum(['owner', 'read', 'contrib', 'manage']);
+const accessSchema = z.enum(ACCESSES);
 
 const calendarSchema = z.object({
   id: z.string(),

@@ -7,7 +7,7 @@ import { AccessReader, accessOf, allows, type Access } from '../../platform/acce
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { sanitize } from '../html/sanitize.ts';
-import { ReadableDocuments } from '../workspace/readable-documents.ts';
+import { readableDocuments, type ReadableDocuments } from '../workspace/readable-documents.ts';
 import type { WsDocument, WorkspaceService } from '../workspace/workspace.service.ts';
 import {
   CALENDAR,
@@ -114,10 +114,7 @@ export class CalendarService {
 
   /** Which documents readers may open through the calendars, by the vouchers' access (now). */
   private readableDocuments(): ReadableDocuments {
-    return new ReadableDocuments({
-      getUser: (id) => this.platform.accounts.getUser(id),
-      requireDocument: (u, id) => this.workspace.requireDocument(u, id),
-    });
+    return readableDocuments(this.platform, this.workspace);
   }
 
   // ---- calendars --------------------------------------------------------------------------
@@ -379,11 +376,9 @@ export class CalendarService {
     const refs = await this.repo.attachmentRefs(eventId);
     const ref = refs.find((r) => r.documentId === documentId);
     if (ref === undefined) throw new AppError('not_found', 'Document not found');
-    const document = await this.readableDocuments().vouchedFor(documentId, [ref.vouchedBy]);
-    if (document === undefined) throw new AppError('not_found', 'Document not found');
-    // The rule is checked; the voucher (an active account that may read it) opens the bytes.
-    const voucher = await this.platform.accounts.getUser(ref.vouchedBy);
-    return this.workspace.contentOf(voucher, documentId);
+    const content = await this.readableDocuments().contentVouchedFor(documentId, [ref.vouchedBy]);
+    if (content === undefined) throw new AppError('not_found', 'Document not found');
+    return content;
   }
 
   // ---- iCalendar --------------------------------------------------------------------------

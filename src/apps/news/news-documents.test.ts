@@ -56,7 +56,11 @@ describe.each(testDbKinds())('Actualités documents on %s', (db) => {
   beforeAll(async () => {
     t = await createTestRuntime(db);
     const { runtime } = t;
-    adapter = newsArchiveAdapter({ ...runtime, workspace: runtime.apps.workspace });
+    adapter = newsArchiveAdapter({
+      ...runtime,
+      workspace: runtime.apps.workspace,
+      service: runtime.apps.news,
+    });
   });
 
   afterAll(async () => {

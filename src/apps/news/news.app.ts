@@ -13,7 +13,7 @@ export function createNewsApp(
   return {
     ...portalEntry(newsApp),
     routes: newsRoutes({ news: service, platform: deps.platform }),
-    archive: newsArchiveAdapter(deps),
+    archive: newsArchiveAdapter({ ...deps, service }),
     service,
   };
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireUser } from '../../http/auth.ts';
 import { registerShareRoutes } from '../../http/share-routes.ts';
+import { ACCESSES } from '../../platform/access.ts';
 import type { Platform } from '../../platform/platform.ts';
 import { NEWS, type NewsService } from './news.service.ts';
 
@@ -13,7 +14,7 @@ const content = z.string().max(500_000);
 /** Milliseconds since the epoch. */
 const instant = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const state = z.enum(['DRAFT', 'PUBLISHED']);
-const access = z.enum(['owner', 'read', 'contrib', 'manage']);
+const access = z.enum(ACCESSES);
 
 /** What a thread says (to create one; all optional to change one). */
 const threadBody = z.strictObject({ title, iconDocumentId: id.nullable().optional() });

@@ -33,7 +33,7 @@ describe.each(testDbKinds())('ReadableDocuments on %s', (db) => {
   const readable = () =>
     new ReadableDocuments({
       getUser: (id) => rt.platform.accounts.getUser(id),
-      requireDocument: (user, id) => rt.apps.workspace.requireDocument(user, id),
+      contentOf: (user, id) => rt.apps.workspace.contentOf(user, id),
     });
 
   it('reads a document through its owner, filed as the reader sees it', async () => {

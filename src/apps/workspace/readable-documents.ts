@@ -11,14 +11,25 @@
  * once it trashes them.
  */
 import { AppError } from '../../errors.ts';
-import type { User } from '../../platform/accounts.service.ts';
+import type { AccountsService, User } from '../../platform/accounts.service.ts';
 import type { WsDocument } from './workspace.service.ts';
 
 /** What the resolver needs of the platform and the workspace. */
 export interface ReadableDocumentsDeps {
   getUser(id: string): Promise<User>;
-  /** The document if `user` may read it in the workspace, else not_found. */
-  requireDocument(user: User, id: string): Promise<WsDocument>;
+  /** The document and its bytes' key if `user` may read it in the workspace, else not_found. */
+  contentOf(user: User, id: string): Promise<{ document: WsDocument; blobKey: string }>;
+}
+
+/** The resolver of one reader's read (an export, a request), over the platform and workspace. */
+export function readableDocuments(
+  platform: { accounts: Pick<AccountsService, 'getUser'> },
+  workspace: Pick<ReadableDocumentsDeps, 'contentOf'>,
+): ReadableDocuments {
+  return new ReadableDocuments({
+    getUser: (id) => platform.accounts.getUser(id),
+    contentOf: (user, id) => workspace.contentOf(user, id),
+  });
 }
 
 /** Where the workspace files a document for the user: their own, shared with them, or in apps. */
@@ -60,18 +71,26 @@ export class ReadableDocuments {
     return this.accounts.get(id);
   }
 
+  /** The document and its bytes' key as one of `vouchers` may read it, out of the trash. */
+  async contentVouchedFor(
+    documentId: string,
+    vouchers: Iterable<string>,
+  ): Promise<{ document: WsDocument; blobKey: string } | undefined> {
+    for (const voucherId of new Set(vouchers)) {
+      const by = await this.voucher(voucherId);
+      if (by === undefined) continue;
+      const content = await unlessNotFound(this.deps.contentOf(by, documentId));
+      if (content !== undefined && !content.document.trashed) return content;
+    }
+    return undefined;
+  }
+
   /** The document as one of `vouchers` may read it, out of the trash; else undefined. */
   async vouchedFor(
     documentId: string,
     vouchers: Iterable<string>,
   ): Promise<WsDocument | undefined> {
-    for (const voucherId of new Set(vouchers)) {
-      const by = await this.voucher(voucherId);
-      if (by === undefined) continue;
-      const document = await unlessNotFound(this.deps.requireDocument(by, documentId));
-      if (document !== undefined && !document.trashed) return document;
-    }
-    return undefined;
+    return (await this.contentVouchedFor(documentId, vouchers))?.document;
   }
 
   /**

@@ -6,7 +6,6 @@ import type { User } from '../../platform/accounts.service.ts';
 import { AccessReader, type Access } from '../../platform/access.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import { documentUrl } from './document-links.ts';
 import { WorkspaceAccess } from './workspace-access.ts';
 import {
   WorkspaceDocuments,
@@ -50,11 +49,6 @@ export class WorkspaceService {
     });
     this.folders = new WorkspaceFolders(withAccess);
     this.trash = new WorkspaceTrash(withAccess);
-  }
-
-  /** @deprecated Use `documentUrl` from `document-links.ts`. */
-  static contentUrl(documentId: string): string {
-    return documentUrl(documentId);
   }
 
   // ---- access -----------------------------------------------------------------------------

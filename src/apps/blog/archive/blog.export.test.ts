@@ -14,7 +14,7 @@ import { allTrustedKeys } from '../../../archive/keys.ts';
 import { verifyArchive } from '../../../archive/verify.ts';
 import { makePng } from '../../../demo/demo-files.ts';
 import { WORKSPACE_FILES } from '../../workspace/archive/workspace.records.ts';
-import { WorkspaceService } from '../../workspace/workspace.service.ts';
+import { documentUrl } from '../../workspace/document-links.ts';
 import type { Post } from '../blog.repository.ts';
 import { BLOGS_FILE, COMMENTS_FILE, POSTS_FILE } from './blog.records.ts';
 
@@ -123,10 +123,10 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
       title: 'Sortie au musée',
       content:
         `<p>Nous avons vu des <strong>fossiles</strong> &amp; des minéraux.</p>` +
-        `<p><img src="${WorkspaceService.contentUrl(museumId)}" alt="La classe"></p>` +
-        `<p><a href="${WorkspaceService.contentUrl(museumId)}">la photo</a></p>` +
-        `<p><img src="${WorkspaceService.contentUrl(mapId)}" alt="Le plan"></p>` +
-        `<p><img src="${WorkspaceService.contentUrl(secretId)}" alt="autre"></p>`,
+        `<p><img src="${documentUrl(museumId)}" alt="La classe"></p>` +
+        `<p><a href="${documentUrl(museumId)}">la photo</a></p>` +
+        `<p><img src="${documentUrl(mapId)}" alt="Le plan"></p>` +
+        `<p><img src="${documentUrl(secretId)}" alt="autre"></p>`,
     });
     teacherDraft = await blog.createPost(teacher.user, classBlogId, {
       title: 'Brouillon du professeur',

@@ -69,7 +69,7 @@ function blogFolders(blogs: readonly Blog[]): Map<string, string> {
 export function blogArchiveAdapter(deps: {
   db: Db;
   platform: Pick<Platform, 'accounts'>;
-  workspace: Pick<WorkspaceService, 'requireDocument'>;
+  workspace: Pick<WorkspaceService, 'requireDocument' | 'contentOf'>;
 }): ArchiveAdapter {
   const repo = new BlogRepository(deps.db.kysely);
   const access = new AccessReader(deps);

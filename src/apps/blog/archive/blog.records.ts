@@ -4,11 +4,14 @@
  */
 import { z } from 'zod';
 import type { RecordFile } from '../../../archive/adapter.ts';
-import { isoDate, recordFile, recordId, ref } from '../../../archive/records.ts';
-
-/** An account of the source instance: accounts are not part of archives, so not a reference. */
-const userId = () =>
-  z.string().min(1).max(200).describe('The id of a user of the instance that made the archive');
+import {
+  isoDate,
+  recordFile,
+  recordId,
+  ref,
+  sharedResourceFields,
+  userId,
+} from '../../../archive/records.ts';
 
 export const blogRecord = z.strictObject({
   id: recordId(),
@@ -19,14 +22,7 @@ export const blogRecord = z.strictObject({
   thumbnailId: ref('workspace/document').nullable(),
   commentPolicy: z.enum(['NONE', 'IMMEDIATE', 'RESTRAINT']),
   publicationPolicy: z.enum(['IMMEDIATE', 'RESTRAINT']),
-  ownerId: userId(),
-  ownerName: z.string(),
-  /** Whether the exporting user owns the blog (else it is shared with them). */
-  owned: z.boolean(),
-  /** The exporting user's access to it. */
-  access: z.enum(['owner', 'read', 'contrib', 'manage']),
-  createdAt: isoDate(),
-  modifiedAt: isoDate(),
+  ...sharedResourceFields(),
 });
 
 export const BLOGS_FILE = recordFile(

@@ -2,7 +2,7 @@ import type { AppExportWriter, ArchiveAdapter, ExportContext } from '../../../ar
 import { safeName } from '../../../archive/zip-writer.ts';
 import type { Db } from '../../../db/database.ts';
 import type { Platform } from '../../../platform/platform.ts';
-import { ReadableDocuments } from '../../workspace/readable-documents.ts';
+import { readableDocuments } from '../../workspace/readable-documents.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
 import { CALENDAR, type CalendarEvent } from '../calendar.model.ts';
 import { CalendarRepository, type CalendarScope } from '../calendar.repository.ts';
@@ -73,7 +73,7 @@ const pretty = (value: unknown) => Buffer.byteLength(`${JSON.stringify(value, nu
 export function calendarArchiveAdapter(deps: {
   db: Db;
   platform: Platform;
-  workspace: Pick<WorkspaceService, 'requireDocument'>;
+  workspace: Pick<WorkspaceService, 'requireDocument' | 'contentOf'>;
   service: CalendarService;
 }): ArchiveAdapter {
   const { db, platform, workspace, service } = deps;
@@ -154,10 +154,11 @@ export function calendarArchiveAdapter(deps: {
       out.progress({ items: calendars.length, bytes: size });
 
       // The attachments readers may open, by the same rule as `CalendarService.attachmentContent`.
-      const readable = await new ReadableDocuments({
-        getUser: (id) => platform.accounts.getUser(id),
-        requireDocument: (u, id) => workspace.requireDocument(u, id),
-      }).resolve(user, await repo.attachmentVouchersIn(scope), signal);
+      const readable = await readableDocuments(platform, workspace).resolve(
+        user,
+        await repo.attachmentVouchersIn(scope),
+        signal,
+      );
       ctx.referenceDocuments(readable.keys());
       return { items, bytes };
     },

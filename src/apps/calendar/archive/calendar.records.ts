@@ -5,11 +5,14 @@
  */
 import { z } from 'zod';
 import type { RecordFile } from '../../../archive/adapter.ts';
-import { isoDate, recordFile, recordId, ref } from '../../../archive/records.ts';
-
-/** An account of the source instance: accounts are not part of archives, so not a reference. */
-const userId = () =>
-  z.string().min(1).max(200).describe('The id of a user of the instance that made the archive');
+import {
+  isoDate,
+  recordFile,
+  recordId,
+  ref,
+  sharedResourceFields,
+  userId,
+} from '../../../archive/records.ts';
 
 /** `YYYY-MM-DD` for all-day events, else ISO 8601 with the offset the event was given with. */
 const eventTime = () => z.union([z.iso.date(), isoDate()]);
@@ -20,16 +23,9 @@ export const calendarRecord = z.strictObject({
   title: z.string(),
   /** `#rrggbb`, lowercase. */
   color: z.string().regex(/^#[0-9a-f]{6}$/),
-  ownerId: userId(),
-  ownerName: z.string(),
-  /** Whether the exporting user owns the calendar (else it is shared with them). */
-  owned: z.boolean(),
-  /** The exporting user's access to it. */
-  access: z.enum(['owner', 'read', 'contrib', 'manage']),
+  ...sharedResourceFields(),
   /** The path in the archive of the calendar's `.ics` copy. */
   ics: z.string().nullable(),
-  createdAt: isoDate(),
-  modifiedAt: isoDate(),
 });
 export const CALENDARS_FILE = recordFile(
   'calendars.json',

@@ -6,10 +6,10 @@ import type { Db } from '../../../db/database.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import { pageDocuments } from '../../workspace/archive/page-documents.ts';
 import { documentIdsIn } from '../../workspace/document-links.ts';
-import { ReadableDocuments } from '../../workspace/readable-documents.ts';
+import { readableDocuments } from '../../workspace/readable-documents.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
 import { NewsRepository, type NewsItem, type ThreadScope } from '../news.repository.ts';
-import { NEWS, NewsService } from '../news.service.ts';
+import { NEWS, type NewsService } from '../news.service.ts';
 import {
   COMMENTS_FILE,
   ITEMS_FILE,
@@ -67,11 +67,12 @@ export function newsArchiveAdapter(deps: {
   db: Db;
   clock: Clock;
   platform: Platform;
-  workspace: Pick<WorkspaceService, 'requireDocument'>;
+  workspace: Pick<WorkspaceService, 'requireDocument' | 'contentOf'>;
+  service: Pick<NewsService, 'threadsWithAccess'>;
 }): ArchiveAdapter {
   const { db, clock, platform, workspace } = deps;
   const repo = new NewsRepository(db);
-  const news = new NewsService(deps);
+  const news = deps.service;
   const scopeOf = (ctx: { user: { id: string }; includeShared: boolean }): ThreadScope => ({
     userId: ctx.user.id,
     includeShared: ctx.includeShared,
@@ -155,10 +156,7 @@ export function newsArchiveAdapter(deps: {
       }
       await out.ndjson(COMMENTS_FILE, commentRecords());
 
-      const readable = await new ReadableDocuments({
-        getUser: (id) => platform.accounts.getUser(id),
-        requireDocument: (u, id) => workspace.requireDocument(u, id),
-      }).resolve(user, wanted, signal);
+      const readable = await readableDocuments(platform, workspace).resolve(user, wanted, signal);
       ctx.referenceDocuments(readable.keys());
       const documents = pageDocuments(
         new Map(

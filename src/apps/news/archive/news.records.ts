@@ -4,24 +4,20 @@
  */
 import { z } from 'zod';
 import type { RecordFile } from '../../../archive/adapter.ts';
-import { isoDate, recordFile, recordId, ref } from '../../../archive/records.ts';
-
-/** An account of the source instance: accounts are not part of archives, so not a reference. */
-const userId = () =>
-  z.string().min(1).max(200).describe('The id of a user of the instance that made the archive');
+import {
+  isoDate,
+  recordFile,
+  recordId,
+  ref,
+  sharedResourceFields,
+  userId,
+} from '../../../archive/records.ts';
 
 export const threadRecord = z.strictObject({
   id: recordId(),
   title: z.string(),
   iconDocumentId: ref('workspace/document').nullable(),
-  ownerId: userId(),
-  ownerName: z.string(),
-  /** Whether the exporting user owns the thread (else it is shared with them). */
-  owned: z.boolean(),
-  /** The exporting user's access to it. */
-  access: z.enum(['owner', 'read', 'contrib', 'manage']),
-  createdAt: isoDate(),
-  modifiedAt: isoDate(),
+  ...sharedResourceFields(),
 });
 export const THREADS_FILE = recordFile(
   'threads.json',

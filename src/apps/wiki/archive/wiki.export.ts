@@ -4,7 +4,7 @@ import type { Db } from '../../../db/database.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import { pageDocuments } from '../../workspace/archive/page-documents.ts';
 import { documentIdsIn } from '../../workspace/document-links.ts';
-import { ReadableDocuments } from '../../workspace/readable-documents.ts';
+import { readableDocuments } from '../../workspace/readable-documents.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
 import { treeOrder } from '../wiki-tree.ts';
 import { WIKI } from '../wiki.model.ts';
@@ -203,10 +203,11 @@ export function wikiArchiveAdapter(deps: {
       await out.ndjson(REVISIONS_FILE, revisions());
 
       // Known before the copies are written, so that they can name the documents they show.
-      const readable = await new ReadableDocuments({
-        getUser: (id) => platform.accounts.getUser(id),
-        requireDocument: (u, id) => workspace.requireDocument(u, id),
-      }).resolve(user, new Map([...documents].map((id) => [id, [user.id]])), signal);
+      const readable = await readableDocuments(platform, workspace).resolve(
+        user,
+        new Map([...documents].map((id) => [id, [user.id]])),
+        signal,
+      );
       const named = pageDocuments(
         new Map(
           [...readable].map(([id, r]) => [id, { name: r.document.name, section: r.section }]),

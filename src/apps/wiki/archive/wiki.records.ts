@@ -4,25 +4,22 @@
  */
 import { z } from 'zod';
 import type { RecordFile } from '../../../archive/adapter.ts';
-import { isoDate, recordFile, recordId, ref } from '../../../archive/records.ts';
-import { ACCESSES } from '../../../platform/access.ts';
-
-/** A user of the source instance (not an archive item: users are not imported). */
-const userId = () => z.string().min(1).max(200);
+import {
+  isoDate,
+  recordFile,
+  recordId,
+  ref,
+  sharedResourceFields,
+  userId,
+} from '../../../archive/records.ts';
 
 export const wikiRecord = z.strictObject({
   id: recordId(),
   title: z.string(),
   description: z.string(),
-  ownerId: userId(),
-  ownerName: z.string(),
-  /** Whether the exporting user owns it (else it is shared with them). */
-  owned: z.boolean(),
-  access: z.enum(ACCESSES),
+  ...sharedResourceFields(),
   /** The wiki's folder of page copies in the archive ("Cours et Wiki/Cours de sciences"). */
   folder: z.string(),
-  createdAt: isoDate(),
-  modifiedAt: isoDate(),
 });
 
 export const pageRecord = z.strictObject({
