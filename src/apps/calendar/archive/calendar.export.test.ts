@@ -2,11 +2,17 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import ical, { type VEvent } from 'node-ical';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { makeUser } from '../../../../test/support/factories.ts';
+import {
+  buildCalendar,
+  buildDocument,
+  buildEvent,
+  buildGroup,
+  makeUser,
+  share,
+} from '../../../../test/support/factories.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../../../test/support/test-server.ts';
 import { exportThroughApi } from '../../../../test/support/export-archive.ts';
@@ -90,31 +96,31 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
     s = await createTestServer(db, 'local', { RATE_LIMIT_MAX: '100000' });
     s.t.runtime.queue.startWorker();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-calendar-export-'));
-    const { platform, apps } = s.t.runtime;
+    const rt = s.t.runtime;
+    const { platform, apps } = rt;
     teacher = await makeUser(platform, 'Teacher');
     pupil = await makeUser(platform, 'Student');
     th = await s.login(teacher.login);
     ph = await s.login(pupil.login);
-    const group = await platform.accounts.createGroup('Collège Test', `6e B ${teacher.login}`);
-    await platform.accounts.addMember(group.id, pupil.login);
+    const group = await buildGroup(rt, [pupil]);
 
     // The teacher's own documents: never shared with the pupil through the workspace.
-    const permissionDoc = await apps.workspace.upload(teacher, {
+    const permissionDoc = await buildDocument(rt, teacher, {
       name: 'Autorisation sortie.txt',
-      body: Readable.from([permission]),
+      bytes: permission,
     });
     permissionId = permissionDoc.id;
-    const trashed = await apps.workspace.upload(teacher, {
+    const trashed = await buildDocument(rt, teacher, {
       name: 'Ancien programme.txt',
-      body: Readable.from([Buffer.from('périmé')]),
+      bytes: 'périmé',
     });
     trashedId = trashed.id;
 
-    classCal = await apps.calendar.createCalendar(teacher, {
+    classCal = await buildCalendar(rt, teacher, {
       title: 'Classe de 6e B',
       color: '#E76F51',
     });
-    weekly = await apps.calendar.createEvent(teacher, classCal.id, {
+    weekly = await buildEvent(rt, teacher, classCal, {
       title: 'Mathématiques',
       start: '2025-09-01T08:30:00+02:00',
       end: '2025-09-01T09:25:00+02:00',
@@ -123,14 +129,14 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
       description: '<p>Chapitre 3 &amp; exercices</p><p>Apportez le <strong>compas</strong>.</p>',
       location: 'Salle 12',
     });
-    trip = await apps.calendar.createEvent(teacher, classCal.id, {
+    trip = await buildEvent(rt, teacher, classCal, {
       title: 'Sortie au musée',
       allDay: true,
       start: '2025-10-06',
       end: '2025-10-07',
       attachments: [permissionDoc.id, trashed.id],
     });
-    council = await apps.calendar.createEvent(teacher, classCal.id, {
+    council = await buildEvent(rt, teacher, classCal, {
       uid: 'conseil-2025@college.test',
       title: 'Conseil de classe',
       start: '2025-12-04T17:30:00Z',
@@ -138,23 +144,18 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
     });
     // Attached when it was live: once trashed, readers of the calendar no longer see it.
     await apps.workspace.trashDocument(teacher, trashed.id);
-    await platform.sharing.share(
-      teacher.id,
-      { app: 'calendar', type: 'calendar', id: classCal.id },
-      { kind: 'group', id: group.id },
-      'read',
-    );
+    await share(rt, teacher, { app: 'calendar', type: 'calendar', id: classCal.id }, group);
 
-    privateCal = await apps.calendar.createCalendar(teacher, { title: 'Réunions' });
-    await apps.calendar.createEvent(teacher, privateCal.id, {
+    privateCal = await buildCalendar(rt, teacher, { title: 'Réunions' });
+    await buildEvent(rt, teacher, privateCal, {
       title: 'Réunion privée',
       start: '2025-09-10T12:00:00+02:00',
       end: '2025-09-10T13:00:00+02:00',
     });
 
     // The pupil's own calendar, with the same title as the shared one.
-    pupilCal = await apps.calendar.createCalendar(pupil, { title: 'Classe de 6e B' });
-    homework = await apps.calendar.createEvent(pupil, pupilCal.id, {
+    pupilCal = await buildCalendar(rt, pupil, { title: 'Classe de 6e B' });
+    homework = await buildEvent(rt, pupil, pupilCal, {
       title: 'Rédaction à rendre',
       allDay: true,
       start: '2025-09-19',
