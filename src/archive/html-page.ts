@@ -1,4 +1,5 @@
 import sanitizeHtml from 'sanitize-html';
+import { HTML_ALLOWLIST } from '../html/sanitize.ts';
 
 /**
  * Standalone HTML copies of app content (a post, a news item) for the offline archive: a complete
@@ -78,21 +79,16 @@ function offlineContent(
     return { id, doc };
   };
   const html = sanitizeHtml(content, {
-    allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img'],
+    // The apps' allowlist (the content was sanitised with it on write), plus the mentions of
+    // documents this page makes; images are all rewritten below, so no source filter.
+    ...HTML_ALLOWLIST,
+    allowedTags: [...HTML_ALLOWLIST.allowedTags, 'span'],
     allowedAttributes: {
-      a: ['href', 'title', 'target', 'rel', 'data-document-id'],
-      img: ['src', 'alt', 'title', 'width', 'height'],
+      ...HTML_ALLOWLIST.allowedAttributes,
+      a: [...HTML_ALLOWLIST.allowedAttributes.a, 'data-document-id'],
       span: ['class', 'title', 'data-document-id'],
-      th: ['colspan', 'rowspan', 'scope'],
-      td: ['colspan', 'rowspan'],
-      ol: ['start'],
-      '*': ['lang', 'dir'],
     },
-    allowedSchemes: ['http', 'https', 'mailto'],
-    allowedSchemesByTag: { img: ['data'] },
-    allowedSchemesAppliedToAttributes: ['href', 'src'],
-    allowProtocolRelative: false,
-    disallowedTagsMode: 'discard',
+    exclusiveFilter: undefined,
     transformTags: {
       img: (tagName, attribs): sanitizeHtml.Tag => {
         const src = attribs.src ?? '';

@@ -1,4 +1,4 @@
-import { sanitize } from '../html/sanitize.ts';
+import { sanitize } from '../../html/sanitize.ts';
 import { documentUrl } from '../workspace/document-links.ts';
 
 /** A post references at most this many documents (bounds the access checks of one write). */

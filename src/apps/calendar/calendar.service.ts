@@ -6,7 +6,7 @@ import { AppError } from '../../errors.ts';
 import { AccessReader, accessOf, allows, type Access } from '../../platform/access.ts';
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
-import { sanitize } from '../html/sanitize.ts';
+import { sanitize } from '../../html/sanitize.ts';
 import { readableDocuments, type ReadableDocuments } from '../workspace/readable-documents.ts';
 import type { WsDocument, WorkspaceService } from '../workspace/workspace.service.ts';
 import {

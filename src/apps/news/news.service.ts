@@ -5,7 +5,7 @@ import { AccessReader, accessOf, allows, type Access } from '../../platform/acce
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { ResourceRef } from '../../platform/sharing.service.ts';
-import { sanitize } from '../html/sanitize.ts';
+import { sanitize } from '../../html/sanitize.ts';
 import type { WorkspaceService } from '../workspace/workspace.service.ts';
 import {
   NEWS,

@@ -5,7 +5,7 @@ import { AccessReader, accessOf, allows, type Access } from '../../platform/acce
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { ResourceRef } from '../../platform/sharing.service.ts';
-import { sanitize } from '../html/sanitize.ts';
+import { sanitize } from '../../html/sanitize.ts';
 import { linkedPageIds, pagePath } from './wiki-links.ts';
 import { subtreeIds, treeOrder, wouldCycle } from './wiki-tree.ts';
 import {

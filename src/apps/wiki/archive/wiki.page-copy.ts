@@ -5,7 +5,7 @@
  */
 import sanitizeHtml from 'sanitize-html';
 import { escapeHtml, type PageDocuments } from '../../../archive/html-page.ts';
-import { sanitize } from '../../html/sanitize.ts';
+import { sanitize } from '../../../html/sanitize.ts';
 import { parsePagePath } from '../wiki-links.ts';
 
 /** Where each exported page's `.html` copy is: its wiki's folder and its file name there. */

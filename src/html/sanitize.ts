@@ -6,7 +6,7 @@ import sanitizeHtml from 'sanitize-html';
  * frame; links only to http(s), mailto and same-site paths; images only from same-site paths
  * (our documents) or data: images. Applied on every write and on every import.
  */
-const options: sanitizeHtml.IOptions = {
+export const HTML_ALLOWLIST = {
   allowedTags: [
     'p',
     'br',
@@ -80,10 +80,10 @@ const options: sanitizeHtml.IOptions = {
       !/^data:image\/(png|jpeg|gif|webp);/i.test(src)
     );
   },
-};
+} as const satisfies sanitizeHtml.IOptions;
 
 export function sanitize(html: string): string {
-  return sanitizeHtml(html, options);
+  return sanitizeHtml(html, HTML_ALLOWLIST);
 }
 
 /** Plain text of some HTML (for titles, e-mails, search). */

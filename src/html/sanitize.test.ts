@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { XSS_PAYLOADS as PAYLOADS, expectInert } from '../../../test/support/xss-payloads.ts';
+import { XSS_PAYLOADS as PAYLOADS, expectInert } from '../../test/support/xss-payloads.ts';
 import { htmlToText, sanitize } from './sanitize.ts';
 
 describe('sanitize', () => {
