@@ -44,6 +44,7 @@ export default tseslint.config(
       'src/jobs/**/*.ts',
       'src/storage/**/*.ts',
       'src/db/**/*.ts',
+      'src/html/**/*.ts',
       'src/contracts/**/*.ts',
     ],
     ignores: ['src/**/*.test.ts'],
@@ -68,6 +69,7 @@ export default tseslint.config(
       'src/jobs/**/*.ts',
       'src/storage/**/*.ts',
       'src/db/**/*.ts',
+      'src/html/**/*.ts',
     ],
     ignores: ['src/**/*.test.ts', 'src/**/*.routes.ts'],
     rules: {
