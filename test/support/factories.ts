@@ -97,7 +97,9 @@ export async function buildDocument(
   const bytes = overrides.bytes ?? `Contenu du document ${i}\n`;
   return rt.apps.workspace.upload(owner, {
     name: overrides.name ?? `document-${i}.txt`,
-    body: Readable.from([typeof bytes === 'string' ? Buffer.from(bytes) : Buffer.from(bytes)]),
+    body: Readable.from([
+      typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes),
+    ]),
     folderId: overrides.folderId ?? null,
   });
 }
