@@ -3,7 +3,8 @@ import { MANIFEST, manifestSchema, SIGNATURE, type Manifest } from './format.ts'
 import { verifySignature } from './keys.ts';
 import { parseArchiveJson } from './safe-json.ts';
 import { checkRecords, type AppRecords } from './verify-records.ts';
-import { hashEntry, listEntries, openZip, readEntry } from './zip-reader.ts';
+import { foldPath, nameProblem, prefixes } from './zip-names.ts';
+import { hashEntry, listEntries, openZip, readEntry, type ZipEntryInfo } from './zip-reader.ts';
 
 export interface VerifyResult {
   ok: boolean;
@@ -25,6 +26,37 @@ export interface VerifyOptions {
 }
 
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Names that would not extract as distinct files: too long or unsafe, a file that is also a
+ * folder of another entry ("a" and "a/b"), two names Windows or macOS take for one ("A.txt"
+ * and "a.txt", NFC and NFD...). One line per problem.
+ */
+export function nameProblems(entries: readonly ZipEntryInfo[]): string[] {
+  const problems: string[] = [];
+  const files = new Map<string, string>();
+  const folders = new Map<string, string>();
+  for (const e of entries) {
+    const problem = nameProblem(e.name);
+    if (problem !== undefined) problems.push(`Unsafe name: ${e.name} (${problem})`);
+    const name = e.isDirectory ? e.name.slice(0, -1) : e.name;
+    const all = prefixes(name);
+    if (!e.isDirectory) all.pop();
+    for (const dir of all) if (!folders.has(foldPath(dir))) folders.set(foldPath(dir), dir);
+  }
+  for (const e of entries) {
+    if (e.isDirectory) continue;
+    const key = foldPath(e.name);
+    const folder = folders.get(key);
+    if (folder !== undefined)
+      problems.push(`Both a file and a folder: ${e.name} (folder ${folder}/ of other entries)`);
+    const other = files.get(key);
+    if (other !== undefined && other !== e.name)
+      problems.push(`One name on Windows and macOS: ${other} and ${e.name}`);
+    else files.set(key, e.name);
+  }
+  return problems;
+}
 
 /**
  * Checks a Mes Données archive end to end: structure, the signature of `manifest.json` by a
@@ -55,6 +87,7 @@ export async function verifyArchive(
       byName.set(e.name, e);
       if (e.isSymlink) problems.push(`Symbolic link entry: ${e.name}`);
     }
+    problems.push(...nameProblems(entries));
     const manifestEntry = byName.get(MANIFEST);
     const sigEntry = byName.get(SIGNATURE);
     if (manifestEntry === undefined)

@@ -2,6 +2,16 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import yazl from 'yazl';
 import './fast-crc.ts';
+import { INDEX, MANIFEST, SIGNATURE } from './format.ts';
+import {
+  bytesOf,
+  foldPath,
+  MAX_COMPONENT_BYTES,
+  MAX_PATH_BYTES,
+  numberedName,
+  prefixes,
+  safeName,
+} from './zip-names.ts';
 
 export interface WrittenFile {
   path: string;
@@ -25,24 +35,15 @@ export function shouldCompress(contentType: string): boolean {
   );
 }
 
-/** Characters that Windows, macOS or Linux refuse in a file name. */
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]/g;
-const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
+export { safeName } from './zip-names.ts';
 
-/** A file or folder name every system accepts; the real name is kept in the app's JSON. */
-export function safeName(name: string, fallback = 'sans nom'): string {
-  let safe = name
-    .normalize('NFC')
-    .replace(FORBIDDEN, '_')
-    .replace(/[. ]+$/, '')
-    .trim();
-  if (safe === '' || safe === '.' || safe === '..') safe = fallback;
-  if (RESERVED.test(safe)) safe = `_${safe}`;
-  // 255 bytes is the common limit of a path component.
-  while (Buffer.byteLength(safe, 'utf8') > 200) safe = [...safe].slice(0, -1).join('');
-  return safe;
-}
+/** Room a folder leaves in a path for a file name of its own (see MAX_PATH_BYTES). */
+const MIN_FILE_NAME_BYTES = 100;
+const MAX_DIR_BYTES = MAX_PATH_BYTES - 1 - MIN_FILE_NAME_BYTES;
+/** A folder name is flattened when it no longer fits whole with room for " (12)". */
+const NUMBER_ROOM = 8;
+/** The folder that holds, under an app's folder, the folders of a tree too deep to keep. */
+const FLAT_FOLDER = '…';
 
 /**
  * Writes a zip as a stream (yazl): entries are added one at a time, each resolved once its
@@ -53,12 +54,18 @@ export class ZipWriter {
   readonly output: Readable;
   private readonly zip = new yazl.ZipFile();
   private readonly files: WrittenFile[] = [];
-  private readonly taken = new Set<string>();
+  /** Folded paths (foldPath) of the files, and of every folder above a file. */
+  private readonly fileKeys = new Set<string>();
+  private readonly dirKeys = new Set<string>();
+  /** A folder asked for (its parent's real path, NUL, its safe name) → its real path. */
+  private readonly dirs = new Map<string, string>();
   private failure: Error | undefined;
   private readonly mtime: Date;
 
-  constructor(mtime: Date) {
+  /** `reserved`: paths written later by their fixed names (the manifest...), kept free. */
+  constructor(mtime: Date, reserved: readonly string[] = [MANIFEST, SIGNATURE, INDEX]) {
     this.mtime = mtime;
+    for (const path of reserved) this.claim(path);
     const out: unknown = this.zip.outputStream;
     if (!(out instanceof Readable)) throw new TypeError('yazl output is not a Node stream');
     this.output = out;
@@ -78,26 +85,61 @@ export class ZipWriter {
   }
 
   /**
-   * A path unique in the archive, compared case-insensitively (two names differing only by case
-   * would overwrite each other on Windows and macOS): "a.pdf", then "a (2).pdf"...
+   * A path unique in the archive for the file `name` in the folder `rawDir` ("a/b/c", names as
+   * users gave them), as Windows and macOS compare names (foldName: case, Unicode forms...):
+   * no other file has it, and it is no folder of another path, nor the other way round. A
+   * later clash is numbered "a (2).pdf", "Classeur (2)". Every name is made safe and short
+   * enough (MAX_COMPONENT_BYTES, MAX_PATH_BYTES); a folder too deep to fit goes under "…" in
+   * the first folder (the app's), its own subfolders under it. The same `rawDir` always gives
+   * the same folder. Never throws: any name gets a path.
    */
   reservePath(rawDir: string, name: string): string {
-    // Folder names come from users too: every component is made safe.
-    const dir = rawDir
-      .split('/')
-      .map((part) => safeName(part))
-      .join('/');
+    let dir = '';
+    for (const part of rawDir.split('/')) dir = this.folder(dir, safeName(part));
     const safe = safeName(name);
-    const dot = safe.lastIndexOf('.');
-    const [base, ext] = dot > 0 ? [safe.slice(0, dot), safe.slice(dot)] : [safe, ''];
+    const max = Math.min(MAX_COMPONENT_BYTES, MAX_PATH_BYTES - bytesOf(dir) - 1);
     for (let i = 1; ; i++) {
-      const candidate = `${dir}/${i === 1 ? safe : `${base} (${i})${ext}`}`;
-      const key = candidate.toLowerCase();
-      if (!this.taken.has(key)) {
-        this.taken.add(key);
+      const candidate = `${dir}/${numberedName(safe, i, max, true)}`;
+      const key = foldPath(candidate);
+      if (!this.fileKeys.has(key) && !this.dirKeys.has(key)) {
+        this.claim(candidate);
         return candidate;
       }
     }
+  }
+
+  /** The real path of the folder `name` (safe) asked for in the folder `parent` (real). */
+  private folder(parent: string, name: string, flat = false): string {
+    const asked = `${parent}\u0000${flat ? '\u0001' : ''}${name}`;
+    const known = this.dirs.get(asked);
+    if (known !== undefined) return known;
+    let under = parent;
+    if (parent !== '' && bytesOf(parent) + 1 + bytesOf(name) + NUMBER_ROOM > MAX_DIR_BYTES) {
+      const top = parent.split('/')[0] ?? parent;
+      under = this.folder(top, FLAT_FOLDER, true);
+    }
+    const max = Math.min(
+      MAX_COMPONENT_BYTES,
+      under === '' ? MAX_COMPONENT_BYTES : MAX_DIR_BYTES - bytesOf(under) - 1,
+    );
+    for (let i = 1; ; i++) {
+      const component = numberedName(name, i, max, false);
+      const path = under === '' ? component : `${under}/${component}`;
+      const key = foldPath(path);
+      if (!this.fileKeys.has(key) && !this.dirKeys.has(key)) {
+        this.dirKeys.add(key);
+        this.dirs.set(asked, path);
+        return path;
+      }
+    }
+  }
+
+  /** Marks `path` as a file, and each folder above it as a folder. */
+  private claim(path: string): void {
+    const all = prefixes(path);
+    const file = all.pop();
+    if (file !== undefined) this.fileKeys.add(foldPath(file));
+    for (const dir of all) this.dirKeys.add(foldPath(dir));
   }
 
   /** Adds a stream as the entry `path` (already reserved, or fixed like `manifest.json`). */
@@ -107,7 +149,7 @@ export class ZipWriter {
     options: { compress: boolean; size?: number },
   ): Promise<WrittenFile> {
     if (this.failure !== undefined) throw this.failure;
-    this.taken.add(path.toLowerCase());
+    this.claim(path);
     const hash = createHash('sha256');
     let size = 0;
     const tap = new Transform({
@@ -146,7 +188,7 @@ export class ZipWriter {
     options: { compress: boolean; listed?: boolean },
   ): Promise<WrittenFile> {
     if (this.failure !== undefined) throw this.failure;
-    this.taken.add(path.toLowerCase());
+    this.claim(path);
     this.zip.addBuffer(bytes, path, { compress: options.compress, mtime: this.mtime });
     const file = {
       path,
