@@ -9,7 +9,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
-import type { AppId } from '../contracts/archive.ts';
+import type { AppId, FailedItem } from '../contracts/archive.ts';
 import type { User } from '../platform/accounts.service.ts';
 
 // ---- Records -------------------------------------------------------------------------------
@@ -76,6 +76,13 @@ export interface AppExportWriter {
   ): Promise<string>;
   /** Progress as work is done: counts add up. */
   progress(delta: { items?: number; bytes?: number }): void;
+  /**
+   * Records an item that could not be written (its source could not be opened): the app
+   * goes on and ends `partial`, the item listed with its code. Open a file's source before
+   * `file()`: an entry already started cannot be undone, so a source that fails mid-entry
+   * fails the whole archive. `cause` goes to the logs only.
+   */
+  failed(item: FailedItem, cause?: unknown): void;
 }
 
 /** One app's part in Mes Données. */

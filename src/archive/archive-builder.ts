@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { AppProgress, JobProgress } from '../contracts/archive.ts';
+import type { AppId, AppProgress, FailedItem, JobProgress } from '../contracts/archive.ts';
 import type { User } from '../platform/accounts.service.ts';
 import type {
   ArchiveAdapter,
@@ -33,6 +33,10 @@ export interface BuildArchiveInput {
   signal: AbortSignal;
   /** Called as progress changes (callers throttle their writes). */
   onProgress?(progress: JobProgress): void;
+  /** An app's export threw: the archive records `app_failed`, the caller logs the error. */
+  onAppError?(app: AppId, error: unknown): void;
+  /** An item an app could not write (listed in the archive); the caller logs the cause. */
+  onItemError?(app: AppId, item: FailedItem, cause: unknown): void;
 }
 
 /**
@@ -48,15 +52,12 @@ function checked(app: string, file: RecordFile, value: unknown): unknown {
   );
 }
 
-function errorText(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
-}
-
 /**
  * Builds an archive as a stream: each app's folder, then `index.html`, then `manifest.json`
  * (every file with its size and SHA-256) and `manifest.sig` (Ed25519 over the manifest's
- * exact bytes). An app that throws is recorded as failed in the manifest; the others go on.
+ * exact bytes). An app that throws is recorded as failed (`app_failed`) in the manifest; the
+ * others go on. An item an app reports with `failed()` costs only that item: the app ends
+ * `partial` with the item listed in its progress, its manifest entry and `index.html`.
  * `sink` consumes the zip stream (the blob store, a file) while it is written.
  */
 export async function buildArchive<T>(
@@ -112,6 +113,7 @@ export async function buildArchive<T>(
       folder = `${safeName(adapter.label)} (${i})`;
     usedFolders.add(folder.toLowerCase());
     p.status = 'running';
+    const failed: FailedItem[] = [];
     input.onProgress?.(progress);
     const writer: AppExportWriter = {
       folder,
@@ -163,6 +165,12 @@ export async function buildArchive<T>(
         p.bytes += delta.bytes ?? 0;
         input.onProgress?.(progress);
       },
+      failed: (item, cause) => {
+        input.onItemError?.(adapter.app, item, cause);
+        failed.push({ name: item.name, code: item.code });
+        p.failed = failed;
+        input.onProgress?.(progress);
+      },
     };
     const entry = {
       label: adapter.label,
@@ -172,22 +180,26 @@ export async function buildArchive<T>(
     };
     try {
       const summary = await adapter.export(ctx, writer);
-      p.status = 'complete';
+      const status: 'partial' | 'complete' = failed.length > 0 ? 'partial' : 'complete';
+      p.status = status;
       apps[adapter.app] = {
         ...entry,
-        status: 'complete',
+        status,
+        ...(failed.length > 0 ? { failed } : {}),
         items: summary.items,
         bytes: summary.bytes,
       };
     } catch (error) {
       // A cancelled export, or a broken zip stream, is not one app's failure.
       if (signal.aborted || sinkError !== undefined || zip.broken()) throw error;
+      input.onAppError?.(adapter.app, error);
       p.status = 'failed';
-      p.error = errorText(error);
+      p.error = 'app_failed';
       apps[adapter.app] = {
         ...entry,
         status: 'failed',
         error: p.error,
+        ...(failed.length > 0 ? { failed } : {}),
         items: p.items,
         bytes: p.bytes,
       };

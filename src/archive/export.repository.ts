@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import {
   ACTIVE_EXPORT_STATUSES,
+  isActiveExport,
   type AppProgress,
   type ExportStatus,
   type JobProgress,
@@ -184,12 +185,53 @@ export class ExportRepository {
       .execute();
   }
 
+  /** Progress of an active export; once it has ended (cancelled), the job's writes are ignored. */
   async saveProgress(id: string, progress: JobProgress): Promise<void> {
     await this.db.kysely
       .updateTable('archive_exports')
       .set({ progress: JSON.stringify(progress) })
       .where('id', '=', id)
+      .where('status', 'in', ACTIVE)
       .execute();
+  }
+
+  /**
+   * An ended export's apps that were still waiting or running take `to`, so none is shown
+   * "in progress" forever. Call after `endActive`: the job can no longer write progress.
+   */
+  async settleProgress(id: string, to: 'cancelled' | 'failed'): Promise<void> {
+    const found = await this.find(id);
+    if (found === undefined || isActiveExport(found.status)) return;
+    const settled: JobProgress = {};
+    let changed = false;
+    for (const [app, p] of Object.entries(found.progress)) {
+      const open = p.status === 'pending' || p.status === 'running';
+      changed ||= open;
+      settled[app] = open ? { ...p, status: to } : p;
+    }
+    for (const app of found.apps) {
+      if (settled[app] !== undefined) continue;
+      changed = true;
+      settled[app] = { status: to, items: 0, itemsTotal: 0, bytes: 0, bytesTotal: 0 };
+    }
+    if (!changed) return;
+    await this.db.kysely
+      .updateTable('archive_exports')
+      .set({ progress: JSON.stringify(settled) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The archive file names of the user's other exports (a new one must not repeat one). */
+  async fileNamesOf(userId: string, exceptId: string): Promise<string[]> {
+    const rows = await this.db.kysely
+      .selectFrom('archive_exports')
+      .select('file_name')
+      .where('user_id', '=', userId)
+      .where('id', '!=', exceptId)
+      .where('file_name', 'is not', null)
+      .execute();
+    return rows.flatMap((r) => (r.file_name === null ? [] : [r.file_name]));
   }
 
   /** Ends an export that is still active; false when it had already ended. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { newId, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { isActiveExport, type JobProgress } from '../contracts/archive.ts';
+import { isActiveExport, type FailureCode, type JobProgress } from '../contracts/archive.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import {
@@ -23,6 +23,33 @@ export type ExportView = Omit<ArchiveExport, 'userId' | 'jobId' | 'blobKey' | 's
 
 /** Progress rows are written at most this often while an export runs. */
 const PROGRESS_EVERY_MS = 500;
+
+/** The page that shows this export (the timeline links there; the link outlives the file). */
+export function exportLink(id: string): string {
+  return `/archive?export=${encodeURIComponent(id)}`;
+}
+
+/**
+ * `mes-donnees-<login>-2026-12-05-0815.zip`, in French time: two exports of one day get
+ * different names (and one in the same minute a suffix, see `run`).
+ */
+export function exportFileName(login: string, at: number, suffix = 1): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Paris',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
+      .formatToParts(new Date(at))
+      .map((p) => [p.type, p.value]),
+  );
+  const stamp = `${parts.year}-${parts.month}-${parts.day}-${parts.hour}${parts.minute}`;
+  return `mes-donnees-${login}-${stamp}${suffix > 1 ? `-${suffix}` : ''}.zip`;
+}
 
 function toView(e: ArchiveExport): ExportView {
   return {
@@ -180,8 +207,11 @@ export class ExportService {
       status: 'cancelled',
       finishedAt: this.deps.clock.now(),
     });
-    if (stopped && e.jobId !== null) await this.deps.queue.cancel(e.jobId);
-    return stopped;
+    if (!stopped) return false;
+    // No app row stays "running" in a cancelled export (the job's own writes stop here).
+    await this.repo.settleProgress(e.id, 'cancelled');
+    if (e.jobId !== null) await this.deps.queue.cancel(e.jobId);
+    return true;
   }
 
   /**
@@ -191,30 +221,36 @@ export class ExportService {
   private async reconcile(userId: string): Promise<void> {
     for (const s of await this.repo.activeWithEndedJob(userId)) {
       if (s.jobStatus === 'cancelled') {
-        await this.repo.endActive(s.id, { status: 'cancelled', finishedAt: this.deps.clock.now() });
+        if (
+          await this.repo.endActive(s.id, {
+            status: 'cancelled',
+            finishedAt: this.deps.clock.now(),
+          })
+        )
+          await this.repo.settleProgress(s.id, 'cancelled');
         continue;
       }
-      await this.fail(
-        s.id,
-        userId,
-        `The export could not be completed: ${s.jobError ?? 'the job ended unexpectedly'}`,
-      );
+      await this.fail(s.id, userId, 'export_failed');
     }
   }
 
-  /** Fails an active export and tells its owner (once: a second call finds it ended). */
-  private async fail(id: string, userId: string, error: string): Promise<void> {
+  /**
+   * Fails an active export and tells its owner (once: a second call finds it ended). The
+   * status holds a code the page translates; the cause is logged by the caller.
+   */
+  private async fail(id: string, userId: string, code: FailureCode): Promise<void> {
     const failed = await this.repo.endActive(id, {
       status: 'failed',
-      error,
+      error: code,
       finishedAt: this.deps.clock.now(),
     });
     if (!failed) return;
+    await this.repo.settleProgress(id, 'failed');
     await this.deps.platform.timeline.notify(userId, {
       type: 'archive',
       messageKey: 'export.failed',
-      params: { reason: error },
-      link: '/archive',
+      params: { code },
+      link: exportLink(id),
     });
   }
 
@@ -231,8 +267,10 @@ export class ExportService {
     let lastWrite = 0;
     let pending: JobProgress | undefined;
     const key = `exports/${user.id}/${exportId}.zip`;
-    const date = new Date(now).toISOString().slice(0, 10);
-    const fileName = `mes-donnees-${user.login}-${date}.zip`;
+    const taken = new Set(await this.repo.fileNamesOf(user.id, exportId));
+    let fileName = exportFileName(user.login, now);
+    for (let i = 2; taken.has(fileName); i++) fileName = exportFileName(user.login, now, i);
+    let storageFailed = false;
     try {
       const { stored, manifest, progress } = await buildArchive(
         {
@@ -252,17 +290,34 @@ export class ExportService {
               .saveProgress(exportId, p)
               .catch((error: unknown) => ctx.log.warn({ err: error }, 'progress not saved'));
           },
+          onAppError: (app, error) => {
+            ctx.log.error({ err: error, exportId, app }, 'an app of the export failed');
+          },
+          onItemError: (app, item, cause) => {
+            ctx.log.warn(
+              { err: cause, exportId, app, item: item.name, code: item.code },
+              'an item was not exported',
+            );
+          },
         },
-        (zip) => blobs.put(key, zip, { contentType: 'application/zip', signal: ctx.signal }),
+        (zip) =>
+          blobs
+            .put(key, zip, { contentType: 'application/zip', signal: ctx.signal })
+            .catch((error: unknown) => {
+              storageFailed = true;
+              throw error;
+            }),
       );
       pending = progress;
       await this.repo.saveProgress(exportId, progress);
-      const failed = Object.entries(manifest.apps).filter(([, a]) => a.status === 'failed');
-      const allFailed = failed.length === Object.keys(manifest.apps).length;
+      const apps = Object.values(manifest.apps);
+      const failedApps = apps.filter((a) => a.status === 'failed').length;
+      const failedItems = apps.reduce((n, a) => n + (a.failed?.length ?? 0), 0);
+      const allFailed = failedApps === apps.length;
       const done = await this.repo.endActive(exportId, {
         status: allFailed ? 'failed' : 'ready',
-        error:
-          failed.length > 0 ? failed.map(([id, a]) => `${id}: ${a.error ?? ''}`).join('; ') : null,
+        // Each app's code is in its progress; the export's own error says only that all failed.
+        error: allFailed ? 'app_failed' : null,
         finishedAt: clock.now(),
         archive: {
           blobKey: key,
@@ -277,13 +332,35 @@ export class ExportService {
         await blobs.delete(key);
         return null;
       }
-      await this.deps.platform.timeline.notify(user.id, {
-        type: 'archive',
-        messageKey: allFailed ? 'export.failed' : 'export.ready',
-        params: allFailed ? { reason: failed.map(([, a]) => a.error ?? '').join('; ') } : {},
-        // The page, not the file: the link outlives the archive's expiry.
-        link: '/archive',
-      });
+      // The page, not the file: the link outlives the archive's expiry.
+      const link = exportLink(exportId);
+      if (allFailed)
+        await this.deps.platform.timeline.notify(user.id, {
+          type: 'archive',
+          messageKey: 'export.failed',
+          params: { code: 'app_failed' },
+          link,
+        });
+      else if (failedApps > 0)
+        await this.deps.platform.timeline.notify(user.id, {
+          type: 'archive',
+          messageKey: 'export.partialApps',
+          params: { count: failedApps, items: failedItems },
+          link,
+        });
+      else if (failedItems > 0)
+        await this.deps.platform.timeline.notify(user.id, {
+          type: 'archive',
+          messageKey: 'export.partial',
+          params: { count: failedItems },
+          link,
+        });
+      else
+        await this.deps.platform.timeline.notify(user.id, {
+          type: 'archive',
+          messageKey: 'export.ready',
+          link,
+        });
       return { size: stored.size };
     } catch (error) {
       if (pending !== undefined)
@@ -292,9 +369,13 @@ export class ExportService {
         await blobs.delete(key).catch(() => undefined);
         throw error;
       }
+      ctx.log.error(
+        { err: error, exportId, attempt: ctx.attempt },
+        storageFailed ? 'the archive could not be stored' : 'the export failed',
+      );
       // The last try records the failure for the user; earlier ones let the queue retry.
       if (ctx.attempt >= ctx.maxAttempts)
-        await this.fail(exportId, user.id, error instanceof Error ? error.message : String(error));
+        await this.fail(exportId, user.id, storageFailed ? 'storage_unavailable' : 'export_failed');
       throw error;
     }
   }

@@ -231,7 +231,10 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
     expect(verdict.checked).toBe(manifest.files.length);
 
     const timeline = await s.t.runtime.platform.timeline.list(owner.id, { limit: 5 });
-    expect(timeline.items[0]).toMatchObject({ messageKey: 'export.ready', link: '/archive' });
+    expect(timeline.items[0]).toMatchObject({
+      messageKey: 'export.ready',
+      link: `/archive?export=${exportId}`,
+    });
   });
 
   it('lets the owner download again and resume with Range; others get 404', async () => {
@@ -346,6 +349,7 @@ describe('archive builder and verify', () => {
       };
       const key = await t.runtime.instanceKey();
       const file = path.join(t.dataDir, 'a.zip');
+      const logged: [string, string][] = [];
       const result = await buildArchive(
         {
           exportId: 'x',
@@ -356,15 +360,17 @@ describe('archive builder and verify', () => {
           instance: { name: 'Test' },
           now: new Date(),
           signal: new AbortController().signal,
+          onAppError: (app, error) => {
+            logged.push([app, error instanceof Error ? error.message : String(error)]);
+          },
         },
         async (zip) => {
           await fs.writeFile(file, zip);
         },
       );
-      expect(result.manifest.apps.news).toMatchObject({
-        status: 'failed',
-        error: 'database of the app is down',
-      });
+      // A code, never the app's own text (that goes to the logs through onAppError).
+      expect(result.manifest.apps.news).toMatchObject({ status: 'failed', error: 'app_failed' });
+      expect(logged).toEqual([['news', 'database of the app is down']]);
       expect(result.manifest.apps.blog).toMatchObject({ status: 'complete', items: 1 });
       const trusted = await allTrustedKeys(key, t.config);
       expect((await verifyArchive(file, trusted)).ok).toBe(true);

@@ -23,7 +23,7 @@ export const manifestAppSchema = z.strictObject({
   appVersion: z.string(),
   dataVersion: z.number().int().min(1),
   /** How the app's export ended (`partial`: some items failed, each in `failed`). */
-  status: z.enum(APP_JOB_STATUSES).exclude(['pending', 'running']),
+  status: z.enum(APP_JOB_STATUSES).exclude(['pending', 'running', 'cancelled']),
   error: z.string().optional(),
   failed: z.array(failedItemSchema).optional(),
   items: z.number().int().min(0),

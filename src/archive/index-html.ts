@@ -1,3 +1,4 @@
+import { isFailureCode, type FailureCode } from '../contracts/archive.ts';
 import type { Manifest, ManifestApp } from './format.ts';
 
 const esc = (s: string) =>
@@ -20,17 +21,39 @@ function formatBytes(n: number): string {
   return `${value.toLocaleString('fr-FR', { maximumFractionDigits: unit === 0 ? 0 : 1 })} ${units[unit]}`;
 }
 
+/** The failure codes in the archive's words (`FAILURE_CODES`); the manifest keeps the code. */
+const FAILURE_TEXTS: Readonly<Record<FailureCode, string>> = {
+  document_unreadable: 'fichier introuvable ou illisible sur le serveur',
+  app_failed: "l'application n'a pas pu être exportée",
+  storage_unavailable: "l'archive n'a pas pu être enregistrée",
+  export_failed: "l'archive n'a pas pu être préparée",
+};
+
+const failureText = (code: string | undefined) =>
+  isFailureCode(code) ? FAILURE_TEXTS[code] : 'raison inconnue';
+
+/** "Ces éléments n'ont pas pu être copiés" and each one's name and why. */
+function failedList(app: ManifestApp): string {
+  const failed = app.failed ?? [];
+  if (failed.length === 0) return '';
+  const title =
+    failed.length === 1
+      ? "Cet élément n'a pas pu être copié :"
+      : "Ces éléments n'ont pas pu être copiés :";
+  return `<div class="failed"><p><strong>${title}</strong></p><ul>${failed
+    .map((f) => `<li>${esc(f.name)} <small>(${esc(failureText(f.code))})</small></li>`)
+    .join('')}</ul></div>`;
+}
+
 function statusLine(app: ManifestApp): string {
   const done = `${app.items} élément(s), ${formatBytes(app.bytes)}`;
   switch (app.status) {
     case 'complete':
-      return done;
+      return `<p>${done}</p>`;
     case 'partial':
-      return `${done} ; <strong class="failed">non exporté(s) : ${esc(
-        (app.failed ?? []).map((f) => f.name).join(', '),
-      )}</strong>`;
+      return `<p>${done}</p>${failedList(app)}`;
     case 'failed':
-      return `<strong class="failed">Échec de l'export : ${esc(app.error ?? 'erreur inconnue')}</strong>`;
+      return `<p><strong class="failed">Échec de l'export : ${esc(failureText(app.error))}</strong></p>${failedList(app)}`;
   }
 }
 
@@ -57,7 +80,7 @@ export function renderIndexHtml(
             )
             .join('')}</ul>`;
     const status = statusLine(app);
-    return `<section id="${esc(id)}"><h2>${esc(app.label)}</h2><p>${status}</p>${
+    return `<section id="${esc(id)}"><h2>${esc(app.label)}</h2>${status}${
       pages.length > 0 ? `<h3>Pages</h3>${list(pages)}` : ''
     }${others.length > 0 ? `<h3>Fichiers</h3>${list(others)}` : ''}</section>`;
   });

@@ -32,6 +32,8 @@ function progressLine(progress: JobProgress): string {
           return [`${app} ✓ (${p.failed?.length ?? 0} failed)`];
         case 'failed':
           return [`${app} ✗`];
+        case 'cancelled':
+          return [`${app} cancelled`];
         case 'pending':
         case 'running':
           return [`${app} ${p.items}/${p.itemsTotal}`];
@@ -99,6 +101,13 @@ export function addArchiveCommands(program: Command, config: () => Config): void
               signal: AbortSignal.timeout(24 * 3_600_000),
               onProgress: (p) => {
                 if (tty) process.stderr.write(`\r\x1b[2K${progressLine(p)}`);
+              },
+              // The archive holds codes only; whoever runs the command sees the cause.
+              onAppError: (app, error) => {
+                runtime.log.error({ err: error, app }, 'an app of the export failed');
+              },
+              onItemError: (app, item, cause) => {
+                runtime.log.warn({ err: cause, app, item: item.name }, 'an item was not exported');
               },
             },
             async (zip) => {

@@ -56,9 +56,37 @@ export function isActiveImport(status: ImportStatus): boolean {
   return (ACTIVE_IMPORT_STATUSES as readonly ImportStatus[]).includes(status);
 }
 
-/** One app's state inside an export or an import. `partial`: some items failed, each listed. */
-export const APP_JOB_STATUSES = ['pending', 'running', 'complete', 'partial', 'failed'] as const;
+/**
+ * One app's state inside an export or an import. `partial`: some items failed, each listed;
+ * `cancelled`: the job was cancelled before the app was done (never left `running`).
+ */
+export const APP_JOB_STATUSES = [
+  'pending',
+  'running',
+  'complete',
+  'partial',
+  'failed',
+  'cancelled',
+] as const;
 export type AppJobStatus = (typeof APP_JOB_STATUSES)[number];
+
+/**
+ * Why something failed, as a code the page translates (never the server's own text, which
+ * goes to the logs with the job's id). Items: `document_unreadable` (its stored file is
+ * missing or cannot be read). Apps: `app_failed`. Whole jobs: `storage_unavailable` (the
+ * archive could not be written), `export_failed` (anything else).
+ */
+export const FAILURE_CODES = [
+  'document_unreadable',
+  'app_failed',
+  'storage_unavailable',
+  'export_failed',
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+export function isFailureCode(value: unknown): value is FailureCode {
+  return typeof value === 'string' && (FAILURE_CODES as readonly string[]).includes(value);
+}
 
 /** An item that could not be exported or imported: its name and a code the page translates. */
 export interface FailedItem {
@@ -73,7 +101,7 @@ export interface AppProgress {
   itemsTotal: number;
   bytes: number;
   bytesTotal: number;
-  /** Why the app failed (a code such as `app_failed`); the rest of the job is still usable. */
+  /** Why the app failed (a `FAILURE_CODES` code); the rest of the job is still usable. */
   error?: string | undefined;
   /** Items that failed, when the app is `partial`. */
   failed?: FailedItem[] | undefined;

@@ -32,7 +32,15 @@ export type MailTexts = Readonly<Record<string, (p: NotificationParams) => strin
 export const PLATFORM_MAIL_TEXTS: MailTexts = {
   welcome: (p) => `Bienvenue dans votre ENT, ${String(p.name ?? '')} !`,
   'export.ready': () => 'Votre export Mes Données est prêt : vous pouvez télécharger vos données.',
-  'export.failed': (p) => `Votre export Mes Données a échoué : ${String(p.reason ?? '')}`,
+  'export.partial': (p) =>
+    Number(p.count) > 1
+      ? `Votre archive Mes Données est prête, mais ${String(p.count)} documents n'ont pas pu être copiés.`
+      : "Votre archive Mes Données est prête, mais 1 document n'a pas pu être copié.",
+  'export.partialApps': (p) =>
+    Number(p.count) > 1
+      ? `Votre archive Mes Données est prête, mais ${String(p.count)} applications n'ont pas pu être copiées.`
+      : "Votre archive Mes Données est prête, mais une application n'a pas pu être copiée.",
+  'export.failed': () => "Votre export Mes Données a échoué : l'archive n'a pas pu être préparée.",
   'import.done': () => 'Votre import Mes Données est terminé.',
   'share.received': (p) =>
     `${String(p.from ?? '')} a partagé « ${String(p.title ?? '')} » avec vous.`,

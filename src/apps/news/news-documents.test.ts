@@ -39,6 +39,7 @@ async function referencedBy(adapter: ArchiveAdapter, user: User): Promise<Set<st
       text: async () => '',
       file: async () => '',
       progress: () => undefined,
+      failed: () => undefined,
     },
   );
   return referenced;

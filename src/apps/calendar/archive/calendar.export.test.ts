@@ -401,6 +401,7 @@ describe.each(testDbKinds())('Agenda archive export on %s', (db) => {
         text: async (d, name) => `${d}/${name}`,
         file: async (d, name) => `${d}/${name}`,
         progress: (delta) => progress.push(delta),
+        failed: () => undefined,
       };
       const summary = await adapter.export(
         {

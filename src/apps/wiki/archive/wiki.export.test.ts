@@ -387,6 +387,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
       },
       file: async (d, name) => `${d}/${name}`,
       progress: (delta) => progress.push(delta),
+      failed: () => undefined,
     };
     const summary = await adapter.export(
       {

@@ -41,6 +41,7 @@ function memoryWriter() {
       return `${dir}/${name}`;
     },
     progress() {},
+    failed() {},
   };
   return {
     writer,

@@ -100,7 +100,17 @@ export function workspaceArchiveAdapter(deps: { db: Db; blobs: BlobStore }): Arc
         ctx.signal.throwIfAborted();
         exported.add(doc.id);
         if (opening !== undefined) {
-          const source = await opening;
+          let source: Readable;
+          try {
+            source = await opening;
+          } catch (error) {
+            // Its stored file is gone or unreadable: only this document is lost, listed by
+            // name; the entry was never started, so the archive stays whole.
+            ctx.signal.throwIfAborted();
+            out.failed({ name: doc.name, code: 'document_unreadable' }, error);
+            out.progress({ items: 1, bytes: doc.size });
+            return;
+          }
           const path = await out.file(dirOf(section, doc.folder_id), doc.name, source, {
             size: doc.size,
             contentType: doc.content_type,

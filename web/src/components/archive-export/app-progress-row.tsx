@@ -2,6 +2,7 @@ import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isAppId, type AppJobStatus, type AppProgress } from '../../../../src/contracts/archive.ts';
 import { formatBytes, formatPercent } from '../../format.ts';
+import { useFailureText } from './failure-text.ts';
 
 const ICONS: Record<AppJobStatus, string> = {
   pending: '…',
@@ -9,6 +10,7 @@ const ICONS: Record<AppJobStatus, string> = {
   complete: '✓',
   partial: '⚠',
   failed: '✕',
+  cancelled: '–',
 };
 
 /** Done, with or without every item: the bar is full. */
@@ -51,6 +53,7 @@ export function AppProgressRow({
   const language = i18n.resolvedLanguage ?? 'fr';
   const unit = useUnit();
   const failedItemsText = useFailedItemsText();
+  const failureText = useFailureText();
   const textId = useId();
   const { status, items, itemsTotal, bytes, bytesTotal } = progress;
   const known = itemsTotal > 0 || isDone(status);
@@ -63,7 +66,7 @@ export function AppProgressRow({
       : itemsTotal > 0
         ? Math.min(items, itemsTotal)
         : undefined;
-  const failedItems = status === 'partial' ? failedItemsText(progress) : undefined;
+  const failedItems = failedItemsText(progress);
 
   return (
     <li className={`export-app export-app--${status}`}>
@@ -103,9 +106,7 @@ export function AppProgressRow({
           </span>
         )}
       </span>
-      {status === 'failed' && progress.error !== undefined && (
-        <p className="export-app__error">{progress.error}</p>
-      )}
+      {status === 'failed' && <p className="export-app__error">{failureText(progress.error)}</p>}
       {failedItems !== undefined && <p className="export-app__error">{failedItems}</p>}
     </li>
   );

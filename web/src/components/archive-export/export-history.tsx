@@ -5,6 +5,7 @@ import { formatBytes, formatShortDateTime } from '../../format.ts';
 import type { ResourceState } from '../../hooks/use-resource.ts';
 import { ErrorAlert, Loading } from '../feedback.tsx';
 import { ActionLabel } from '../workspace-dialogs.tsx';
+import { missingCount } from './export-progress.tsx';
 
 /** The exports asked for before, newest first: download or delete each. */
 export function ExportHistory({
@@ -13,12 +14,18 @@ export function ExportHistory({
   appName,
   headingRef,
   onDelete,
+  onShow,
+  shownId,
 }: {
   state: ResourceState<ArchiveExport[]>;
   reload: () => void;
   appName: (id: string) => string;
   headingRef: RefObject<HTMLHeadingElement | null>;
   onDelete: (exported: ArchiveExport) => void;
+  /** Shows an export's details above (its progress, what is missing). */
+  onShow: (exported: ArchiveExport) => void;
+  /** The export shown above, marked in the list. */
+  shownId: string | undefined;
 }) {
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'fr';
@@ -51,8 +58,13 @@ export function ExportHistory({
                 {state.data.map((exported) => {
                   const date = formatShortDateTime(exported.createdAt, language);
                   const what = t('archive.history.exportOf', { date });
+                  const missing = exported.status === 'ready' ? missingCount(exported) : 0;
                   return (
-                    <tr key={exported.id}>
+                    <tr
+                      key={exported.id}
+                      id={`export-${exported.id}`}
+                      aria-current={shownId === exported.id ? 'true' : undefined}
+                    >
                       <td className="ws-table__number">
                         <time dateTime={exported.createdAt.toISOString()}>{date}</time>
                       </td>
@@ -61,6 +73,12 @@ export function ExportHistory({
                         <span className={`export-status export-status--${exported.status}`}>
                           {t(`archive.status.${exported.status}`)}
                         </span>
+                        {missing > 0 && (
+                          <span className="export-history__missing">
+                            {' – '}
+                            {t('archive.history.missing', { count: missing })}
+                          </span>
+                        )}
                         {exported.status === 'ready' && exported.expiresAt !== null && (
                           <span className="muted export-history__until">
                             {' '}
@@ -91,6 +109,19 @@ export function ExportHistory({
                               >
                                 <ActionLabel action={t('archive.history.download')} name={what} />
                               </a>
+                            </li>
+                          )}
+                          {shownId !== exported.id && (
+                            <li>
+                              <button
+                                type="button"
+                                className="button button--small"
+                                onClick={() => {
+                                  onShow(exported);
+                                }}
+                              >
+                                <ActionLabel action={t('archive.history.details')} name={what} />
+                              </button>
                             </li>
                           )}
                           {!isActiveExport(exported.status) && (

@@ -4,6 +4,7 @@ import type { ArchiveApps, ArchiveExport } from '../../api/archive.ts';
 import { useAppName } from '../../apps/known-apps.ts';
 import { formatShortDateTime } from '../../format.ts';
 import type { ResourceState } from '../../hooks/use-resource.ts';
+import { useLocation } from '../../router.tsx';
 import { ErrorAlert, Loading } from '../feedback.tsx';
 import { ConfirmDialog } from '../workspace-dialogs.tsx';
 import { ExportForm } from './export-form.tsx';
@@ -28,7 +29,9 @@ export function ExportPanel({
   const loaded = apps.status === 'success' ? apps.data : undefined;
   const appName = useAppName(loaded?.items);
   const exportable = loaded?.items.filter((app) => app.exportable) ?? [];
-  const tracker = useExportTracker(appName);
+  // `?export=<id>`: the timeline's link to one export; its details are shown and focused.
+  const wanted = new URLSearchParams(useLocation().search).get('export') ?? undefined;
+  const tracker = useExportTracker(appName, wanted);
   const [deleting, setDeleting] = useState<ArchiveExport>();
 
   return (
@@ -77,6 +80,8 @@ export function ExportPanel({
         appName={appName}
         headingRef={tracker.historyRef}
         onDelete={setDeleting}
+        onShow={tracker.open}
+        shownId={tracker.current?.id}
       />
 
       {deleting && (

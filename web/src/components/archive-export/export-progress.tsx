@@ -1,11 +1,12 @@
 import { useId, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { AppProgress } from '../../../../src/contracts/archive.ts';
+import type { AppProgress, ExportStatus } from '../../../../src/contracts/archive.ts';
 import { isActiveExport, type ArchiveExport } from '../../api/archive.ts';
 import { formatBytes, formatDateTime } from '../../format.ts';
 import { Link } from '../../router.tsx';
 import { ErrorAlert } from '../feedback.tsx';
 import { AppProgressRow, useFailedItemsText } from './app-progress-row.tsx';
+import { useFailureText } from './failure-text.ts';
 
 const PENDING: AppProgress = {
   status: 'pending',
@@ -14,6 +15,28 @@ const PENDING: AppProgress = {
   bytes: 0,
   bytesTotal: 0,
 };
+
+/** An ended export shows no app still waiting or running (rows written before the server settled them). */
+function settled(progress: AppProgress, status: ExportStatus): AppProgress {
+  if (progress.status !== 'pending' && progress.status !== 'running') return progress;
+  if (status === 'cancelled') return { ...progress, status: 'cancelled' };
+  if (status === 'failed' || status === 'ready' || status === 'expired')
+    return { ...progress, status: 'failed' };
+  return progress;
+}
+
+/** How many items the archive lacks: the listed ones, and one per app that failed wholly. */
+export function missingCount(exported: ArchiveExport): number {
+  return exported.apps.reduce((n, app) => {
+    const p = exported.progress[app];
+    if (p === undefined) return n;
+    return (
+      n +
+      (p.failed?.length ?? 0) +
+      (p.status === 'failed' ? Math.max(p.itemsTotal - p.items, 1) : 0)
+    );
+  }, 0);
+}
 
 /** The archive is ready: its download link and until when; what is missing from it, if any. */
 function ReadyNotice({
@@ -26,21 +49,26 @@ function ReadyNotice({
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'fr';
   const failedItemsText = useFailedItemsText();
+  const failureText = useFailureText();
+  const missing = missingCount(exported);
   const incomplete = exported.apps.filter((app) => {
     const status = exported.progress[app]?.status;
     return status === 'failed' || status === 'partial';
   });
   const reason = (progress: AppProgress | undefined) =>
-    (progress?.status === 'partial' ? failedItemsText(progress) : progress?.error) ??
-    t('archive.progress.noReason');
+    progress?.status === 'partial'
+      ? (failedItemsText(progress) ?? failureText(undefined))
+      : failureText(progress?.error);
 
   return (
     <>
       {exported.downloadUrl !== null && (
         <div className="export-ready">
           <p className="export-ready__title">
-            <span aria-hidden="true">✓ </span>
-            {t('archive.progress.ready.title')}
+            <span aria-hidden="true">{missing > 0 ? '⚠ ' : '✓ '}</span>
+            {missing > 0
+              ? t('archive.progress.ready.missing', { count: missing })
+              : t('archive.progress.ready.title')}
           </p>
           <p>
             <a
@@ -77,7 +105,7 @@ function ReadyNotice({
                 </li>
               ))
             ) : (
-              <li>{exported.error}</li>
+              <li>{failureText(exported.error)}</li>
             )}
           </ul>
         </div>
@@ -103,6 +131,7 @@ export function ExportProgress({
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'fr';
   const titleId = useId();
+  const failureText = useFailureText();
   const active = isActiveExport(exported.status);
 
   return (
@@ -136,7 +165,7 @@ export function ExportProgress({
         <ErrorAlert>
           {exported.error === null
             ? t('archive.progress.failedNoReason')
-            : t('archive.progress.failed', { reason: exported.error })}
+            : t('archive.progress.failed', { reason: failureText(exported.error) })}
         </ErrorAlert>
       )}
       {exported.status === 'cancelled' && <p>{t('archive.progress.cancelled')}</p>}
@@ -149,7 +178,7 @@ export function ExportProgress({
               key={app}
               app={app}
               name={appName(app)}
-              progress={exported.progress[app] ?? PENDING}
+              progress={settled(exported.progress[app] ?? PENDING, exported.status)}
             />
           ))}
         </ul>

@@ -63,7 +63,7 @@ function provisional(started: Pick<ArchiveExport, 'id' | 'status'>, request: Exp
  * The state of the "Exporter" tab: the history, the export being followed (live, through
  * `useJobEvents`), what to announce, and the actions (start, cancel, delete).
  */
-export function useExportTracker(appName: (id: string) => string) {
+export function useExportTracker(appName: (id: string) => string, wanted?: string) {
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'fr';
   const { handleUnauthenticated } = useSession();
@@ -116,9 +116,23 @@ export function useExportTracker(appName: (id: string) => string) {
   useEffect(() => {
     if (adopted.current || history.state.status !== 'success') return;
     adopted.current = true;
+    // Followed from a notification: that export, its details on screen and focused.
+    const linked = history.state.data.find((e) => e.id === wanted);
+    if (linked && currentRef.current === undefined) {
+      select(linked);
+      progressFocus.request();
+      return;
+    }
     const active = history.state.data.find((e) => isActiveExport(e.status));
     if (active && currentRef.current === undefined) select(active);
   }, [history.state]);
+
+  /** Shows an export of the history above, focused (its details, what is missing). */
+  const open = (exported: ArchiveExport) => {
+    select(exported);
+    setFollowError(undefined);
+    progressFocus.request();
+  };
 
   const followed = current && isActiveExport(current.status) ? current.id : undefined;
   useJobEvents(followed === undefined ? undefined : exportJob(followed), {
@@ -214,5 +228,6 @@ export function useExportTracker(appName: (id: string) => string) {
     start,
     cancel,
     remove,
+    open,
   };
 }
