@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newSession, type Session } from '../../test/support/session.ts';
 import { testDbKinds } from '../../test/support/test-env.ts';
 import { createTestServer, type TestServer } from '../../test/support/test-server.ts';
@@ -210,6 +210,54 @@ describe.each(testDbKinds())('Exporter failures on %s', (db) => {
       blog: { status: 'cancelled', items: 1 },
       wiki: { status: 'cancelled' },
     });
+  });
+});
+
+describe.each(testDbKinds())('Exporter whose storage fails on %s', (db) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await createTestServer(db, 'local', { EXPORT_TTL: '1h', JOB_MAX_ATTEMPTS: '1' });
+    s.t.runtime.queue.startWorker();
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it('fails the export with storage_unavailable, no server text, no app left running, and links to it', async () => {
+    const blobs = s.t.runtime.blobs;
+    const put = blobs.put.bind(blobs);
+    const spy = vi.spyOn(blobs, 'put').mockImplementation(async (key, ...rest) => {
+      if (key.startsWith('exports/')) throw new Error('EACCES: disk /srv/blobs refused the write');
+      return put(key, ...rest);
+    });
+    try {
+      const who = await newSession(s, 'Student');
+      const res = await who.request('POST', '/api/archive/exports', {
+        apps: ['workspace', 'blog'],
+      });
+      expect(res.statusCode).toBe(202);
+      const id: string = res.json().id;
+      const done = await waitFor(
+        'export failed',
+        async () => {
+          const body = (await who.request('GET', `/api/archive/exports/${id}`)).json();
+          return body.status === 'failed' && body;
+        },
+        30_000,
+      );
+      expect(done.error).toBe('storage_unavailable');
+      expect(JSON.stringify(done)).not.toMatch(/EACCES|srv/);
+      for (const app of ['workspace', 'blog'])
+        expect(['complete', 'partial', 'failed']).toContain(done.progress[app].status);
+      const timeline = await s.t.runtime.platform.timeline.list(who.user.id, { limit: 5 });
+      expect(timeline.items[0]).toMatchObject({
+        messageKey: 'export.failed',
+        params: { code: 'storage_unavailable' },
+        link: `/archive?export=${id}`,
+      });
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
