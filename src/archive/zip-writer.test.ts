@@ -107,6 +107,15 @@ describe('ZipWriter.reservePath', () => {
     expect(w.reservePath('App', 'manifest.json')).toBe('App/manifest.json');
   });
 
+  it('keeps an app data file name for later, whatever folders users named', () => {
+    const w = writer();
+    expect(w.keep('Blog', 'posts.ndjson')).toBe('Blog/posts.ndjson');
+    expect(w.reservePath('Blog/posts.ndjson', 'page.html')).toBe('Blog/posts.ndjson (2)/page.html');
+    expect(w.reservePath('Blog', 'Posts.NDJSON')).toBe('Blog/Posts (2).NDJSON');
+    expect(w.reservePath('Blog', 'posts.ndjson')).toBe('Blog/posts.ndjson');
+    expect(w.reservePath('Blog', 'posts.ndjson')).toBe('Blog/posts (3).ndjson');
+  });
+
   it('keeps each name within 255 bytes, extension and number included', () => {
     const w = writer();
     const name = `${'é'.repeat(140)}.pdf`; // 284 bytes

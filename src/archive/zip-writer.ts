@@ -59,6 +59,8 @@ export class ZipWriter {
   private readonly dirKeys = new Set<string>();
   /** A folder asked for (its parent's real path, NUL, its safe name) → its real path. */
   private readonly dirs = new Map<string, string>();
+  /** Paths kept (keep) for a later reservePath of that very name. */
+  private readonly kept = new Set<string>();
   private failure: Error | undefined;
   private readonly mtime: Date;
 
@@ -100,12 +102,24 @@ export class ZipWriter {
     const max = Math.min(MAX_COMPONENT_BYTES, MAX_PATH_BYTES - bytesOf(dir) - 1);
     for (let i = 1; ; i++) {
       const candidate = `${dir}/${numberedName(safe, i, max, true)}`;
+      if (i === 1 && this.kept.delete(candidate)) return candidate;
       const key = foldPath(candidate);
       if (!this.fileKeys.has(key) && !this.dirKeys.has(key)) {
         this.claim(candidate);
         return candidate;
       }
     }
+  }
+
+  /**
+   * Keeps the file `name` of the folder `rawDir` for a later reservePath of exactly that name
+   * (an app's data files, `Blog/posts.ndjson`): no folder nor other file takes it meanwhile,
+   * whatever users named their content. Returns the path kept.
+   */
+  keep(rawDir: string, name: string): string {
+    const path = this.reservePath(rawDir, name);
+    this.kept.add(path);
+    return path;
   }
 
   /** The real path of the folder `name` (safe) asked for in the folder `parent` (real). */
