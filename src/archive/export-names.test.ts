@@ -165,15 +165,18 @@ describe('verify and names', () => {
     for (const line of result.problems) expect(line).not.toMatch(/\n|\s{4}at /);
   });
 
-  it('refuses a name longer than the limits', async () => {
+  it('refuses a name longer than the limits, on one short line', async () => {
     const long = `${'d'.repeat(200)}/`.repeat(5);
-    const file = await handMade([`${'n'.repeat(300)}.txt`, `${long}f.txt`]);
+    const huge = `${'e'.repeat(250)}/`.repeat(200);
+    const file = await handMade([`${'n'.repeat(290)}.txt`, `${long}f.txt`, `${huge}g.txt`]);
     const result = await verifyArchive(file, trusted);
     expect(result.problems).toEqual(
       expect.arrayContaining([
-        `Unsafe name: ${'n'.repeat(300)}.txt (a name is 304 bytes long (at most 255))`,
-        `Unsafe name: ${long}f.txt (the path is 1010 bytes long (at most 768))`,
+        `Unsafe name: ${'n'.repeat(290)}.txt (a name is 294 bytes long (at most 255))`,
+        `Unsafe name: ${long.slice(0, 200)}…${`${long}f.txt`.slice(-80)} (the path is 1010 bytes long (at most 768))`,
+        `Unsafe name: ${huge.slice(0, 200)}…${`${huge}g.txt`.slice(-80)} (the path is 50205 bytes long (at most 768))`,
       ]),
     );
+    for (const line of result.problems) expect(line.length).toBeLessThan(400);
   });
 });

@@ -32,13 +32,17 @@ const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
  * folder of another entry ("a" and "a/b"), two names Windows or macOS take for one ("A.txt"
  * and "a.txt", NFC and NFD...). One line per problem.
  */
+/** A name as a problem line shows it: whole unless very long. */
+const shown = (name: string): string =>
+  name.length > 300 ? `${name.slice(0, 200)}…${name.slice(-80)}` : name;
+
 export function nameProblems(entries: readonly ZipEntryInfo[]): string[] {
   const problems: string[] = [];
   const files = new Map<string, string>();
   const folders = new Map<string, string>();
   for (const e of entries) {
     const problem = nameProblem(e.name);
-    if (problem !== undefined) problems.push(`Unsafe name: ${e.name} (${problem})`);
+    if (problem !== undefined) problems.push(`Unsafe name: ${shown(e.name)} (${problem})`);
     const name = e.isDirectory ? e.name.slice(0, -1) : e.name;
     const all = prefixes(name);
     if (!e.isDirectory) all.pop();
