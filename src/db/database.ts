@@ -7,7 +7,7 @@ import Cursor from 'pg-cursor';
 import type { DatabaseConfig } from '../config.ts';
 import type { DialectName } from './dialect.ts';
 import type { Database } from './schema.ts';
-import { createSqliteDialect } from './sqlite-dialect.ts';
+import { NodeSqliteDialect } from './sqlite-dialect.ts';
 
 // int8 (bigint) columns hold millisecond timestamps and byte counts: read them as numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -22,8 +22,7 @@ export interface Db {
 export function openDatabase(config: DatabaseConfig): Db {
   if (config.kind === 'sqlite') {
     fs.mkdirSync(path.dirname(config.file), { recursive: true });
-    const { dialect } = createSqliteDialect(config.file);
-    return wrap(new Kysely<Database>({ dialect }), 'sqlite');
+    return wrap(new Kysely<Database>({ dialect: new NodeSqliteDialect(config.file) }), 'sqlite');
   }
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });
   // An idle client losing its connection must not crash the process; the pool replaces it.
