@@ -112,6 +112,9 @@ export async function buildArchive<T>(
     for (let i = 2; usedFolders.has(folder.toLowerCase()); i++)
       folder = `${safeName(adapter.label)} (${i})`;
     usedFolders.add(folder.toLowerCase());
+    // The app's data files keep their names whatever users named their content (a blog titled
+    // "posts.ndjson" must not push the posts aside, where verify and import would not look).
+    for (const r of adapter.records) zip.keep(folder, r.name);
     p.status = 'running';
     const failed: FailedItem[] = [];
     input.onProgress?.(progress);

@@ -182,3 +182,44 @@ describe('verify checks every record against its schema', () => {
     expect(result.notes).toEqual([expect.stringContaining('blog: records not checked')]);
   });
 });
+
+describe('data files keep their names', () => {
+  it('gives a user folder named like a data file another name, never the data file', async () => {
+    const adapter: ArchiveAdapter = {
+      app: 'blog',
+      label: 'Blog',
+      appVersion: '1',
+      dataVersion: 1,
+      dependsOn: [],
+      records: [blogs, posts],
+      count: async () => ({ items: 1, bytes: 0 }),
+      async export(_ctx, out) {
+        // A blog titled "posts.ndjson": its page folder comes before the data files.
+        await out.text(`${out.folder}/posts.ndjson`, 'Sortie.html', '<p>x</p>', 'text/html');
+        await out.json(blogs, [blog]);
+        async function* rows() {
+          yield post('p1', 'Sortie');
+        }
+        await out.ndjson(posts, rows());
+        return { items: 1, bytes: 0 };
+      },
+    };
+    const file = path.join(dir, 'kept.zip');
+    await buildArchive(
+      {
+        exportId: 'kept',
+        user,
+        adapters: [adapter],
+        options: { includeDocuments: true, includeShared: true },
+        key,
+        instance: { name: 'Test' },
+        now: new Date('2026-09-01T08:00:00Z'),
+        signal: new AbortController().signal,
+      },
+      (zip) => pipeline(zip, fs.createWriteStream(file)),
+    );
+    const result = await verifyArchive(file, trusted, { apps: [blogRecords] });
+    expect(result.problems).toEqual([]);
+    expect(result.records).toBe(2);
+  });
+});
