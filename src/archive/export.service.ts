@@ -14,7 +14,7 @@ import type { User } from '../platform/accounts.service.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { ArchiveAdapter, ExportOptions } from './adapter.ts';
-import { buildArchive } from './archive-builder.ts';
+import { buildArchive, countContext } from './archive-builder.ts';
 import { ExportRepository, type ArchiveExport } from './export.repository.ts';
 import type { InstanceKey } from './keys.ts';
 
@@ -106,8 +106,11 @@ export class ExportService {
     options: ExportOptions = { includeDocuments: true, includeShared: true },
   ) {
     const items = [];
+    // Counted as if every app were exported: the workspace's count takes in the documents the
+    // others reference, as the archive of all apps holds them.
+    const refs = countContext(this.deps.adapters, user, options);
     for (const a of this.deps.adapters) {
-      const count = await a.count(user, options);
+      const count = await a.count(user, options, refs);
       items.push({ id: a.app, label: a.label, items: count.items, bytes: count.bytes });
     }
     return items;
@@ -266,6 +269,17 @@ export class ExportService {
 
     let lastWrite = 0;
     let pending: JobProgress | undefined;
+    // At most one write per PROGRESS_EVERY_MS, and the last change of a window is written at
+    // its end (a pause after it must not hide it).
+    let trailing: NodeJS.Timeout | undefined;
+    const writeProgress = () => {
+      trailing = undefined;
+      lastWrite = clock.now();
+      if (pending === undefined) return;
+      void this.repo
+        .saveProgress(exportId, pending)
+        .catch((error: unknown) => ctx.log.warn({ err: error }, 'progress not saved'));
+    };
     const key = `exports/${user.id}/${exportId}.zip`;
     const taken = new Set(await this.repo.fileNamesOf(user.id, exportId));
     let fileName = exportFileName(user.login, now);
@@ -284,11 +298,10 @@ export class ExportService {
           signal: ctx.signal,
           onProgress: (p) => {
             pending = p;
-            if (clock.now() - lastWrite < PROGRESS_EVERY_MS) return;
-            lastWrite = clock.now();
-            void this.repo
-              .saveProgress(exportId, p)
-              .catch((error: unknown) => ctx.log.warn({ err: error }, 'progress not saved'));
+            if (trailing !== undefined) return;
+            const wait = lastWrite + PROGRESS_EVERY_MS - clock.now();
+            if (wait <= 0) writeProgress();
+            else trailing = setTimeout(writeProgress, wait);
           },
           onAppError: (app, error) => {
             ctx.log.error({ err: error, exportId, app }, 'an app of the export failed');
@@ -308,6 +321,7 @@ export class ExportService {
               throw error;
             }),
       );
+      clearTimeout(trailing);
       pending = progress;
       await this.repo.saveProgress(exportId, progress);
       const apps = Object.values(manifest.apps);
@@ -363,6 +377,7 @@ export class ExportService {
         });
       return { size: stored.size };
     } catch (error) {
+      clearTimeout(trailing);
       if (pending !== undefined)
         await this.repo.saveProgress(exportId, pending).catch(() => undefined);
       if (ctx.signal.aborted) {
