@@ -85,6 +85,12 @@ export interface AppExportWriter {
   failed(item: FailedItem, cause?: unknown): void;
 }
 
+/** What a count may ask of the other apps of the same export. */
+export interface CountContext {
+  /** The documents the other apps' exports will reference (computed once, on first ask). */
+  referencedDocuments(): Promise<ReadonlySet<string>>;
+}
+
 /** One app's part in Mes Données. */
 export interface ArchiveAdapter {
   readonly app: AppId;
@@ -100,7 +106,21 @@ export interface ArchiveAdapter {
   readonly dependsOn: readonly AppId[];
   /** The data files the app writes, each with its schema. */
   readonly records: readonly RecordFile[];
-  count(user: User, options: ExportOptions): Promise<{ items: number; bytes: number }>;
+  /**
+   * What the export will write and progress: `items` and `bytes` add up to the `progress`
+   * calls of `export` (what the archive holds). The workspace also counts the documents the
+   * other apps reference (`refs.referencedDocuments`, asked only by the apps that need it).
+   */
+  count(
+    user: User,
+    options: ExportOptions,
+    refs?: CountContext,
+  ): Promise<{ items: number; bytes: number }>;
+  /**
+   * The workspace documents this app's export will pass to `ctx.referenceDocuments` (same
+   * readability rule), so that the counts offered include them before the export runs.
+   */
+  referencedDocuments?(user: User, options: ExportOptions): Promise<ReadonlySet<string>>;
   export(ctx: ExportContext, out: AppExportWriter): Promise<{ items: number; bytes: number }>;
   /** The app's importer; absent: the app's content cannot be imported yet. */
   readonly import?: ImportAdapter;

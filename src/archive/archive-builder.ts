@@ -4,6 +4,7 @@ import type { User } from '../platform/accounts.service.ts';
 import type {
   ArchiveAdapter,
   AppExportWriter,
+  CountContext,
   ExportContext,
   ExportOptions,
   RecordFile,
@@ -21,6 +22,32 @@ import {
 import { renderIndexHtml } from './index-html.ts';
 import type { InstanceKey } from './keys.ts';
 import { safeName, shouldCompress, ZipWriter } from './zip-writer.ts';
+
+/**
+ * A `CountContext` over `adapters` (those of one export): the union of the documents they
+ * reference, computed on the first ask only, so that an export without the workspace pays
+ * nothing for it.
+ */
+export function countContext(
+  adapters: readonly ArchiveAdapter[],
+  user: User,
+  options: ExportOptions,
+): CountContext {
+  let union: Promise<ReadonlySet<string>> | undefined;
+  return {
+    referencedDocuments() {
+      union ??= (async () => {
+        const all = new Set<string>();
+        for (const a of adapters) {
+          if (a.referencedDocuments === undefined) continue;
+          for (const id of await a.referencedDocuments(user, options)) all.add(id);
+        }
+        return all;
+      })();
+      return union;
+    },
+  };
+}
 
 export interface BuildArchiveInput {
   exportId: string;
@@ -86,8 +113,11 @@ export async function buildArchive<T>(
     progress[a.app] = p;
     progressOf.set(a, p);
   }
+  // The totals are what the archive will hold: the workspace's include the documents the
+  // other apps of this export reference.
+  const refs = countContext(ordered, user, options);
   for (const [a, p] of progressOf) {
-    const total = await a.count(user, options).catch(() => ({ items: 0, bytes: 0 }));
+    const total = await a.count(user, options, refs).catch(() => ({ items: 0, bytes: 0 }));
     p.itemsTotal = total.items;
     p.bytesTotal = total.bytes;
   }

@@ -393,6 +393,33 @@ export class WorkspaceRepository {
     return { items: Number(row?.items ?? 0), bytes: Number(row?.bytes ?? 0) };
   }
 
+  /**
+   * Of `ids` (documents other apps reference), those the export takes beyond its own
+   * (`exported`): their number and bytes, read in chunks.
+   */
+  async countBeyondExported(
+    userId: string,
+    shared: boolean,
+    ids: readonly string[],
+  ): Promise<{ items: number; bytes: number }> {
+    let items = 0;
+    let bytes = 0;
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const row = await this.db
+        .selectFrom('ws_documents')
+        .where('id', 'in', ids.slice(i, i + CHUNK))
+        .where('id', 'not in', this.exported(userId, shared).select('id'))
+        .select((eb) => [
+          eb.fn.countAll<number>().as('items'),
+          eb.fn.sum<number>('size').as('bytes'),
+        ])
+        .executeTakeFirst();
+      items += Number(row?.items ?? 0);
+      bytes += Number(row?.bytes ?? 0);
+    }
+    return { items, bytes };
+  }
+
   /** The exported documents, streamed folder by folder. */
   streamExported(userId: string, shared: boolean): AsyncIterable<DocumentRow> {
     return this.exported(userId, shared)

@@ -88,7 +88,7 @@ export function blogArchiveAdapter(deps: {
   }
 
   /** The documents the blogs show the user, by id, as the workspace files them for the user. */
-  async function shownDocuments(ctx: ExportContext, reach: Reach) {
+  async function shownDocuments(ctx: Pick<ExportContext, 'user' | 'signal'>, reach: Reach) {
     const wanted = new Map<string, Set<string>>();
     for await (const ref of repo.streamDocumentRefsIn(reach, SMALL_BATCH)) {
       ctx.signal.throwIfAborted();
@@ -119,6 +119,12 @@ export function blogArchiveAdapter(deps: {
       const blogs = await repo.blogsIn(reach, 'created');
       if (blogs.length === 0) return { items: 0, bytes: 0 };
       return { items: blogs.length + (await repo.countPostsIn(reach)), bytes: 0 };
+    },
+
+    async referencedDocuments(user, options) {
+      const reach = reachOf(user, options.includeShared);
+      const shown = await shownDocuments({ user, signal: new AbortController().signal }, reach);
+      return new Set(shown.keys());
     },
 
     async export(ctx, out) {

@@ -97,6 +97,15 @@ export function calendarArchiveAdapter(deps: {
       return { items: calendars.length + (await repo.countEventsIn(scope)), bytes: 0 };
     },
 
+    async referencedDocuments(user, options) {
+      const scope = scopeOf(user, options);
+      const readable = await readableDocuments(platform, workspace).resolve(
+        user,
+        await repo.attachmentVouchersIn(scope),
+      );
+      return new Set(readable.keys());
+    },
+
     async export(ctx: ExportContext, out: AppExportWriter) {
       const { user, options, signal } = ctx;
       const scope = scopeOf(user, options);

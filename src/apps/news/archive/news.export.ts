@@ -93,6 +93,25 @@ export function newsArchiveAdapter(deps: {
       return { items: threads.length + (await repo.countSeenItems(scope, clock.now())), bytes: 0 };
     },
 
+    async referencedDocuments(user, options) {
+      // As the export: thread icons (their owner vouches, or the user) and items' documents.
+      const scope = scopeOf({ user, includeShared: options.includeShared });
+      const threads = await news.threadsWithAccess(scope, 'created');
+      if (threads.length === 0) return new Set<string>();
+      const wanted = new Map<string, Set<string>>();
+      const want = (documentId: string, voucherId: string) =>
+        wanted.set(documentId, (wanted.get(documentId) ?? new Set<string>()).add(voucherId));
+      for (const t of threads) {
+        if (t.iconDocumentId === null) continue;
+        want(t.iconDocumentId, t.ownerId);
+        want(t.iconDocumentId, user.id);
+      }
+      for await (const item of repo.seenItems(scope, clock.now()))
+        for (const id of documentIdsIn(item.content)) want(id, user.id);
+      const readable = await readableDocuments(platform, workspace).resolve(user, wanted);
+      return new Set(readable.keys());
+    },
+
     async export(ctx: ExportContext, out: AppExportWriter) {
       const { user, options, signal } = ctx;
       signal.throwIfAborted();

@@ -135,6 +135,22 @@ export function wikiArchiveAdapter(deps: {
       return { items: wikis.length + pages, bytes: 0 };
     },
 
+    async referencedDocuments(user, options) {
+      // As the export: the documents its pages and revisions show, vouched for by the user.
+      const documents = new Set<string>();
+      for (const w of await service.listWikis(user, options)) {
+        for await (const p of repo.streamPages(w.id))
+          for (const id of documentIdsIn(p.content)) documents.add(id);
+        for await (const r of repo.streamRevisions(w.id))
+          for (const id of documentIdsIn(r.content)) documents.add(id);
+      }
+      const readable = await readableDocuments(platform, workspace).resolve(
+        user,
+        new Map([...documents].map((id) => [id, [user.id]])),
+      );
+      return new Set(readable.keys());
+    },
+
     async export(ctx: ExportContext, out: AppExportWriter) {
       const { user, options, signal } = ctx;
       const wikis = await service.listWikis(user, options);

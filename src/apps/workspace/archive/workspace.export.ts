@@ -44,8 +44,14 @@ export function workspaceArchiveAdapter(deps: { db: Db; blobs: BlobStore }): Arc
     dependsOn: [],
     records: workspaceRecords,
 
-    async count(user, options) {
-      return repo.countExported(user.id, options.includeShared);
+    async count(user, options, refs) {
+      // Its own documents, and those the other apps reference that it would not take anyway
+      // (the export adds them after its own): each counted once.
+      const own = await repo.countExported(user.id, options.includeShared);
+      const referenced = refs === undefined ? [] : [...(await refs.referencedDocuments())];
+      if (referenced.length === 0) return own;
+      const extra = await repo.countBeyondExported(user.id, options.includeShared, referenced);
+      return { items: own.items + extra.items, bytes: own.bytes + extra.bytes };
     },
 
     async export(ctx: ExportContext, out: AppExportWriter) {
