@@ -198,7 +198,7 @@ describe('data files keep their names', () => {
         await out.text(`${out.folder}/posts.ndjson`, 'Sortie.html', '<p>x</p>', 'text/html');
         await out.json(blogs, [blog]);
         async function* rows() {
-          yield post('p1', 'Sortie');
+          yield { ...post('p1', 'Sortie'), title: 'Sortie' };
         }
         await out.ndjson(posts, rows());
         return { items: 1, bytes: 0 };
