@@ -48,6 +48,34 @@ export interface ExportContext {
    */
   referenceDocuments(ids: Iterable<string>): void;
   referencedDocuments(): ReadonlySet<string>;
+  /**
+   * Runs `write` once every app is written, with where the archive put each workspace
+   * document: pages that show documents link them by relative path (the workspace is exported
+   * last). What `write` returns adds to the app's summary. Absent (an adapter run alone): the
+   * caller writes at once, with no paths.
+   */
+  afterApps?(write: (paths: DocumentPaths) => Promise<{ items: number; bytes: number }>): void;
+}
+
+/** Where the archive put workspace documents: a document's full path, or undefined. */
+export interface DocumentPaths {
+  pathOf(documentId: string): string | undefined;
+}
+
+/** No document has a path (documents not included, or an adapter run alone). */
+export const NO_DOCUMENT_PATHS: DocumentPaths = { pathOf: () => undefined };
+
+/**
+ * Runs `write` after every app (`ctx.afterApps`), or at once when the adapter runs alone: the
+ * app's summary is what `write` returns then, zero otherwise (it is added later).
+ */
+export async function writeAfterApps(
+  ctx: ExportContext,
+  write: (paths: DocumentPaths) => Promise<{ items: number; bytes: number }>,
+): Promise<{ items: number; bytes: number }> {
+  if (ctx.afterApps === undefined) return write(NO_DOCUMENT_PATHS);
+  ctx.afterApps(write);
+  return { items: 0, bytes: 0 };
 }
 
 /**
@@ -72,7 +100,8 @@ export interface AppExportWriter {
     dir: string,
     name: string,
     source: Readable,
-    meta: { size: number; contentType: string },
+    /** `documentId`: the workspace document the file is, so pages can link it (`DocumentPaths`). */
+    meta: { size: number; contentType: string; documentId?: string },
   ): Promise<string>;
   /** Progress as work is done: counts add up. */
   progress(delta: { items?: number; bytes?: number }): void;

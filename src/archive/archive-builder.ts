@@ -66,6 +66,9 @@ export interface BuildArchiveInput {
   onItemError?(app: AppId, item: FailedItem, cause: unknown): void;
 }
 
+/** A page an app writes once every app is (`ExportContext.afterApps`). */
+type LateWrite = Parameters<NonNullable<ExportContext['afterApps']>>[0];
+
 /**
  * A record as its schema writes it; a record that breaks the schema is a bug of the app's
  * export, which fails that app rather than write an archive its importer would refuse.
@@ -135,6 +138,9 @@ export async function buildArchive<T>(
   };
 
   const apps: Record<string, ManifestApp> = {};
+  // Written once every app is: pages that link the workspace's documents by path.
+  const documentPaths = new Map<string, string>();
+  const late: { adapter: ArchiveAdapter; failed: FailedItem[]; write: LateWrite }[] = [];
   const usedFolders = new Set<string>([MANIFEST, SIGNATURE, INDEX].map((n) => n.toLowerCase()));
   for (const [adapter, p] of progressOf) {
     signal.throwIfAborted();
@@ -184,15 +190,16 @@ export async function buildArchive<T>(
             }),
           )
         ).path,
-      file: async (dir, name, source, meta) =>
-        (
-          await guard(
-            zip.addStream(zip.reservePath(dir, name), source, {
-              compress: shouldCompress(meta.contentType),
-              size: meta.size,
-            }),
-          )
-        ).path,
+      file: async (dir, name, source, meta) => {
+        const { path } = await guard(
+          zip.addStream(zip.reservePath(dir, name), source, {
+            compress: shouldCompress(meta.contentType),
+            size: meta.size,
+          }),
+        );
+        if (meta.documentId !== undefined) documentPaths.set(meta.documentId, path);
+        return path;
+      },
       progress: (delta) => {
         p.items += delta.items ?? 0;
         p.bytes += delta.bytes ?? 0;
@@ -212,7 +219,10 @@ export async function buildArchive<T>(
       dataVersion: adapter.dataVersion,
     };
     try {
-      const summary = await adapter.export(ctx, writer);
+      const summary = await adapter.export(
+        { ...ctx, afterApps: (write) => late.push({ adapter, failed, write }) },
+        writer,
+      );
       const status: 'partial' | 'complete' = failed.length > 0 ? 'partial' : 'complete';
       p.status = status;
       apps[adapter.app] = {
@@ -236,6 +246,30 @@ export async function buildArchive<T>(
         items: p.items,
         bytes: p.bytes,
       };
+    }
+    input.onProgress?.(progress);
+  }
+
+  for (const { adapter, failed, write } of late) {
+    signal.throwIfAborted();
+    const app = apps[adapter.app];
+    const p = progressOf.get(adapter);
+    if (app === undefined || p === undefined || app.status === 'failed') continue;
+    try {
+      const added = await write({ pathOf: (id) => documentPaths.get(id) });
+      app.items += added.items;
+      app.bytes += added.bytes;
+      if (failed.length > 0) {
+        app.status = 'partial';
+        app.failed = failed;
+        p.status = 'partial';
+      }
+    } catch (error) {
+      if (signal.aborted || sinkError !== undefined || zip.broken()) throw error;
+      input.onAppError?.(adapter.app, error);
+      p.status = 'failed';
+      p.error = 'app_failed';
+      apps[adapter.app] = { ...app, status: 'failed', error: 'app_failed' };
     }
     input.onProgress?.(progress);
   }

@@ -255,21 +255,23 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     expect(page).toMatch(/^<!doctype html>/);
     expect(page).toContain('<meta charset="utf-8">');
     expect(page).toContain(
-      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'">`,
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'">`,
     );
+    expect(page).toContain('<a href="../../index.html">');
     expect(page).toContain('<title>Sortie au musée</title>');
     expect(page).toContain(teacher.user.displayName);
     expect(page).toContain('<strong>fossiles</strong> &amp; des minéraux');
-    expect(page).toContain(`data-document-id="${museumId}"`);
-    expect(page).toContain('[Image : Sortie au musée.png – La classe]');
-    expect(page).toContain('[Image : carte.png – Le plan]');
-    // Listed at the end of the page, each once, with where the archive keeps it.
+    // The pictures are shown from their file in the archive, the link leads to it.
+    expect(page).toMatch(
+      new RegExp(`<img src="[^"]+" alt="La classe" data-document-id="${museumId}"`),
+    );
+    expect(page).toMatch(new RegExp(`<img src="[^"]+" alt="Le plan" data-document-id="${mapId}"`));
+    expect(page).toMatch(new RegExp(`<a href="[^"]+" data-document-id="${museumId}">la photo</a>`));
+    expect(page).not.toContain('[Image :');
+    // Listed at the end of the page, each once, linked.
     expect(page).toContain('<h2 id="documents">Documents</h2>');
     expect(page.match(/<li data-document-id=/g)).toHaveLength(2);
-    expect(page).toContain(
-      `<li data-document-id="${museumId}">Sortie au musée.png <small>(Espace documentaire › Partagés avec moi)</small></li>`,
-    );
-    expect(page).toContain('Espace documentaire › Partagés avec moi');
+    expect(page).not.toContain('documents.ndjson');
     expect(page).not.toContain('/api/');
     // The other user's private picture: not named, not included.
     expect(page).toContain('[Image non disponible]');
@@ -288,6 +290,14 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
       const where = doc?.path ?? '';
       expect(where).toMatch(/^Espace documentaire\/Partagés avec moi\//);
       expect(sha256(await a.bytes(where))).toBe(sha256(bytes));
+      // The page's links to it, relative to the page's folder, lead to that very file.
+      if (id === thumbId) continue;
+      for (const m of page.matchAll(
+        new RegExp(`(?:src|href)="([^"]+)"[^>]*data-document-id="${id}"`, 'g'),
+      ))
+        expect(path.posix.join('Blog/Le blog de la 6e A', decodeURIComponent(m[1] ?? ''))).toBe(
+          where,
+        );
     }
     expect(
       a.names.find((n) => n.startsWith('Espace documentaire/Partagés avec moi/Sortie au musée')),
@@ -339,7 +349,10 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     );
     // The owner's own pictures: where the workspace puts files added from inside apps.
     const page = await a.text('Blog/Le blog de la 6e A/Sortie au musée.html');
-    expect(page).toContain('Espace documentaire › Ajoutés dans les applis');
+    const documentsByPath = await readNdjson(a, WORKSPACE_FILES.documents, 'Espace documentaire');
+    const own = documentsByPath.find((d) => d.id === museumId)?.path ?? '';
+    expect(own).toMatch(/^Espace documentaire\/Ajoutés dans les applis\//);
+    expect(page).toContain(`src="../../${own.split('/').map(encodeURIComponent).join('/')}"`);
     const documents = await readNdjson(a, WORKSPACE_FILES.documents, 'Espace documentaire');
     expect(documents.find((d) => d.id === museumId)).toMatchObject({ section: 'apps' });
     expect(documents.find((d) => d.id === secretId)).toBeUndefined();

@@ -1,4 +1,8 @@
-import type { ArchiveAdapter, ExportContext } from '../../../archive/adapter.ts';
+import {
+  writeAfterApps,
+  type ArchiveAdapter,
+  type ExportContext,
+} from '../../../archive/adapter.ts';
 import { frenchDate, renderPage } from '../../../archive/html-page.ts';
 import { safeName } from '../../../archive/zip-writer.ts';
 import type { Db } from '../../../db/database.ts';
@@ -159,7 +163,6 @@ export function blogArchiveAdapter(deps: {
 
       const shown = await shownDocuments(ctx, reach);
       ctx.referenceDocuments(shown.keys());
-      const documents = pageDocuments(shown, options.includeDocuments);
 
       async function* posts() {
         for await (const p of repo.streamPostsIn(reach, BATCH)) {
@@ -197,25 +200,31 @@ export function blogArchiveAdapter(deps: {
       }
       await out.ndjson(COMMENTS_FILE, comments());
 
+      // The pages, once the workspace is written: they show its documents by path.
       const dirs = blogFolders(scope.blogs);
       const blogs = new Map(scope.blogs.map((b) => [b.id, b]));
-      for await (const p of repo.streamPostsIn(reach, BATCH)) {
-        signal.throwIfAborted();
-        const blog = blogs.get(p.blogId);
-        const dir = dirs.get(p.blogId);
-        if (blog === undefined || dir === undefined) continue;
-        const meta = [`Par ${p.authorName}`, stateLine(p)];
-        if (p.modifiedAt !== p.createdAt) meta.push(`Modifié le ${frenchDate(p.modifiedAt)}`);
-        const html = renderPage({
-          title: p.title,
-          context: `Blog : ${blog.title}`,
-          meta,
-          html: p.content,
-          documents,
-        });
-        await out.text(`${out.folder}/${dir}`, `${pageName(p.title)}.html`, html, 'text/html');
-      }
-      return { items, bytes: 0 };
+      const later = await writeAfterApps(ctx, async (paths) => {
+        const documents = pageDocuments(shown, options.includeDocuments, paths);
+        for await (const p of repo.streamPostsIn(reach, BATCH)) {
+          signal.throwIfAborted();
+          const blog = blogs.get(p.blogId);
+          const dir = dirs.get(p.blogId);
+          if (blog === undefined || dir === undefined) continue;
+          const meta = [`Par ${p.authorName}`, stateLine(p)];
+          if (p.modifiedAt !== p.createdAt) meta.push(`Modifié le ${frenchDate(p.modifiedAt)}`);
+          const html = renderPage({
+            title: p.title,
+            context: `Blog : ${blog.title}`,
+            meta,
+            html: p.content,
+            dir: `${out.folder}/${dir}`,
+            documents,
+          });
+          await out.text(`${out.folder}/${dir}`, `${pageName(p.title)}.html`, html, 'text/html');
+        }
+        return { items: 0, bytes: 0 };
+      });
+      return { items: items + later.items, bytes: 0 };
     },
   };
 }

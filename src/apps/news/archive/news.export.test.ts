@@ -248,8 +248,9 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
     expect(page).toMatch(/^<!doctype html>/);
     expect(page).toContain('<meta charset="utf-8">');
     expect(page).toContain(
-      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'">`,
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'">`,
     );
+    expect(page).toContain('<a href="../../index.html">');
     expect(page).toContain('<title>Rentrée</title>');
     expect(page).toContain('Actualités : Vie du collège');
     expect(page).toContain('Bienvenue à <strong>tous</strong> &amp; bonne année !');
@@ -309,8 +310,13 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
 
     const page = await a.text('Actualités/Vie du collège/Rentrée.html');
     expect(page).toContain(`data-document-id="${photoId}"`);
-    expect(page).toContain('[Image : photo de classe.png – La classe]');
-    expect(page).toContain('Espace documentaire › Partagés avec moi');
+    expect(page).toContain('alt="La classe"');
+    expect(page).not.toContain('[Image :');
+    const photoPath = (await documentsOf(a)).find((d) => d.id === photoId)?.path ?? '';
+    expect(photoPath).toMatch(/^Espace documentaire\/Partagés avec moi\//);
+    expect(page).toContain(
+      `<img src="../../${photoPath.split('/').map(encodeURIComponent).join('/')}"`,
+    );
     expect(page).not.toContain('secret.png');
 
     const documents = await documentsOf(a);

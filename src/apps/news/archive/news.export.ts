@@ -1,4 +1,9 @@
-import type { AppExportWriter, ArchiveAdapter, ExportContext } from '../../../archive/adapter.ts';
+import {
+  writeAfterApps,
+  type AppExportWriter,
+  type ArchiveAdapter,
+  type ExportContext,
+} from '../../../archive/adapter.ts';
 import { frenchDate, renderPage } from '../../../archive/html-page.ts';
 import { safeName } from '../../../archive/zip-writer.ts';
 import type { Clock } from '../../../clock.ts';
@@ -177,11 +182,8 @@ export function newsArchiveAdapter(deps: {
 
       const readable = await readableDocuments(platform, workspace).resolve(user, wanted, signal);
       ctx.referenceDocuments(readable.keys());
-      const documents = pageDocuments(
-        new Map(
-          [...readable].map(([id, r]) => [id, { name: r.document.name, section: r.section }]),
-        ),
-        options.includeDocuments,
+      const shown = new Map(
+        [...readable].map(([id, r]) => [id, { name: r.document.name, section: r.section }]),
       );
 
       // One folder a thread (two threads of the same title get two folders), one page an item.
@@ -194,27 +196,28 @@ export function newsArchiveAdapter(deps: {
         taken.add(name.toLowerCase());
         dirs.set(t.id, { dir: name, title: t.title });
       }
-      if (!none) {
+      // The pages, once the workspace is written: they show its documents by path.
+      const later = await writeAfterApps(ctx, async (paths) => {
+        if (none) return { items: 0, bytes: 0 };
+        const documents = pageDocuments(shown, options.includeDocuments, paths);
         for await (const item of repo.seenItems(scope, now)) {
           signal.throwIfAborted();
           const thread = dirs.get(item.threadId);
           if (thread === undefined) continue;
+          const dir = `${out.folder}/${thread.dir}`;
           const html = renderPage({
             title: item.title,
             context: `Actualités : ${thread.title}`,
             meta: metaLines(item, now),
             html: item.content,
+            dir,
             documents,
           });
-          await out.text(
-            `${out.folder}/${thread.dir}`,
-            `${pageName(item.title)}.html`,
-            html,
-            'text/html',
-          );
+          await out.text(dir, `${pageName(item.title)}.html`, html, 'text/html');
         }
-      }
-      return { items, bytes: 0 };
+        return { items: 0, bytes: 0 };
+      });
+      return { items: items + later.items, bytes: 0 };
     },
   };
 }

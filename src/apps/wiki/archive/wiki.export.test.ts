@@ -43,11 +43,11 @@ function records<S extends z.ZodType>(
 
 const documentsOf = (a: Archive) => records(a, WORKSPACE_FILES.documents, 'Espace documentaire');
 
-/** The hrefs of the links of an HTML file. */
+/** The hrefs of the links of an HTML file, but its link back to `index.html`. */
 function hrefs(html: string): string[] {
-  return [...html.matchAll(/<a [^>]*href="([^"]*)"/g)].map((m) =>
-    (m[1] ?? '').replace(/&amp;/g, '&'),
-  );
+  return [...html.matchAll(/<a [^>]*href="([^"]*)"/g)]
+    .map((m) => (m[1] ?? '').replace(/&amp;/g, '&'))
+    .filter((h) => h !== '../../index.html');
 }
 
 /** Where a relative link of the archive file `from` leads, as an archive path. */
@@ -231,8 +231,9 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
       expect(html).toMatch(/^<!doctype html>/);
       expect(html).toContain('<meta charset="utf-8">');
       expect(html).toContain(
-        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'">`,
+        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'">`,
       );
+      expect(html).toContain('<a href="../../index.html">');
       expect(html).toContain(`<h1>${p.title.replace(/&/g, '&amp;')}</h1>`);
       expect(html).not.toMatch(/<script/i);
     }
@@ -267,10 +268,12 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
 
     // Documents: named in the copies, readable ones in the archive, the others not.
     const sheetHtml = a.text(sheetPath);
-    expect(sheetHtml).toContain('[Image : Schéma de la cellule.png – schéma]');
     expect(sheetHtml).toContain('[Image non disponible]');
     expect(sheetHtml).not.toContain('/api/workspace/documents');
     const documents = documentsOf(a);
+    // The readable one is shown from its file, by a path relative to the page.
+    const src = /<img src="([^"]+)" alt="schéma"/.exec(sheetHtml)?.[1] ?? '';
+    expect(resolve(sheetPath, src)).toBe(documents.find((d) => d.id === sharedDocId)?.path);
     expect(documents.find((d) => d.id === sharedDocId)?.section).toBe('shared');
     expect(documents.find((d) => d.id === privateDocId)).toBeUndefined();
 
@@ -288,8 +291,9 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     ]);
     const pages = records(a, PAGES_FILE);
     expect(pages.map((p) => p.id)).toEqual([sheet.id]);
-    // The link to the course, not in this archive, is left as it is.
-    expect(hrefs(a.text(pages[0]?.path ?? ''))).toEqual([link(course.id, intro.id)]);
+    // The link to the course, not in this archive, leads nowhere offline: plain text.
+    expect(hrefs(a.text(pages[0]?.path ?? ''))).toEqual([]);
+    expect(a.text(pages[0]?.path ?? '')).toContain('<span>le cours</span>');
     expect(a.text('Cours et Wiki/revisions.ndjson')).toBe('');
     // The image shared with the pupil comes in only because the page shows it.
     const documents = documentsOf(a);
@@ -354,7 +358,7 @@ describe.each(testDbKinds())('Cours et Wiki archive export on %s', (db) => {
     expect(documents.find((d) => d.id === trashed.id)?.section).toBe('trash');
     const [page] = records(a, PAGES_FILE);
     const html = a.text(page?.path ?? '');
-    expect(html).toContain('[Image : Gardé.png – schéma]');
+    expect(html).toMatch(/<img src="[^"]*Gard%C3%A9\.png" alt="schéma"/);
     expect(html).not.toContain('Jeté.png');
     expect(html).toContain('[Image non disponible]');
 

@@ -1,4 +1,9 @@
-import type { AppExportWriter, ArchiveAdapter, ExportContext } from '../../../archive/adapter.ts';
+import {
+  writeAfterApps,
+  type AppExportWriter,
+  type ArchiveAdapter,
+  type ExportContext,
+} from '../../../archive/adapter.ts';
 import { safeName } from '../../../archive/zip-writer.ts';
 import type { Db } from '../../../db/database.ts';
 import type { Platform } from '../../../platform/platform.ts';
@@ -224,11 +229,8 @@ export function wikiArchiveAdapter(deps: {
         new Map([...documents].map((id) => [id, [user.id]])),
         signal,
       );
-      const named = pageDocuments(
-        new Map(
-          [...readable].map(([id, r]) => [id, { name: r.document.name, section: r.section }]),
-        ),
-        options.includeDocuments,
+      const shown = new Map(
+        [...readable].map(([id, r]) => [id, { name: r.document.name, section: r.section }]),
       );
 
       const children = new Map<string, PageFile[]>();
@@ -238,30 +240,39 @@ export function wikiArchiveAdapter(deps: {
         list.push(f);
         children.set(f.parentId, list);
       }
-      // One page read and written at a time, by id: no query stays open while the zip is written.
+      // The copies, once the workspace is written: they show its documents by path. One page
+      // read and written at a time, by id: no query stays open while the zip is written.
       const wikiOf = new Map(wikis.map((w) => [w.id, w]));
-      for (const [pageId, file] of files) {
-        signal.throwIfAborted();
-        const w = wikiOf.get(file.wikiId);
-        const p = await repo.findPage(file.wikiId, pageId);
-        // A page deleted since the plan was made.
-        if (w === undefined || p === undefined) continue;
-        const nav = (f: PageFile) => ({ href: relativeHref(file.dir, f), title: f.title });
-        const html = pageDocument({
-          wiki: w,
-          page: { title: p.title, authorName: p.author_name, modifiedAt: p.modified_at },
-          body: offlinePageHtml(p.content, file.dir, files, named),
-          ancestors: ancestorsOf(pageId, files).map(nav),
-          children: (children.get(pageId) ?? []).map(nav),
-        });
-        const path = await out.text(`${out.folder}/${file.dir}`, file.file, html, 'text/html');
-        // Names were made unique up front: the writer must have kept them, or links are wrong.
-        if (path !== pathOf(file))
-          throw new Error(`The page "${p.title}" was written as ${path}, not ${pathOf(file)}`);
-        const size = Buffer.byteLength(html, 'utf8');
-        bytes += size;
-        out.progress({ bytes: size });
-      }
+      const later = await writeAfterApps(ctx, async (paths) => {
+        const named = pageDocuments(shown, options.includeDocuments, paths);
+        let written = 0;
+        for (const [pageId, file] of files) {
+          signal.throwIfAborted();
+          const w = wikiOf.get(file.wikiId);
+          const p = await repo.findPage(file.wikiId, pageId);
+          // A page deleted since the plan was made.
+          if (w === undefined || p === undefined) continue;
+          const dir = `${out.folder}/${file.dir}`;
+          const nav = (f: PageFile) => ({ href: relativeHref(file.dir, f), title: f.title });
+          const html = pageDocument({
+            wiki: w,
+            dir,
+            page: { title: p.title, authorName: p.author_name, modifiedAt: p.modified_at },
+            body: offlinePageHtml(p.content, { dir: file.dir, archiveDir: dir }, files, named),
+            ancestors: ancestorsOf(pageId, files).map(nav),
+            children: (children.get(pageId) ?? []).map(nav),
+          });
+          const path = await out.text(dir, file.file, html, 'text/html');
+          // Names were made unique up front: the writer must have kept them, or links are wrong.
+          if (path !== pathOf(file))
+            throw new Error(`The page "${p.title}" was written as ${path}, not ${pathOf(file)}`);
+          const size = Buffer.byteLength(html, 'utf8');
+          written += size;
+          out.progress({ bytes: size });
+        }
+        return { items: 0, bytes: written };
+      });
+      bytes += later.bytes;
 
       const records: WikiRecord[] = wikis.map((w) => ({
         id: w.id,

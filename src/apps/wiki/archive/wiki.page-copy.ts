@@ -4,7 +4,14 @@
  * the other pages of the archive made relative.
  */
 import sanitizeHtml from 'sanitize-html';
-import { escapeHtml, type PageDocuments } from '../../../archive/html-page.ts';
+import {
+  escapeHtml,
+  homeLink,
+  leadsOutside,
+  PAGE_CSP,
+  relativeHref as archiveHref,
+  type PageDocuments,
+} from '../../../archive/html-page.ts';
 import { sanitize } from '../../../html/sanitize.ts';
 import { parsePagePath } from '../wiki-links.ts';
 
@@ -30,16 +37,16 @@ const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp);/i;
  * Page HTML for the archive copy, from the HTML as stored (sanitised again first, with the
  * one allowlist of every app; the pass below only rewrites what that allowlist let through):
  * - links to pages that are in the archive become relative links to their `.html` file
- *   (the fragment kept); other links are left as they are;
- * - images and links of workspace documents become a mention of the document (its name and
- *   where the archive keeps it, its id in `data-document-id`): the Espace documentaire is
- *   written after this app, so the file's path in the archive is not known yet (its
- *   `documents.ndjson` maps the id to it). Documents the user may not read through the page
- *   are "non disponible".
+ *   (the fragment kept); links to the web and mail are left as they are; other links (pages
+ *   of the ENT) lead nowhere offline and become plain text;
+ * - images and links of workspace documents the archive holds point at their file by relative
+ *   path (`archiveDir`: the page's folder in the archive); others become a mention of the
+ *   document (its name and where it would be, its id in `data-document-id`). Documents the
+ *   user may not read through the page are "non disponible".
  */
 export function offlinePageHtml(
   html: string,
-  fromDir: string,
+  from: { dir: string; archiveDir: string },
   files: ReadonlyMap<string, PageFile>,
   documents: PageDocuments,
 ): string {
@@ -64,6 +71,16 @@ export function offlinePageHtml(
             text: '[Image non disponible]',
           };
         const alt = attribs.alt?.trim() ?? '';
+        if (doc.path !== undefined)
+          return {
+            tagName,
+            attribs: {
+              ...attribs,
+              src: archiveHref(from.archiveDir, doc.path),
+              alt: alt === '' ? doc.name : alt,
+              'data-document-id': id,
+            },
+          };
         return {
           tagName: 'span',
           attribs: { class: 'document', title: doc.location, 'data-document-id': id },
@@ -74,11 +91,21 @@ export function offlinePageHtml(
         const link = parsePagePath(attribs.href ?? '');
         const target = link === undefined ? undefined : files.get(link.pageId);
         if (link !== undefined && target !== undefined && target.wikiId === link.wikiId) {
-          const href = `${relativeHref(fromDir, target)}${link.hash}`;
+          const href = `${relativeHref(from.dir, target)}${link.hash}`;
           return { tagName, attribs: { ...attribs, href } };
         }
+        if (leadsOutside(attribs.href ?? '')) return { tagName, attribs };
         const { id, doc } = documentOf(attribs.href);
-        if (id === undefined) return { tagName, attribs };
+        if (id !== undefined && doc?.path !== undefined)
+          return {
+            tagName,
+            attribs: {
+              href: archiveHref(from.archiveDir, doc.path),
+              'data-document-id': id,
+            },
+          };
+        // A page of the ENT (or of a wiki not in the archive): text, it leads nowhere offline.
+        if (id === undefined) return { tagName: 'span', attribs: {} };
         const title = doc === undefined ? undefined : `${doc.name} – ${doc.location}`;
         return {
           tagName: 'span',
@@ -106,6 +133,8 @@ const anchor = (l: NavLink) => `<a href="${escapeHtml(l.href)}">${escapeHtml(l.t
 /** A page as a complete HTML document that opens offline: no script, nothing fetched outside. */
 export function pageDocument(input: {
   wiki: { title: string };
+  /** The page's folder in the archive ("Cours et Wiki/Sciences"), for the link back home. */
+  dir: string;
   page: { title: string; authorName: string | null; modifiedAt: number };
   /** The page's HTML, made offline by `offlinePageHtml`. */
   body: string;
@@ -114,7 +143,11 @@ export function pageDocument(input: {
   children: readonly NavLink[];
 }): string {
   const { wiki, page } = input;
-  const date = new Date(page.modifiedAt).toLocaleString('fr-FR', { timeZone: 'Europe/Paris' });
+  const date = new Date(page.modifiedAt).toLocaleString('fr-FR', {
+    timeZone: 'Europe/Paris',
+    dateStyle: 'long',
+    timeStyle: 'short',
+  });
   const crumbs = [escapeHtml(wiki.title), ...input.ancestors.map(anchor)].join(' › ');
   const children =
     input.children.length === 0
@@ -128,13 +161,14 @@ export function pageDocument(input: {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}">
 <title>${escapeHtml(page.title)} – ${escapeHtml(wiki.title)}</title>
 <style>
 ${STYLE}
 </style>
 </head>
 <body>
+${homeLink(input.dir)}
 <nav aria-label="Fil d'Ariane">${crumbs}</nav>
 <main>
 <h1>${escapeHtml(page.title)}</h1>

@@ -3,6 +3,7 @@
  * names in archives, and the `PageDocuments` an app's export hands to `renderPage` (the
  * archive layer knows nothing of the workspace; the workspace tells it what to say).
  */
+import type { DocumentPaths } from '../../../archive/adapter.ts';
 import type { PageDocuments } from '../../../archive/html-page.ts';
 import { documentIdOf } from '../document-links.ts';
 
@@ -34,22 +35,28 @@ export interface DocumentMention {
 /**
  * What a page may say of the documents its content points at: `readable` are the documents
  * the user may read through it (see `ReadableDocuments.resolve`), named with where the
- * archive keeps them; any other document is "non disponible".
+ * archive keeps them and, when it holds their file, its path (`paths`, known once the
+ * workspace is written); any other document is "non disponible".
  */
 export function pageDocuments(
   readable: ReadonlyMap<string, DocumentMention>,
   includeDocuments: boolean,
+  paths: DocumentPaths,
 ): PageDocuments {
   return {
     idOf: documentIdOf,
     readable: new Map(
-      [...readable].map(([id, d]) => [
-        id,
-        { name: d.name, location: documentLocation(d.section, includeDocuments) },
-      ]),
+      [...readable].map(([id, d]) => {
+        const path = includeDocuments ? paths.pathOf(id) : undefined;
+        const location = documentLocation(d.section, includeDocuments);
+        return [
+          id,
+          path === undefined ? { name: d.name, location } : { name: d.name, location, path },
+        ];
+      }),
     ),
     note: includeDocuments
-      ? `Les images et fichiers de cette page sont dans le dossier « ${WORKSPACE_LABEL} » de l'archive, sous leur nom d'origine (le fichier ${WORKSPACE_LABEL}/documents.ndjson donne le chemin exact de chacun).`
+      ? `Les images et fichiers de cette page sont aussi dans le dossier «\u00a0${WORKSPACE_LABEL}\u00a0» de l'archive.`
       : `Les fichiers n'ont pas été inclus dans cette archive.`,
   };
 }

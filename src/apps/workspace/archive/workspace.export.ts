@@ -120,6 +120,7 @@ export function workspaceArchiveAdapter(deps: { db: Db; blobs: BlobStore }): Arc
           const path = await out.file(dirOf(section, doc.folder_id), doc.name, source, {
             size: doc.size,
             contentType: doc.content_type,
+            documentId: doc.id,
           });
           paths.set(doc.id, path);
         }
