@@ -106,6 +106,8 @@ export async function buildArchive<T>(
     () => new Promise<never>(() => undefined),
     (error: unknown) => Promise.reject(error instanceof Error ? error : new Error(String(error))),
   );
+  // Handled here too: the sink can fail while no write is being guarded (during the counts).
+  sinkFailed.catch(() => undefined);
   const guard = <R>(p: Promise<R>) => Promise.race([p, sinkFailed]);
 
   const ordered = exportOrder(input.adapters);
