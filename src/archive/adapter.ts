@@ -93,8 +93,17 @@ export interface AppExportWriter {
     file: RecordFile<S>,
     rows: AsyncIterable<z.input<S>>,
   ): Promise<string>;
-  /** A text file (HTML, iCalendar...), deflated, in `dir`; the name is made unique and safe. */
-  text(dir: string, name: string, content: string, contentType: string): Promise<string>;
+  /**
+   * A text file (HTML, iCalendar...), deflated, in `dir`; the name is made unique and safe.
+   * An HTML page gives its `title`: `index.html` lists it by it.
+   */
+  text(
+    dir: string,
+    name: string,
+    content: string,
+    contentType: string,
+    page?: { title: string },
+  ): Promise<string>;
   /** A file streamed in (stored or deflated by type) in `dir`; returns its path in the archive. */
   file(
     dir: string,

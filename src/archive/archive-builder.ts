@@ -142,6 +142,7 @@ export async function buildArchive<T>(
   const apps: Record<string, ManifestApp> = {};
   // Written once every app is: pages that link the workspace's documents by path.
   const documentPaths = new Map<string, string>();
+  const pages = new Map<string, string | undefined>();
   const late: { adapter: ArchiveAdapter; failed: FailedItem[]; write: LateWrite }[] = [];
   const usedFolders = new Set<string>([MANIFEST, SIGNATURE, INDEX].map((n) => n.toLowerCase()));
   for (const [adapter, p] of progressOf) {
@@ -184,14 +185,16 @@ export async function buildArchive<T>(
           )
         ).path;
       },
-      text: async (dir, name, content, contentType) =>
-        (
-          await guard(
-            zip.addBuffer(zip.reservePath(dir, name), Buffer.from(content, 'utf8'), {
-              compress: shouldCompress(contentType),
-            }),
-          )
-        ).path,
+      text: async (dir, name, content, contentType, page) => {
+        const { path } = await guard(
+          zip.addBuffer(zip.reservePath(dir, name), Buffer.from(content, 'utf8'), {
+            compress: shouldCompress(contentType),
+          }),
+        );
+        // An app's page to read offline (index.html lists it as a page, not as a file).
+        if (contentType === 'text/html') pages.set(path, page?.title);
+        return path;
+      },
       file: async (dir, name, source, meta) => {
         const { path } = await guard(
           zip.addStream(zip.reservePath(dir, name), source, {
@@ -289,7 +292,7 @@ export async function buildArchive<T>(
     apps,
   };
   await guard(
-    zip.addBuffer(INDEX, Buffer.from(renderIndexHtml(head, zip.written()), 'utf8'), {
+    zip.addBuffer(INDEX, Buffer.from(renderIndexHtml(head, zip.written(), pages), 'utf8'), {
       compress: true,
     }),
   );

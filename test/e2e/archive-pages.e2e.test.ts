@@ -96,6 +96,19 @@ describe('the pages of the archive opened offline', () => {
     await page.close();
   });
 
+  it('index.html lists the posts by their title, in the app’s words, and leads to them', async () => {
+    const { page, outside } = await open('index.html');
+    await page.getByRole('heading', { level: 1, name: /Mes Données de Emma Martin/ }).waitFor();
+    const body = (await page.locator('body').textContent()) ?? '';
+    expect(body).not.toContain('élément(s)');
+    expect(body).not.toMatch(/\d:\d\d:\d\d/);
+    expect(body).not.toMatch(/Les volcans.*\.html/);
+    await page.getByRole('link', { name: 'Les volcans : ce que nous avons appris' }).click();
+    await page.getByRole('heading', { level: 1, name: /Les volcans/ }).waitFor();
+    expect(outside).toEqual([]);
+    await page.close();
+  });
+
   it('renders links to pages of the ENT as plain text', async () => {
     const welcome = names.find((n) => /^Blog\/[^/]+\/Bienvenue.*\.html$/.test(n));
     expect(welcome, names.join('\n')).toBeDefined();

@@ -220,7 +220,9 @@ export function blogArchiveAdapter(deps: {
             dir: `${out.folder}/${dir}`,
             documents,
           });
-          await out.text(`${out.folder}/${dir}`, `${pageName(p.title)}.html`, html, 'text/html');
+          await out.text(`${out.folder}/${dir}`, `${pageName(p.title)}.html`, html, 'text/html', {
+            title: p.title,
+          });
         }
         return { items: 0, bytes: 0 };
       });

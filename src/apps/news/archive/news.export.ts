@@ -213,7 +213,9 @@ export function newsArchiveAdapter(deps: {
             dir,
             documents,
           });
-          await out.text(dir, `${pageName(item.title)}.html`, html, 'text/html');
+          await out.text(dir, `${pageName(item.title)}.html`, html, 'text/html', {
+            title: item.title,
+          });
         }
         return { items: 0, bytes: 0 };
       });

@@ -262,7 +262,7 @@ export function wikiArchiveAdapter(deps: {
             ancestors: ancestorsOf(pageId, files).map(nav),
             children: (children.get(pageId) ?? []).map(nav),
           });
-          const path = await out.text(dir, file.file, html, 'text/html');
+          const path = await out.text(dir, file.file, html, 'text/html', { title: p.title });
           // Names were made unique up front: the writer must have kept them, or links are wrong.
           if (path !== pathOf(file))
             throw new Error(`The page "${p.title}" was written as ${path}, not ${pathOf(file)}`);
