@@ -259,6 +259,7 @@ describe.each(testDbKinds())('Blog export on %s', (db) => {
     );
     expect(page).toContain('<a href="../../index.html">');
     expect(page).toContain('<title>Sortie au musée</title>');
+    expect(page).toContain('Blog\u00a0: Le blog de la 6e A');
     expect(page).toContain(teacher.user.displayName);
     expect(page).toContain('<strong>fossiles</strong> &amp; des minéraux');
     // The pictures are shown from their file in the archive, the link leads to it.

@@ -214,7 +214,7 @@ export function blogArchiveAdapter(deps: {
           if (p.modifiedAt !== p.createdAt) meta.push(`Modifié le ${frenchDate(p.modifiedAt)}`);
           const html = renderPage({
             title: p.title,
-            context: `Blog : ${blog.title}`,
+            context: `Blog\u00a0: ${blog.title}`,
             meta,
             html: p.content,
             dir: `${out.folder}/${dir}`,

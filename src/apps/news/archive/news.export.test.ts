@@ -252,7 +252,7 @@ describe.each(testDbKinds())('Actualités export on %s', (db) => {
     );
     expect(page).toContain('<a href="../../index.html">');
     expect(page).toContain('<title>Rentrée</title>');
-    expect(page).toContain('Actualités : Vie du collège');
+    expect(page).toContain('Actualités\u00a0: Vie du collège');
     expect(page).toContain('Bienvenue à <strong>tous</strong> &amp; bonne année !');
     // The pictures are the colleague's and the outsider's, which the pupil may not open.
     expect(page).not.toContain('/api/');

@@ -207,7 +207,7 @@ export function newsArchiveAdapter(deps: {
           const dir = `${out.folder}/${thread.dir}`;
           const html = renderPage({
             title: item.title,
-            context: `Actualités : ${thread.title}`,
+            context: `Actualités\u00a0: ${thread.title}`,
             meta: metaLines(item, now),
             html: item.content,
             dir,
