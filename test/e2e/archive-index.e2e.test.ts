@@ -1,15 +1,10 @@
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildArchive } from '../../src/archive/archive-builder.ts';
-import { listEntries, openEntry, openZip } from '../../src/archive/zip-reader.ts';
-import { newId } from '../../src/clock.ts';
-import { DEFAULT_DEMO_PASSWORD, seedDemo } from '../../src/demo/seed-demo.ts';
 import { launchBrowser } from '../support/browser.ts';
+import { unzippedDemoArchive } from '../support/unzipped-demo-archive.ts';
 import { createTestRuntime, type TestRuntime } from '../support/test-runtime.ts';
 
 describe('the archive opened offline', () => {
@@ -19,33 +14,8 @@ describe('the archive opened offline', () => {
 
   beforeAll(async () => {
     t = await createTestRuntime('sqlite');
-    await seedDemo(t.runtime, DEFAULT_DEMO_PASSWORD);
+    ({ root } = await unzippedDemoArchive(t));
     browser = await launchBrowser();
-    const user = await t.runtime.platform.accounts.requireByLogin('eleve.demo');
-    const file = path.join(t.dataDir, 'eleve.zip');
-    await buildArchive(
-      {
-        exportId: newId(),
-        user,
-        adapters: t.runtime.apps.list.flatMap((a) => (a.archive === undefined ? [] : [a.archive])),
-        options: { includeDocuments: true, includeShared: true },
-        key: await t.runtime.instanceKey(),
-        instance: { name: 'Test' },
-        now: new Date(),
-        signal: new AbortController().signal,
-      },
-      (zip) => pipeline(zip, fs.createWriteStream(file)),
-    );
-    // Unzipped as a user would, every entry under one folder.
-    root = path.join(t.dataDir, 'unzipped');
-    const zip = await openZip(file);
-    for (const e of await listEntries(zip)) {
-      if (e.isDirectory) continue;
-      const target = path.join(root, e.name);
-      await fsp.mkdir(path.dirname(target), { recursive: true });
-      await pipeline(await openEntry(zip, e.entry), fs.createWriteStream(target));
-    }
-    zip.close();
   });
 
   afterAll(async () => {
