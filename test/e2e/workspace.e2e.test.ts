@@ -1,37 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import { DEFAULT_DEMO_PASSWORD } from '../../src/demo/seed-demo.ts';
-import { defaultWebRoot } from '../../src/http/server.ts';
-import { start, type Started } from '../../src/main.ts';
-import { launchBrowser } from '../support/browser.ts';
+import { type Started } from '../../src/main.ts';
+import { startE2eServer, type E2eServer } from '../support/e2e-server.ts';
 
 describe('Espace documentaire in Chromium', () => {
   let started: Started;
   let browser: Browser;
-  let dataDir: string;
+
+  let server: E2eServer | undefined;
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(defaultWebRoot, 'index.html'))) {
-      throw new Error('web/dist is missing: run "npm run build" first (npm test does)');
-    }
-    dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'md-e2e-ws-'));
-    started = await start(
-      loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }),
-      'all',
-    );
-    browser = await launchBrowser();
+    server = await startE2eServer('ws');
+    ({ started, browser } = server);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await started?.stop();
-    await fsp.rm(dataDir, { recursive: true, force: true });
+    await server?.close();
   });
 
   const row = (page: Page, name: string) =>
