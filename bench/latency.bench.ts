@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { loadConfig } from '../src/config.ts';
 import { createWebServer } from '../src/main.ts';
 import { createRuntime } from '../src/runtime.ts';
+import { latencySummary, steadyLoad } from '../test/support/steady-load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -87,27 +88,11 @@ async function timeMe(): Promise<number> {
   return performance.now() - start;
 }
 
-/** Requests at a steady rate until `done()`; their times once all answered. */
-async function load(done: () => boolean): Promise<number[]> {
-  const pending: Promise<number>[] = [];
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      if (done()) {
-        clearInterval(timer);
-        resolve();
-      } else {
-        pending.push(timeMe());
-      }
-    }, everyMs);
-  });
-  return Promise.all(pending);
-}
+const load = (done: () => boolean) => steadyLoad(timeMe, everyMs, done);
 
 function summary(samples: readonly number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) =>
-    (sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN).toFixed(1);
-  return `p50 ${at(50)} ms, p95 ${at(95)} ms, max ${at(100)} ms (n=${sorted.length})`;
+  const { n, p50, p95, max } = latencySummary(samples);
+  return `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${max.toFixed(1)} ms (n=${n})`;
 }
 
 let sent = 0;

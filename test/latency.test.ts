@@ -5,6 +5,7 @@ import { buildDocument } from './support/factories.ts';
 import { newSession, type Session } from './support/session.ts';
 import { createTestServer, type TestServer } from './support/test-server.ts';
 import { testDbKinds } from './support/test-env.ts';
+import { latencySummary, steadyLoad } from './support/steady-load.ts';
 
 const DOCUMENTS = 600;
 const DOCUMENT_BYTES = 500 * 1024; // 600 × 500 KiB ≈ 300 MB, as measured in issue 10
@@ -14,22 +15,6 @@ const P95_BOUND_MS = 500;
 const PROGRESS_GAP_BOUND_MS = 2000;
 /** One `GET /api/me` every 20 ms, answered or not. */
 const EVERY_MS = 20;
-
-function percentile(sorted: readonly number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, i)] ?? Number.NaN;
-}
-
-function summary(samples: readonly number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return {
-    n: sorted.length,
-    p50: round(percentile(sorted, 50)),
-    p95: round(percentile(sorted, 95)),
-    max: round(sorted.at(-1) ?? Number.NaN),
-  };
-}
 
 /** The embedded default: SQLite, local blobs, the embedded queue, one process. */
 describe.skipIf(!testDbKinds().includes('sqlite'))(
@@ -70,24 +55,7 @@ describe.skipIf(!testDbKinds().includes('sqlite'))(
       return ms;
     };
 
-    /**
-     * Requests at a steady rate, as users arrive, whatever the answers take (a stall then shows in
-     * every request it holds, not in one sample), until `done()`; their times once all answered.
-     */
-    const load = async (done: () => boolean): Promise<number[]> => {
-      const pending: Promise<number>[] = [];
-      await new Promise<void>((resolve) => {
-        const timer = setInterval(() => {
-          if (done()) {
-            clearInterval(timer);
-            resolve();
-          } else {
-            pending.push(timeMe());
-          }
-        }, EVERY_MS);
-      });
-      return Promise.all(pending);
-    };
+    const load = (done: () => boolean) => steadyLoad(timeMe, EVERY_MS, done);
 
     it('GET /api/me of another user stays fast while a 300 MB, 600-file export runs', async () => {
       let sent = 0;
@@ -122,8 +90,8 @@ describe.skipIf(!testDbKinds().includes('sqlite'))(
       ]);
       expect(status).toBe('ready');
 
-      const before = summary(idle);
-      const while_ = summary(during);
+      const before = latencySummary(idle);
+      const while_ = latencySummary(during);
       const gaps = moves.slice(1).map((t, i) => t - (moves[i] ?? t));
       const longestGap = Math.round(Math.max(0, ...gaps));
       console.log(
