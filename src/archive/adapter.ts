@@ -193,8 +193,30 @@ export interface ImportContext {
   readonly user: User;
   readonly importId: string;
   readonly signal: AbortSignal;
-  /** A dry run calls `analyze`, `items` and `prepare` only: nothing is written. */
+  /** A dry run calls `analyze`, `items`, `prepare` and `findDuplicate` only: nothing is written. */
   readonly dryRun: boolean;
+  /** What to do with a duplicate: count it and move on, or import it renamed (`copy`). */
+  readonly duplicates: 'skip' | 'copy';
+  /** When the import was launched (epoch ms): "Import du 5 décembre 2026". */
+  readonly launchedAt: number;
+  /**
+   * A decision taken once per import and kept (persisted with the import): a resumed import
+   * gets the same answer. Used for choices that depend on the user's content at launch (does
+   * the user already have documents? then the import goes into a folder "Import du <date>").
+   */
+  memo<T extends string | number | boolean | null>(
+    key: string,
+    compute: () => Promise<T>,
+  ): Promise<T>;
+}
+
+/** A duplicate's name under the `copy` policy: "Sortie au musée (copie)", extension kept. */
+export function copyName(name: string): string {
+  const dot = name.lastIndexOf('.');
+  // A file's extension stays last ("photo (copie).png"); a title has none worth keeping.
+  if (dot > 0 && dot >= name.length - 6 && /^\.[A-Za-z0-9]{1,5}$/.test(name.slice(dot)))
+    return `${name.slice(0, dot)} (copie)${name.slice(dot)}`;
+  return `${name} (copie)`;
 }
 
 /** An app's part of the analysis shown before anything is written. */
@@ -243,15 +265,26 @@ export interface PreparedItem<W = unknown> extends SourceRef {
   readonly unresolved: readonly SourceRef[];
 }
 
+/** What `remove` did: `kept` when the item now holds things the import did not create. */
+export type RemoveOutcome = 'removed' | 'missing' | 'kept';
+
 /**
- * How an app imports (implemented per app by the import issue; the engine drives it):
+ * How an app imports (one file per app in its `archive/` folder; the engine in
+ * `import-engine.ts` drives it):
  *
- * 1. `analyze` reads the folder without writing anything.
+ * 1. `analyze` reads the folder without writing anything (every record parsed: a record that
+ *    breaks its schema is a problem with its file and line).
  * 2. `items` yields the items in write order (parents first); the engine allocates a new id
  *    for each in the id map (pass 1), then for each (pass 2) calls `prepare`, applies the
- *    duplicates policy with `findDuplicate`, checks the quota, and calls `write`.
+ *    duplicates policy with `findDuplicate` (and `copy`), checks the quota, and calls `write`.
+ *    An item skipped as a duplicate maps to the existing resource's id, so its children go
+ *    into it.
  * 3. `write` is idempotent, keyed by the new id: after a crash the engine writes again.
- * 4. `remove` undoes a write (undo of the whole import, item by item).
+ * 4. `remove` undoes a write (undo or cancel of the whole import, item by item, children
+ *    first); it tolerates an item that was never written.
+ *
+ * An item that throws costs only that item: the engine reports it (`ImportItemError` gives
+ * the code) and goes on.
  */
 export interface ImportAdapter<R = unknown, W = unknown> {
   /** Brings a record of an older `dataVersion` to the current shape (before parsing). */
@@ -259,9 +292,36 @@ export interface ImportAdapter<R = unknown, W = unknown> {
   analyze(src: AppArchiveReader, ctx: ImportContext): Promise<AppAnalysis>;
   items(src: AppArchiveReader, ctx: ImportContext): AsyncIterable<ImportItem<R>>;
   prepare(item: ImportItem<R>, ids: IdMap, ctx: ImportContext): Promise<PreparedItem<W>>;
-  /** The id of an existing resource of the user this item duplicates, if any. */
-  findDuplicate(item: PreparedItem<W>, ctx: ImportContext): Promise<string | undefined>;
+  /**
+   * The id of an existing resource of the user this item duplicates, if any: one of
+   * `earlier` (what previous imports of the same source made of this item) that still exists
+   * in the same place, or the same content in the same place (a document with the same
+   * SHA-256 and name in the same folder). Never the item's own new id (a resumed import may
+   * have written it already).
+   */
+  findDuplicate(
+    item: PreparedItem<W>,
+    ctx: ImportContext,
+    earlier: readonly string[],
+  ): Promise<string | undefined>;
+  /** The item renamed for the `copy` policy (`copyName`). */
+  copy(item: PreparedItem<W>): PreparedItem<W>;
   /** Writes the item (its bytes read from `src` when it has some); writing twice is a no-op. */
   write(item: PreparedItem<W>, src: AppArchiveReader, ctx: ImportContext): Promise<void>;
-  remove(item: { type: string; id: string }, ctx: ImportContext): Promise<void>;
+  remove(item: { type: string; id: string }, ctx: ImportContext): Promise<RemoveOutcome>;
+  /**
+   * Called once the app's items are all handled (not in a dry run): tidy what only the end
+   * can tell (an "Import du <date>" folder that received nothing is removed).
+   */
+  finish?(ctx: ImportContext): Promise<void>;
+}
+
+/** An item that could not be imported, with the code the report shows ("document_missing"). */
+export class ImportItemError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ImportItemError';
+    this.code = code;
+  }
 }

@@ -9,14 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type {
-  AppArchiveReader,
-  IdMap,
-  ImportAdapter,
-  ImportContext,
-  PreparedItem,
-  RecordFile,
-  SourceRef,
+import {
+  copyName,
+  type AppArchiveReader,
+  type IdMap,
+  type ImportAdapter,
+  type ImportContext,
+  type PreparedItem,
+  type RecordFile,
+  type SourceRef,
 } from './adapter.ts';
 import { recordFile, recordId, ref } from './records.ts';
 
@@ -101,10 +102,8 @@ function notesAdapter(store: Map<string, Row>): ImportAdapter<Note, Row> {
       store.set(item.id, item.row);
       return Promise.resolve();
     },
-    remove: (item) => {
-      store.delete(item.id);
-      return Promise.resolve();
-    },
+    copy: (item) => ({ ...item, row: { ...item.row, title: copyName(item.row.title) } }),
+    remove: (item) => Promise.resolve(store.delete(item.id) ? 'removed' : 'missing'),
   };
 }
 
@@ -121,7 +120,7 @@ async function importWith(
   for await (const item of adapter.items(src, ctx)) {
     const prepared = await adapter.prepare(item, ids, ctx);
     report.unresolved += prepared.unresolved.length;
-    if ((await adapter.findDuplicate(prepared, ctx)) !== undefined) {
+    if ((await adapter.findDuplicate(prepared, ctx, [])) !== undefined) {
       report.duplicates++;
       continue;
     }
@@ -151,6 +150,9 @@ describe('import adapter contract', () => {
     importId: 'imp',
     signal: new AbortController().signal,
     dryRun,
+    duplicates: 'skip',
+    launchedAt: 0,
+    memo: (_key, compute) => compute(),
   });
 
   it('analyses without writing, then imports with new ids and forward references rewritten', async () => {
