@@ -273,6 +273,16 @@ export class BlogRepository {
     await this.db.updateTable('blog_posts').set(set).where('id', '=', id).execute();
   }
 
+  /** How many posts a blog holds, whatever their state (an import's undo keeps a used blog). */
+  async countPostsOf(blogId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('blog_posts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('blog_id', '=', blogId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async deletePost(id: string): Promise<void> {
     await this.db.deleteFrom('blog_posts').where('id', '=', id).execute();
   }
@@ -332,6 +342,16 @@ export class BlogRepository {
 
   async setCommentState(id: string, state: CommentState): Promise<void> {
     await this.db.updateTable('blog_comments').set({ state }).where('id', '=', id).execute();
+  }
+
+  /** How many comments a post holds, whatever their state. */
+  async countCommentsOf(postId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('blog_comments')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('post_id', '=', postId)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   async deleteComment(id: string): Promise<void> {

@@ -21,6 +21,7 @@ import {
   type Reach,
 } from '../blog.repository.ts';
 import type { PostState } from '../blog.schema.ts';
+import { blogImporter } from './blog.import.ts';
 import { BLOGS_FILE, blogRecords, COMMENTS_FILE, POSTS_FILE } from './blog.records.ts';
 
 /** Rows of posts a database cursor holds at once (a post's HTML can be large). */
@@ -72,7 +73,7 @@ function blogFolders(blogs: readonly Blog[]): Map<string, string> {
  */
 export function blogArchiveAdapter(deps: {
   db: Db;
-  platform: Pick<Platform, 'accounts'>;
+  platform: Pick<Platform, 'accounts' | 'sharing'>;
   workspace: Pick<WorkspaceService, 'requireDocument' | 'contentOf'>;
 }): ArchiveAdapter {
   const repo = new BlogRepository(deps.db.kysely);
@@ -117,6 +118,7 @@ export function blogArchiveAdapter(deps: {
     dataVersion: 1,
     dependsOn: ['workspace'],
     records: blogRecords,
+    import: blogImporter(deps),
 
     async count(user, options) {
       const reach = reachOf(user, options.includeShared);

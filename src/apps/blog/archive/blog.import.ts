@@ -1,0 +1,482 @@
+import sanitizeHtml from 'sanitize-html';
+import {
+  copyName,
+  ImportItemError,
+  type AppAnalysis,
+  type AppArchiveReader,
+  type IdMap,
+  type ImportAdapter,
+  type ImportContext,
+  type ImportItem,
+  type PreparedItem,
+  type RecordFile,
+  type RemoveOutcome,
+  type SourceRef,
+} from '../../../archive/adapter.ts';
+import { escapeHtml } from '../../../archive/html-page.ts';
+import { newId } from '../../../clock.ts';
+import type { Db } from '../../../db/database.ts';
+import { sanitize } from '../../../html/sanitize.ts';
+import type { User } from '../../../platform/accounts.service.ts';
+import type { Platform } from '../../../platform/platform.ts';
+import { documentIdsIn, rewriteDocumentLinks } from '../../workspace/document-links.ts';
+import type { WorkspaceService } from '../../workspace/workspace.service.ts';
+import { blogReadableDocuments } from '../blog-documents.ts';
+import { MAX_DOCUMENTS_PER_POST } from '../blog-html.ts';
+import { BLOG, BLOG_KIND, BlogRepository } from '../blog.repository.ts';
+import type { BlogBlogsTable, BlogCommentsTable, BlogPostsTable } from '../blog.schema.ts';
+import {
+  BLOGS_FILE,
+  COMMENTS_FILE,
+  POSTS_FILE,
+  type BlogRecord,
+  type CommentRecord,
+  type PostRecord,
+} from './blog.records.ts';
+
+/**
+ * An item of the Blog's folder as `items` reads it. `byOther`: written by someone other than
+ * the exporting user, whose name is then kept in the content (the tables name authors by
+ * account only, and accounts do not travel).
+ */
+export type BlogImportRecord =
+  | { readonly type: 'blog'; readonly blog: BlogRecord }
+  | { readonly type: 'post'; readonly post: PostRecord; readonly byOther: boolean }
+  | { readonly type: 'comment'; readonly comment: CommentRecord; readonly byOther: boolean };
+
+/** The row an item becomes, every reference rewritten to this instance's ids. */
+export type BlogImportRow =
+  | { readonly type: 'blog'; readonly blog: BlogBlogsTable }
+  | { readonly type: 'post'; readonly post: BlogPostsTable }
+  | { readonly type: 'comment'; readonly comment: BlogCommentsTable };
+
+/** Where a document link the import could not resolve points until it is neutralised. */
+const MISSING = '/__document-absent-de-l-archive__';
+/** What a link to a missing document becomes: a tag outside the allowlist, so its text stays. */
+const UNLINKED = 'md-unlinked';
+
+/**
+ * Post HTML for this instance: document links go through `newIdOf` (undefined: the document
+ * is not here), an image of a missing document is removed and a link to one becomes its text;
+ * `byline` (the name of an author who is not the importer) opens the post; sanitised again.
+ */
+export function importedPostHtml(
+  html: string,
+  newIdOf: (sourceDocumentId: string) => string | undefined,
+  byline?: string,
+): string {
+  const rewritten = rewriteDocumentLinks(html, (id) => newIdOf(id) ?? MISSING);
+  const neutralised = sanitizeHtml(rewritten, {
+    allowedTags: false,
+    allowedAttributes: false,
+    allowVulnerableTags: true,
+    transformTags: {
+      a: (tagName, attribs) =>
+        (attribs.href ?? '').includes(MISSING)
+          ? { tagName: UNLINKED, attribs: {} }
+          : { tagName, attribs },
+    },
+    exclusiveFilter: (frame) => frame.tag === 'img' && (frame.attribs.src ?? '').includes(MISSING),
+  });
+  const by = byline === undefined ? '' : `<p><em>Par ${escapeHtml(byline)}</em></p>`;
+  // Whatever still names a missing document (an alt text...) loses it: no old id is written.
+  return sanitize(by + neutralised).replaceAll(MISSING, '');
+}
+
+/** A comment's text, with the name of an author who is not the importer in front of it. */
+export function importedCommentText(text: string, byline?: string): string {
+  return byline === undefined ? text : `${byline}\u00a0: ${text}`;
+}
+
+const time = (iso: string) => Date.parse(iso);
+
+/** How content names someone else who wrote it. */
+const nameOf = (author: { authorName: string }) => author.authorName.trim() || 'Anonyme';
+
+/** The line of a record the reader refused, when its error says it. */
+function lineOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || !('line' in error)) return undefined;
+  return typeof error.line === 'number' ? error.line : undefined;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Who made the archive, as far as the Blog's records tell: the owner of a blog they own, else
+ * the author of a draft (only one's own drafts are exported). Undefined when neither says.
+ */
+async function exporterOf(
+  src: AppArchiveReader,
+  blogs: readonly BlogRecord[],
+): Promise<string | undefined> {
+  const owned = blogs.find((b) => b.owned);
+  if (owned !== undefined) return owned.ownerId;
+  if (!src.has(POSTS_FILE)) return undefined;
+  for await (const { record } of src.ndjson(POSTS_FILE)) {
+    if (record.state === 'DRAFT') return record.authorId;
+  }
+  return undefined;
+}
+
+/**
+ * The Blog's importer. Every blog becomes the importer's, shared ones too (shares do not
+ * travel); posts and comments keep their titles, content, states and dates, and the
+ * importer's account writes them: the tables know authors only as accounts, so the name of
+ * someone else who wrote a post opens it ("Par Marie Curie") and is put in front of their
+ * comment ("Marie Curie : …"). Document links, the thumbnail included, go to the imported
+ * documents; one the archive lacks is reported and neutralised. Rows are written through the
+ * repository: nothing notifies anyone.
+ */
+export function blogImporter(deps: {
+  db: Db;
+  platform: Pick<Platform, 'accounts' | 'sharing'>;
+  workspace: Pick<WorkspaceService, 'contentOf'>;
+}): ImportAdapter<BlogImportRecord, BlogImportRow> {
+  const repo = new BlogRepository(deps.db.kysely);
+
+  /** Of `ids` (documents of this instance), those the importer may show through a blog. */
+  async function vouchable(user: User, ids: readonly string[]): Promise<Set<string>> {
+    const readable = blogReadableDocuments(deps);
+    const ok = new Set<string>();
+    for (const id of ids) if ((await readable.vouchedFor(id, [user.id])) !== undefined) ok.add(id);
+    return ok;
+  }
+
+  async function newIdOf(ids: IdMap, ref: SourceRef): Promise<string> {
+    const id = await ids.resolve(BLOG, ref);
+    if (id === undefined) throw new Error(`No id allocated for blog/${ref.type} ${ref.sourceId}`);
+    return id;
+  }
+
+  /** The new id of the parent an item goes into, or the item fails (its parent is not here). */
+  async function parentId(ids: IdMap, type: 'blog' | 'post', sourceId: string): Promise<string> {
+    const id = await ids.resolve(BLOG, { type, sourceId });
+    if (id === undefined)
+      throw new ImportItemError('parent_missing', `The ${type} ${sourceId} is not in the archive`);
+    return id;
+  }
+
+  async function prepareBlog(id: string, blog: BlogRecord, ids: IdMap, ctx: ImportContext) {
+    const unresolved: SourceRef[] = [];
+    let thumbnail: string | null = null;
+    if (blog.thumbnailId !== null) {
+      const ref = { type: 'document', sourceId: blog.thumbnailId };
+      thumbnail = (await ids.resolve('workspace', ref)) ?? null;
+      if (thumbnail === null) unresolved.push(ref);
+    }
+    const row: BlogImportRow = {
+      type: 'blog',
+      blog: {
+        id,
+        owner_id: ctx.user.id,
+        title: blog.title,
+        description: blog.description,
+        thumbnail_id: thumbnail,
+        comment_policy: blog.commentPolicy,
+        publication_policy: blog.publicationPolicy,
+        created_at: time(blog.createdAt),
+        modified_at: time(blog.modifiedAt),
+      },
+    };
+    return { row, unresolved };
+  }
+
+  async function preparePost(
+    id: string,
+    post: PostRecord,
+    byOther: boolean,
+    ids: IdMap,
+    ctx: ImportContext,
+  ) {
+    const blogId = await parentId(ids, 'blog', post.blogId);
+    const unresolved: SourceRef[] = [];
+    const documents = new Map<string, string | undefined>();
+    for (const sourceId of documentIdsIn(post.content)) {
+      const ref = { type: 'document', sourceId };
+      const newDocumentId = await ids.resolve('workspace', ref);
+      if (newDocumentId === undefined) unresolved.push(ref);
+      documents.set(sourceId, newDocumentId);
+    }
+    const content = importedPostHtml(
+      post.content,
+      (sourceId) => documents.get(sourceId),
+      byOther ? nameOf(post) : undefined,
+    );
+    const row: BlogImportRow = {
+      type: 'post',
+      post: {
+        id,
+        blog_id: blogId,
+        author_id: ctx.user.id,
+        title: post.title,
+        content,
+        state: post.state,
+        created_at: time(post.createdAt),
+        modified_at: time(post.modifiedAt),
+        first_published_at: post.firstPublishedAt === null ? null : time(post.firstPublishedAt),
+      },
+    };
+    return { row, unresolved };
+  }
+
+  async function prepareComment(
+    id: string,
+    comment: CommentRecord,
+    byOther: boolean,
+    ids: IdMap,
+    ctx: ImportContext,
+  ) {
+    const row: BlogImportRow = {
+      type: 'comment',
+      comment: {
+        id,
+        post_id: await parentId(ids, 'post', comment.postId),
+        author_id: ctx.user.id,
+        text: importedCommentText(comment.text, byOther ? nameOf(comment) : undefined),
+        state: comment.state,
+        created_at: time(comment.createdAt),
+      },
+    };
+    return { row, unresolved: [] };
+  }
+
+  /** Writes a blog and its thumbnail's reference at once, unless a resumed import did. */
+  async function writeBlog(blog: BlogBlogsTable, user: User): Promise<void> {
+    const thumbnail = blog.thumbnail_id;
+    // A thumbnail the importer cannot show (its import failed) is dropped, never left dangling.
+    const shown = thumbnail === null ? new Set<string>() : await vouchable(user, [thumbnail]);
+    await repo.transaction(async (trx) => {
+      if ((await trx.blogById(blog.id)) !== undefined) return;
+      const kept = thumbnail !== null && shown.has(thumbnail) ? thumbnail : null;
+      await trx.insertBlog({ ...blog, owner_id: user.id, thumbnail_id: kept });
+      if (kept !== null)
+        await trx.replaceDocuments(
+          blog.id,
+          null,
+          [{ documentId: kept, vouchedBy: user.id }],
+          newId,
+        );
+    });
+  }
+
+  /** Writes a post and the references to the documents it shows, unless a resumed import did. */
+  async function writePost(post: BlogPostsTable, user: User): Promise<void> {
+    const ids = documentIdsIn(post.content);
+    const shown = await vouchable(user, ids.slice(0, MAX_DOCUMENTS_PER_POST));
+    // Documents the importer cannot show (their import failed) are neutralised like missing ones.
+    const content =
+      shown.size === ids.length
+        ? post.content
+        : importedPostHtml(post.content, (id) => (shown.has(id) ? id : undefined));
+    await repo.transaction(async (trx) => {
+      if ((await trx.postById(post.id)) !== undefined) return;
+      const blog = await trx.blogById(post.blog_id);
+      if (blog === undefined || blog.ownerId !== user.id)
+        throw new ImportItemError('parent_missing', `The blog ${post.blog_id} was not imported`);
+      await trx.insertPost({ ...post, author_id: user.id, content });
+      const refs = [...shown].map((documentId) => ({ documentId, vouchedBy: user.id }));
+      await trx.replaceDocuments(post.blog_id, post.id, refs, newId);
+    });
+  }
+
+  async function writeComment(comment: BlogCommentsTable, user: User): Promise<void> {
+    await repo.transaction(async (trx) => {
+      if ((await trx.commentById(comment.id)) !== undefined) return;
+      if ((await trx.postById(comment.post_id)) === undefined)
+        throw new ImportItemError('parent_missing', `The post ${comment.post_id} was not imported`);
+      await trx.insertComment({ ...comment, author_id: user.id });
+    });
+  }
+
+  return {
+    async analyze(src) {
+      const counts = { blog: 0, post: 0, comment: 0 };
+      const problems: AppAnalysis['problems'][number][] = [];
+      if (src.has(BLOGS_FILE)) {
+        try {
+          counts.blog = (await src.json(BLOGS_FILE)).length;
+        } catch (error) {
+          problems.push({
+            code: 'record_invalid',
+            file: BLOGS_FILE.name,
+            message: messageOf(error),
+          });
+        }
+      }
+      const lines = async (file: RecordFile, type: 'post' | 'comment') => {
+        if (!src.has(file)) return;
+        let line = 0;
+        try {
+          for await (const read of src.ndjson(file)) {
+            line = read.line;
+            counts[type] += 1;
+          }
+        } catch (error) {
+          const at = lineOf(error) ?? line + 1;
+          problems.push({
+            code: 'record_invalid',
+            file: file.name,
+            line: at,
+            message: messageOf(error),
+          });
+        }
+      };
+      await lines(POSTS_FILE, 'post');
+      await lines(COMMENTS_FILE, 'comment');
+      return { counts, bytes: 0, problems };
+    },
+
+    async *items(src, ctx) {
+      const blogs = src.has(BLOGS_FILE) ? await src.json(BLOGS_FILE) : [];
+      const exporter = await exporterOf(src, blogs);
+      // Without the exporter's id, a name other than the importer's is someone else's.
+      const byOther = (author: { authorId: string; authorName: string }) =>
+        exporter === undefined
+          ? author.authorName !== ctx.user.displayName
+          : author.authorId !== exporter;
+      for (const blog of blogs) {
+        yield {
+          type: 'blog',
+          sourceId: blog.id,
+          name: blog.title,
+          bytes: 0,
+          record: { type: 'blog', blog },
+        };
+      }
+      if (src.has(POSTS_FILE)) {
+        for await (const { record: post } of src.ndjson(POSTS_FILE)) {
+          yield {
+            type: 'post',
+            sourceId: post.id,
+            name: post.title,
+            bytes: 0,
+            record: { type: 'post', post, byOther: byOther(post) },
+          };
+        }
+      }
+      if (src.has(COMMENTS_FILE)) {
+        for await (const { record: comment } of src.ndjson(COMMENTS_FILE)) {
+          yield {
+            type: 'comment',
+            sourceId: comment.id,
+            name: `Commentaire de ${nameOf(comment)}`,
+            bytes: 0,
+            record: { type: 'comment', comment, byOther: byOther(comment) },
+          };
+        }
+      }
+    },
+
+    async prepare(item: ImportItem<BlogImportRecord>, ids, ctx) {
+      const id = await newIdOf(ids, item);
+      const r = item.record;
+      let prepared: { row: BlogImportRow; unresolved: SourceRef[] };
+      switch (r.type) {
+        case 'blog':
+          prepared = await prepareBlog(id, r.blog, ids, ctx);
+          break;
+        case 'post':
+          prepared = await preparePost(id, r.post, r.byOther, ids, ctx);
+          break;
+        case 'comment':
+          prepared = await prepareComment(id, r.comment, r.byOther, ids, ctx);
+          break;
+      }
+      return {
+        type: item.type,
+        sourceId: item.sourceId,
+        id,
+        name: item.name,
+        bytes: 0,
+        ...prepared,
+      };
+    },
+
+    async findDuplicate(item, ctx, earlier) {
+      const row = item.row;
+      for (const id of earlier) {
+        if (id === item.id) continue;
+        switch (row.type) {
+          case 'blog': {
+            const blog = await repo.blogById(id);
+            if (blog?.ownerId === ctx.user.id) return id;
+            break;
+          }
+          case 'post': {
+            // Only in the very blog it goes to: a copied blog gets its posts again.
+            const post = await repo.postById(id);
+            if (post?.blogId === row.post.blog_id) return id;
+            break;
+          }
+          case 'comment': {
+            const comment = await repo.commentById(id);
+            if (comment?.postId === row.comment.post_id) return id;
+            break;
+          }
+        }
+      }
+      return undefined;
+    },
+
+    copy(item: PreparedItem<BlogImportRow>) {
+      const row = item.row;
+      switch (row.type) {
+        case 'blog': {
+          const title = copyName(row.blog.title);
+          return { ...item, name: title, row: { ...row, blog: { ...row.blog, title } } };
+        }
+        case 'post': {
+          const title = copyName(row.post.title);
+          return { ...item, name: title, row: { ...row, post: { ...row.post, title } } };
+        }
+        case 'comment':
+          return item;
+      }
+    },
+
+    async write(item, _src, ctx) {
+      const row = item.row;
+      switch (row.type) {
+        case 'blog':
+          return writeBlog(row.blog, ctx.user);
+        case 'post':
+          return writePost(row.post, ctx.user);
+        case 'comment':
+          return writeComment(row.comment, ctx.user);
+      }
+    },
+
+    async remove(item): Promise<RemoveOutcome> {
+      switch (item.type) {
+        case 'comment':
+          return repo.transaction(async (trx) => {
+            if ((await trx.commentById(item.id)) === undefined) return 'missing';
+            await trx.deleteComment(item.id);
+            return 'removed';
+          });
+        case 'post':
+          // Comments left now are not the import's (it removes its own first): keep them.
+          return repo.transaction(async (trx) => {
+            if ((await trx.postById(item.id)) === undefined) return 'missing';
+            if ((await trx.countCommentsOf(item.id)) > 0) return 'kept';
+            await trx.deletePost(item.id);
+            return 'removed';
+          });
+        case 'blog': {
+          const outcome = await repo.transaction(async (trx): Promise<RemoveOutcome> => {
+            if ((await trx.blogById(item.id)) === undefined) return 'missing';
+            if ((await trx.countPostsOf(item.id)) > 0) return 'kept';
+            await trx.deleteBlog(item.id);
+            return 'removed';
+          });
+          // Shares the user gave since go with the blog, as when they delete it.
+          if (outcome === 'removed')
+            await deps.platform.sharing.unshareAll({ ...BLOG_KIND, id: item.id });
+          return outcome;
+        }
+        default:
+          return 'missing';
+      }
+    },
+  };
+}
