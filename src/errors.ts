@@ -15,7 +15,13 @@ export type ErrorCode =
   | 'archive_invalid'
   | 'archive_too_large'
   | 'unsupported_version'
+  | 'archive_unsafe'
+  | 'archive_corrupt'
+  | 'archive_signature_invalid'
+  | 'archive_untrusted'
+  | 'archive_unsupported'
   | 'export_in_progress'
+  | 'import_in_progress'
   | 'unavailable'
   | 'internal';
 
@@ -33,7 +39,13 @@ const defaultStatus: Record<ErrorCode, number> = {
   archive_invalid: 422,
   archive_too_large: 413,
   unsupported_version: 422,
+  archive_unsafe: 422,
+  archive_corrupt: 422,
+  archive_signature_invalid: 422,
+  archive_untrusted: 422,
+  archive_unsupported: 422,
   export_in_progress: 409,
+  import_in_progress: 409,
   unavailable: 503,
   internal: 500,
 };

@@ -104,7 +104,7 @@ async function checkFile(
  * The lines of a stream, numbered from 1; a line longer than the bound comes without its text
  * (and is not held in memory). A final newline does not make an empty last line.
  */
-async function* lines(stream: Readable): AsyncGenerator<{ number: number; text?: string }> {
+export async function* lines(stream: Readable): AsyncGenerator<{ number: number; text?: string }> {
   let parts: Buffer[] = [];
   let length = 0;
   let tooLong = false;

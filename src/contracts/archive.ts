@@ -113,3 +113,92 @@ export type JobProgress = Partial<Record<string, AppProgress>>;
 export function isFinalExport(status: ExportStatus): boolean {
   return !isActiveExport(status);
 }
+
+/** Statuses after which an import's events stream ends. */
+export function isFinalImport(status: ImportStatus): boolean {
+  return !isActiveImport(status) && status !== 'analyzed';
+}
+
+/**
+ * Why an archive is refused before anything is written (codes the page translates):
+ * `archive_invalid` not a Mes Données archive (not a zip, no manifest...), `archive_unsafe`
+ * names or structure that could write outside their place, `archive_too_large` limits and zip
+ * bombs, `archive_corrupt` bytes that do not match (CRC, size, SHA-256), `archive_signature_invalid`
+ * a signature that does not verify, `archive_untrusted` unsigned or signed by an unknown
+ * instance while the operator does not allow those, `archive_unsupported` a format recognised
+ * but not importable yet (Open ENT NG).
+ */
+export const IMPORT_REFUSALS = [
+  'archive_invalid',
+  'archive_unsafe',
+  'archive_too_large',
+  'archive_corrupt',
+  'archive_signature_invalid',
+  'archive_untrusted',
+  'archive_unsupported',
+] as const;
+export type ImportRefusal = (typeof IMPORT_REFUSALS)[number];
+
+/** Why an app of an archive cannot be imported by this user. */
+export const IMPORT_APP_REASONS = [
+  'no_right',
+  'unsupported_version',
+  'unknown_app',
+  'failed_in_export',
+  'records_invalid',
+  'not_importable',
+] as const;
+export type ImportAppReason = (typeof IMPORT_APP_REASONS)[number];
+
+/** One app of an archive, as the analysis shows it before launch. */
+export interface ImportAppAnalysis {
+  app: string;
+  label: string;
+  appVersion: string;
+  dataVersion: number;
+  /** Items per type ("post": 12) and in all. */
+  counts: Record<string, number>;
+  items: number;
+  bytes: number;
+  importable: boolean;
+  reason?: ImportAppReason | undefined;
+  /** An older data version this instance upgrades on import. */
+  upgradedFrom?: number | undefined;
+  /** Records that break their schema, with file and line (reason `records_invalid`). */
+  problems?:
+    { file?: string | undefined; line?: number | undefined; message: string }[] | undefined;
+}
+
+/** What the analysis of an uploaded archive shows. */
+export interface ImportAnalysis {
+  source: {
+    format: 'mes-donnees' | 'open-ent-ng';
+    instance: string;
+    url?: string | undefined;
+    keyId?: string | undefined;
+    signature: 'trusted' | 'untrusted' | 'unsigned';
+    exportedAt?: string | undefined;
+    exportedBy?: { login: string; displayName: string } | undefined;
+  };
+  apps: ImportAppAnalysis[];
+  /** Bytes of documents the chosen apps would add, against what the user has left. */
+  quota: { needed: number; available: number; used: number; total: number };
+}
+
+/** One app's outcome in an import (a dry run says what would happen). */
+export interface AppImportReport {
+  status: AppJobStatus;
+  imported: number;
+  duplicates: number;
+  skipped: number;
+  failed: FailedItem[];
+  /** Items imported with something neutralised (`reference_missing`). */
+  warnings: FailedItem[];
+  upgradedFrom?: number | undefined;
+}
+
+export interface ImportReport {
+  dryRun: boolean;
+  duplicates: 'skip' | 'copy';
+  apps: Partial<Record<string, AppImportReport>>;
+}

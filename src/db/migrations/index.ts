@@ -2,6 +2,7 @@ import type { Migration } from 'kysely/migration';
 import * as m0001 from './0001-jobs.ts';
 import * as m0002 from './0002-platform.ts';
 import * as m0008 from './0008-archive-exports.ts';
+import * as m0009 from './0009-archive-imports.ts';
 
 /**
  * The platform's own migrations, by name (no filesystem globbing). Each app brings its own
@@ -13,4 +14,5 @@ export const platformMigrations: Readonly<Record<string, Migration>> = {
   '0001-jobs': m0001,
   '0002-platform': m0002,
   '0008-archive-exports': m0008,
+  '0009-archive-imports': m0009,
 };

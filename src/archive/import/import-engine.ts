@@ -1,0 +1,150 @@
+/**
+ * The import engine: drives the apps' importers (`ImportAdapter`) over an archive, the same
+ * way for every app. Apps go in dependency order (the workspace first, so a post's image finds
+ * the imported document). Per app, pass 1 allocates a new id for every item in the journal;
+ * pass 2 prepares each item (references rewritten through the id map), applies the duplicates
+ * policy, and writes it. An item that fails costs that item only. Everything is keyed by the
+ * journal, so running it again after a crash resumes where it stopped.
+ */
+import type { AppId, AppImportReport, AppJobStatus, JobProgress } from '../../contracts/archive.ts';
+import { AppError } from '../../errors.ts';
+import type { AppArchiveReader, ImportAdapter, ImportContext, ImportItem } from '../adapter.ts';
+import { ImportItemError } from '../adapter.ts';
+import { dependencyOrder } from '../app-order.ts';
+import type { ImportJournal, JournalItem } from './import-journal.ts';
+
+export interface EngineApp {
+  readonly app: AppId;
+  readonly dependsOn: readonly AppId[];
+  readonly importer: ImportAdapter;
+  readonly reader: AppArchiveReader;
+  readonly upgradedFrom?: number | undefined;
+}
+
+export interface EngineRun {
+  readonly apps: readonly EngineApp[];
+  readonly ctx: ImportContext;
+  readonly journal: ImportJournal;
+  /** Progress as items are handled (the caller throttles its writes). */
+  onProgress?(progress: JobProgress): void;
+  /** An item that failed: its cause goes to the logs only. */
+  onItemError?(app: AppId, item: { name: string; code: string }, cause: unknown): void;
+}
+
+/** The code a failure of an item shows in the report. */
+export function itemErrorCode(error: unknown): string {
+  if (error instanceof ImportItemError) return error.code;
+  if (error instanceof AppError && error.code === 'quota_exceeded') return 'quota_exceeded';
+  if (error instanceof Error && error.name === 'RecordError') return 'record_invalid';
+  return 'import_failed';
+}
+
+const BATCH = 500;
+
+/** Runs the import; returns each app's report (read back from the journal). */
+export async function runImport(run: EngineRun): Promise<Record<string, AppImportReport>> {
+  const { ctx, journal } = run;
+  const progress: JobProgress = {};
+  for (const a of run.apps)
+    progress[a.app] = { status: 'pending', items: 0, itemsTotal: 0, bytes: 0, bytesTotal: 0 };
+  const emit = () => run.onProgress?.(structuredClone(progress));
+  const reports: Record<string, AppImportReport> = {};
+
+  for (const a of dependencyOrder(run.apps)) {
+    ctx.signal.throwIfAborted();
+    const p = progress[a.app];
+    if (p === undefined) continue;
+    p.status = 'running';
+    emit();
+
+    // Pass 1: a new id for every item (kept when the journal already has one).
+    let batch: JournalItem[] = [];
+    for await (const item of a.importer.items(a.reader, ctx)) {
+      batch.push({ type: item.type, sourceId: item.sourceId, name: item.name, bytes: item.bytes });
+      p.itemsTotal += 1;
+      p.bytesTotal += item.bytes;
+      if (batch.length >= BATCH) {
+        ctx.signal.throwIfAborted();
+        await journal.allocateMany(a.app, batch);
+        batch = [];
+      }
+    }
+    await journal.allocateMany(a.app, batch);
+    emit();
+
+    // Pass 2: prepare, duplicates, write.
+    for await (const item of a.importer.items(a.reader, ctx)) {
+      ctx.signal.throwIfAborted();
+      await importItem(a, item, run);
+      p.items += 1;
+      p.bytes += item.bytes;
+      emit();
+    }
+    if (!ctx.dryRun) await a.importer.finish?.(ctx);
+    const report = await journal.report(a.app);
+    const status: AppJobStatus =
+      report.failed.length === 0
+        ? 'complete'
+        : report.imported + report.duplicates === 0
+          ? 'failed'
+          : 'partial';
+    p.status = status;
+    if (report.failed.length > 0) p.failed = report.failed.slice(0, 50);
+    reports[a.app] = {
+      status,
+      ...report,
+      ...(a.upgradedFrom === undefined ? {} : { upgradedFrom: a.upgradedFrom }),
+    };
+    emit();
+  }
+  return reports;
+}
+
+async function importItem(a: EngineApp, item: ImportItem, run: EngineRun): Promise<void> {
+  const { ctx, journal } = run;
+  const state = await journal.state(a.app, item);
+  // Settled by an earlier run of this import (resumed after a crash).
+  if (state !== undefined && state !== 'allocated') return;
+  try {
+    let prepared = await a.importer.prepare(item, journal, ctx);
+    const warnings = prepared.unresolved.map(() => 'reference_missing');
+    const earlier = await journal.earlier(a.app, item);
+    const existing = await a.importer.findDuplicate(prepared, ctx, earlier);
+    if (existing !== undefined && existing !== prepared.id) {
+      if (ctx.duplicates === 'skip') {
+        await journal.settle(a.app, item, { state: 'duplicate', newId: existing });
+        return;
+      }
+      prepared = a.importer.copy(prepared);
+    }
+    if (!ctx.dryRun) await a.importer.write(prepared, a.reader, ctx);
+    await journal.settle(a.app, item, { state: 'written', warnings });
+  } catch (error) {
+    if (ctx.signal.aborted) throw error;
+    const code = itemErrorCode(error);
+    run.onItemError?.(a.app, { name: item.name, code }, error);
+    await journal.settle(a.app, item, { state: 'failed', code });
+  }
+}
+
+/**
+ * Removes what an import made, last first (children before their parents): undo, and a
+ * cancelled or failed import. Returns how many items were removed and kept.
+ */
+export async function removeImported(
+  importers: ReadonlyMap<string, ImportAdapter>,
+  journal: ImportJournal,
+  ctx: ImportContext,
+): Promise<{ removed: number; kept: number }> {
+  let removed = 0;
+  let kept = 0;
+  for await (const entry of journal.undoable()) {
+    const importer = importers.get(entry.app);
+    if (importer === undefined) continue;
+    const outcome = await importer.remove({ type: entry.type, id: entry.newId }, ctx);
+    if (outcome === 'kept') kept += 1;
+    else if (outcome === 'removed') removed += 1;
+    await journal.markRemoved(entry);
+  }
+  return { removed, kept };
+}
