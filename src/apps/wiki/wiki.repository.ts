@@ -269,6 +269,117 @@ export class WikiRepository {
       .stream(100);
   }
 
+  // ---- archive import ---------------------------------------------------------------------
+  // Writes keyed by the ids the import allocated: writing again (a resumed import) is a no-op.
+
+  async insertWikiIfAbsent(row: Insertable<WikiWikisTable>): Promise<void> {
+    await this.db
+      .insertInto('wiki_wikis')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  async insertPageIfAbsent(row: Insertable<WikiPagesTable>): Promise<void> {
+    await this.db
+      .insertInto('wiki_pages')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  async insertRevisionIfAbsent(row: Insertable<WikiRevisionsTable>): Promise<void> {
+    await this.db
+      .insertInto('wiki_revisions')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  /**
+   * Records links between pages of a wiki: those whose two ends are pages of it now (an
+   * import records a link when its second end is written); links already recorded are kept.
+   */
+  async addLinks(
+    wikiId: string,
+    links: readonly { pageId: string; targetId: string }[],
+  ): Promise<void> {
+    const wanted = links.filter((l) => l.pageId !== l.targetId);
+    if (wanted.length === 0) return;
+    const ends = [...new Set(wanted.flatMap((l) => [l.pageId, l.targetId]))];
+    const rows = await this.db
+      .selectFrom('wiki_pages')
+      .select('id')
+      .where('wiki_id', '=', wikiId)
+      .where('id', 'in', ends)
+      .execute();
+    const existing = new Set(rows.map((r) => r.id));
+    const values = wanted
+      .filter((l) => existing.has(l.pageId) && existing.has(l.targetId))
+      .map((l) => ({ wiki_id: wikiId, page_id: l.pageId, target_id: l.targetId }));
+    if (values.length === 0) return;
+    await this.db
+      .insertInto('wiki_page_links')
+      .values(values)
+      .onConflict((oc) => oc.columns(['page_id', 'target_id']).doNothing())
+      .execute();
+  }
+
+  /** A page by its id alone, without its content. */
+  async findPageById(
+    pageId: string,
+  ): Promise<{ id: string; wiki_id: string; parent_id: string | null } | undefined> {
+    return this.db
+      .selectFrom('wiki_pages')
+      .select(['id', 'wiki_id', 'parent_id'])
+      .where('id', '=', pageId)
+      .executeTakeFirst();
+  }
+
+  /** Whether a wiki holds any page. */
+  async hasPages(wikiId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('wiki_pages')
+      .select('id')
+      .where('wiki_id', '=', wikiId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Whether a page has sub-pages or previous versions. */
+  async pageHoldsAnything(pageId: string): Promise<boolean> {
+    const child = await this.db
+      .selectFrom('wiki_pages')
+      .select('id')
+      .where('parent_id', '=', pageId)
+      .limit(1)
+      .executeTakeFirst();
+    if (child !== undefined) return true;
+    const revision = await this.db
+      .selectFrom('wiki_revisions')
+      .select('id')
+      .where('page_id', '=', pageId)
+      .limit(1)
+      .executeTakeFirst();
+    return revision !== undefined;
+  }
+
+  /** A revision by its id alone, without its content. */
+  async findRevisionById(
+    revisionId: string,
+  ): Promise<{ id: string; page_id: string; wiki_id: string } | undefined> {
+    return this.db
+      .selectFrom('wiki_revisions')
+      .select(['id', 'page_id', 'wiki_id'])
+      .where('id', '=', revisionId)
+      .executeTakeFirst();
+  }
+
+  async deleteRevision(revisionId: string): Promise<void> {
+    await this.db.deleteFrom('wiki_revisions').where('id', '=', revisionId).execute();
+  }
+
   private revisions() {
     return this.db
       .selectFrom('wiki_revisions')

@@ -15,6 +15,7 @@ import { treeOrder } from '../wiki-tree.ts';
 import { WIKI } from '../wiki.model.ts';
 import { WikiRepository } from '../wiki.repository.ts';
 import type { Wiki, WikiService } from '../wiki.service.ts';
+import { wikiImporter } from './wiki.import.ts';
 import { offlinePageHtml, pageDocument, relativeHref, type PageFile } from './wiki.page-copy.ts';
 import {
   PAGES_FILE,
@@ -133,6 +134,7 @@ export function wikiArchiveAdapter(deps: {
     dataVersion: 1,
     dependsOn: ['workspace'],
     records: WIKI_RECORDS,
+    import: wikiImporter(deps),
 
     async count(user, options) {
       const wikis = await service.listWikis(user, options);

@@ -1,0 +1,675 @@
+/**
+ * Cours et Wiki back from an archive (records: `wiki.records.ts`), driven by the import
+ * engine through the contract of `archive/adapter.ts`:
+ * - `wiki` items (wikis.json), then `page` items in tree order (parents first, whatever order
+ *   pages.ndjson gives them in), then `revision` items (revisions.ndjson);
+ * - the importer owns every wiki; shares are not carried over; pages and revisions the
+ *   exporting user wrote become the importer's, those of other people keep no author (the
+ *   tables name authors by account, and an account of another instance means nothing here);
+ * - a page whose parent is not in the archive (or in another wiki, or in a cycle) becomes a
+ *   root page and is reported; `order`, titles and dates are kept;
+ * - HTML is sanitised again; its links to pages and wikis and its workspace documents point at
+ *   what the import made of them, and those that lead to nothing imported are neutralised (a
+ *   link becomes its text, an image goes) and reported;
+ * - the recorded links between pages are rewritten too: a link is recorded when the second of
+ *   its two pages is written, so links forward in the write order are kept.
+ * Nothing here notifies anyone: rows are written through the repository.
+ */
+import sanitizeHtml from 'sanitize-html';
+import {
+  copyName,
+  ImportItemError,
+  type AppAnalysis,
+  type AppArchiveReader,
+  type IdMap,
+  type ImportAdapter,
+  type ImportContext,
+  type ImportItem,
+  type PreparedItem,
+  type RecordFile,
+  type SourceRef,
+} from '../../../archive/adapter.ts';
+import type { Db } from '../../../db/database.ts';
+import { HTML_ALLOWLIST, sanitize } from '../../../html/sanitize.ts';
+import type { Platform } from '../../../platform/platform.ts';
+import {
+  documentIdsIn,
+  documentUrl,
+  rewriteDocumentLinks,
+} from '../../workspace/document-links.ts';
+import { pagePath, parsePagePath } from '../wiki-links.ts';
+import { treeOrder } from '../wiki-tree.ts';
+import { WIKI, WIKI_KIND } from '../wiki.model.ts';
+import { WikiRepository } from '../wiki.repository.ts';
+import type { WikiPagesTable, WikiRevisionsTable, WikiWikisTable } from '../wiki.schema.ts';
+import {
+  PAGES_FILE,
+  REVISIONS_FILE,
+  WIKIS_FILE,
+  type PageRecord,
+  type RevisionRecord,
+  type WikiRecord,
+} from './wiki.records.ts';
+
+/** An item as `items` reads it, with what the page tree decided for pages. */
+export type WikiImportRecord =
+  | { kind: 'wiki'; wiki: WikiRecord }
+  | {
+      kind: 'page';
+      page: PageRecord;
+      /** The parent kept (null: a root page). */
+      parentId: string | null;
+      /** The parent the record named but the tree could not keep (missing, elsewhere, cycle). */
+      detachedFrom: string | null;
+      /** The pages of the same wiki whose recorded links point at this one. */
+      linkedFrom: string[];
+      /** Written by the exporting user (then by the importer). */
+      byExporter: boolean;
+    }
+  | { kind: 'revision'; revision: RevisionRecord; byExporter: boolean };
+
+/** An item ready to write: the rows with every id rewritten to this instance's. */
+export type WikiImportRow =
+  | { kind: 'wiki'; wiki: WikiWikisTable }
+  | {
+      kind: 'page';
+      page: WikiPagesTable;
+      /** Pages this one links to (new ids). */
+      links: string[];
+      /** Pages linking to this one (new ids). */
+      linkedFrom: string[];
+    }
+  | { kind: 'revision'; revision: WikiRevisionsTable };
+
+type Item = ImportItem<WikiImportRecord>;
+type Prepared = PreparedItem<WikiImportRow>;
+
+const MAX_TITLE = 300;
+
+/** Titles as the service keeps them: trimmed, never empty, at most 300 characters. */
+function title(value: string): string {
+  const trimmed = value.trim();
+  return trimmed === '' ? 'Sans titre' : trimmed.slice(0, MAX_TITLE);
+}
+
+const ms = (iso: string) => Date.parse(iso);
+
+/**
+ * Pages are held in memory a window at a time while they are put in tree order: one read of
+ * pages.ndjson per window, so a wiki of any size imports within this much memory (most
+ * archives take a single window).
+ */
+const WINDOW_BYTES = 16 * 1024 * 1024;
+
+/** A page's place in the tree, read once from pages.ndjson (no content). */
+interface PageNode {
+  id: string;
+  wikiId: string;
+  parentId: string | null;
+  order: number;
+  title: string;
+  line: number;
+  /** Roughly what the page's record takes in memory. */
+  size: number;
+  links: string[];
+  linkedFrom: string[];
+  detachedFrom: string | null;
+}
+
+function detach(node: PageNode): void {
+  node.detachedFrom = node.parentId;
+  node.parentId = null;
+}
+
+/**
+ * The pages in write order: parents first, siblings by `order` (`treeOrder`, as the app lists
+ * them). A page whose parent is absent, in another wiki or itself becomes a root; in a cycle,
+ * the first page met on it becomes the root of what hangs from the cycle.
+ */
+export function pageWriteOrder(nodes: ReadonlyMap<string, PageNode>): PageNode[] {
+  for (const node of nodes.values()) {
+    if (node.parentId === null) continue;
+    const parent = nodes.get(node.parentId);
+    if (parent === undefined || parent === node || parent.wikiId !== node.wikiId) detach(node);
+  }
+  const children = new Map<string, PageNode[]>();
+  for (const node of nodes.values()) {
+    if (node.parentId === null) continue;
+    const siblings = children.get(node.parentId);
+    if (siblings === undefined) children.set(node.parentId, [node]);
+    else siblings.push(node);
+  }
+  const reached = new Set<string>();
+  const reach = (root: PageNode) => {
+    const stack = [root];
+    for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
+      if (reached.has(n.id)) continue;
+      reached.add(n.id);
+      stack.push(...(children.get(n.id) ?? []));
+    }
+  };
+  for (const node of nodes.values()) if (node.parentId === null) reach(node);
+  // What is left hangs from a cycle: climb from it to a page of the cycle and cut there.
+  for (const node of nodes.values()) {
+    if (reached.has(node.id)) continue;
+    const climbed = new Set<string>();
+    let onCycle = node;
+    while (!climbed.has(onCycle.id)) {
+      climbed.add(onCycle.id);
+      const up = onCycle.parentId === null ? undefined : nodes.get(onCycle.parentId);
+      if (up === undefined) break;
+      onCycle = up;
+    }
+    detach(onCycle);
+    reach(onCycle);
+  }
+  return treeOrder([...nodes.values()]);
+}
+
+/** Reads the tree of pages.ndjson: every page's place, parent, links, not its content. */
+async function planPages(src: AppArchiveReader, signal: AbortSignal): Promise<PageNode[]> {
+  const nodes = new Map<string, PageNode>();
+  for await (const { line, record } of src.ndjson(PAGES_FILE)) {
+    signal.throwIfAborted();
+    // A second record of one id is refused by `analyze`; the first is the page.
+    if (nodes.has(record.id)) continue;
+    nodes.set(record.id, {
+      id: record.id,
+      wikiId: record.wikiId,
+      parentId: record.parentId,
+      order: record.order,
+      title: record.title,
+      line,
+      size: 2 * (record.content.length + record.title.length) + 512,
+      links: [...new Set(record.links)],
+      linkedFrom: [],
+      detachedFrom: null,
+    });
+  }
+  for (const node of nodes.values()) {
+    for (const target of node.links) {
+      const to = nodes.get(target);
+      if (to !== undefined && to !== node && to.wikiId === node.wikiId) to.linkedFrom.push(node.id);
+    }
+  }
+  return pageWriteOrder(nodes);
+}
+
+/** The page records in write order, a window of them read (and held) at a time. */
+async function* pagesInOrder(
+  src: AppArchiveReader,
+  order: readonly PageNode[],
+  signal: AbortSignal,
+): AsyncGenerator<{ node: PageNode; page: PageRecord }> {
+  for (let start = 0; start < order.length;) {
+    const window: PageNode[] = [];
+    let bytes = 0;
+    for (const node of order.slice(start)) {
+      if (window.length > 0 && bytes + node.size > WINDOW_BYTES) break;
+      window.push(node);
+      bytes += node.size;
+    }
+    const slot = new Map(window.map((n, i) => [n.line, i]));
+    const records: (PageRecord | undefined)[] = window.map(() => undefined);
+    for await (const { line, record } of src.ndjson(PAGES_FILE)) {
+      signal.throwIfAborted();
+      const i = slot.get(line);
+      if (i !== undefined) records[i] = record;
+    }
+    for (const [i, node] of window.entries()) {
+      const page = records[i];
+      if (page === undefined) throw new Error(`${PAGES_FILE.name}:${node.line} changed while read`);
+      yield { node, page };
+    }
+    start += window.length;
+  }
+}
+
+// ---- HTML ----------------------------------------------------------------------------------
+
+/** A path of the wiki app (`/wiki/<id>`, `/wiki/<id>/pages/<id>`...), which names its ids. */
+const isWikiPath = (href: string) => /^\/wiki\/./.test(href.trim());
+const WIKI_HOME = /^\/wiki\/([^/?#]+)\/?(#.*)?$/;
+
+/** The hrefs of an HTML's links, read by the sanitiser's parser (entities decoded). */
+function hrefsIn(html: string): Set<string> {
+  const hrefs = new Set<string>();
+  sanitizeHtml(html, {
+    allowedTags: ['a'],
+    allowedAttributes: { a: ['href'] },
+    transformTags: {
+      a: (tagName, attribs) => {
+        if (attribs.href !== undefined) hrefs.add(attribs.href);
+        return { tagName, attribs };
+      },
+    },
+  });
+  return hrefs;
+}
+
+/** References an item could not keep, each once. */
+class Unresolved {
+  readonly #refs = new Map<string, SourceRef>();
+  add(ref: SourceRef): void {
+    this.#refs.set(`${ref.type}/${ref.sourceId}`, ref);
+  }
+  list(): SourceRef[] {
+    return [...this.#refs.values()];
+  }
+}
+
+/** Where a link into the wiki app leads once imported; undefined: to nothing imported. */
+async function wikiHref(
+  href: string,
+  ids: IdMap,
+  unresolved: { add(ref: SourceRef): void },
+): Promise<string | undefined> {
+  const page = parsePagePath(href);
+  if (page !== undefined) {
+    const wikiId = await ids.resolve(WIKI, { type: 'wiki', sourceId: page.wikiId });
+    const pageId = await ids.resolve(WIKI, { type: 'page', sourceId: page.pageId });
+    if (pageId === undefined) unresolved.add({ type: 'page', sourceId: page.pageId });
+    else if (wikiId === undefined) unresolved.add({ type: 'wiki', sourceId: page.wikiId });
+    return wikiId === undefined || pageId === undefined
+      ? undefined
+      : `${pagePath(wikiId, pageId)}${page.hash}`;
+  }
+  const home = WIKI_HOME.exec(href.trim());
+  const homeId = home?.[1];
+  if (homeId === undefined) return undefined; // another page of the app: it names ids we cannot map
+  const wikiId = await ids.resolve(WIKI, { type: 'wiki', sourceId: homeId });
+  if (wikiId === undefined) unresolved.add({ type: 'wiki', sourceId: homeId });
+  return wikiId === undefined ? undefined : `/wiki/${wikiId}${home?.[2] ?? ''}`;
+}
+
+/** A tag the allowlist refuses: the sanitiser drops it and keeps its text. */
+const UNWRAP: sanitizeHtml.Tag = { tagName: 'x-import-neutralised', attribs: {} };
+
+/**
+ * Stored HTML of the archive made fit for this instance: sanitised with the one allowlist,
+ * document URLs pointing at the imported documents, links to pages and wikis at the imported
+ * ones; a reference to nothing imported is reported and neutralised (a link becomes its text,
+ * an image goes, a URL left in text or in another attribute is removed).
+ */
+export async function importHtml(
+  html: string,
+  ids: IdMap,
+  unresolved: { add(ref: SourceRef): void },
+): Promise<string> {
+  const clean = sanitize(html);
+
+  const documents = new Map<string, string>();
+  const missing = new Set<string>();
+  for (const id of documentIdsIn(clean)) {
+    const to = await ids.resolve('workspace', { type: 'document', sourceId: id });
+    if (to === undefined) {
+      missing.add(id);
+      unresolved.add({ type: 'document', sourceId: id });
+    } else documents.set(id, to);
+  }
+  const links = new Map<string, string | undefined>();
+  for (const href of hrefsIn(clean))
+    if (isWikiPath(href)) links.set(href, await wikiHref(href, ids, unresolved));
+
+  // Every resolved document URL at once (text and attributes alike): no id is mapped twice.
+  const rewritten = rewriteDocumentLinks(clean, (id) => documents.get(id));
+  const namesMissing = (url: string | undefined) =>
+    documentIdsIn(url ?? '').some((id) => missing.has(id));
+  const keepA = HTML_ALLOWLIST.transformTags.a;
+  const linked = sanitizeHtml(rewritten, {
+    ...HTML_ALLOWLIST,
+    transformTags: {
+      a: (tagName, attribs) => {
+        const href = attribs.href ?? '';
+        if (isWikiPath(href)) {
+          const to = links.get(href);
+          return to === undefined ? UNWRAP : keepA(tagName, { ...attribs, href: to });
+        }
+        return namesMissing(href) ? UNWRAP : keepA(tagName, attribs);
+      },
+      img: (tagName, attribs) => (namesMissing(attribs.src) ? UNWRAP : { tagName, attribs }),
+    },
+  });
+  // A missing document's URL may be left as text or in a title: remove it there too.
+  let out = linked;
+  for (const id of missing) out = out.split(documentUrl(id)).join('');
+  return out;
+}
+
+// ---- analysis ------------------------------------------------------------------------------
+
+type Problem = AppAnalysis['problems'][number];
+
+/** A reader's error as a problem: the reader names the file and line of a broken record. */
+function problemOf(file: RecordFile, error: unknown): Problem {
+  const where = error !== null && typeof error === 'object' ? error : {};
+  const line = 'line' in where && typeof where.line === 'number' ? where.line : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    code: 'record_invalid',
+    file: file.name,
+    ...(line === undefined ? {} : { line }),
+    message,
+  };
+}
+
+// ---- the adapter ---------------------------------------------------------------------------
+
+/** The importer of Cours et Wiki (see the top of this file). */
+export function wikiImporter(deps: {
+  db: Db;
+  platform: Platform;
+}): ImportAdapter<WikiImportRecord, WikiImportRow> {
+  const repo = new WikiRepository(deps.db.kysely, deps.db.dialect);
+  const { platform } = deps;
+
+  async function newId(ids: IdMap, item: SourceRef): Promise<string> {
+    const id = await ids.resolve(WIKI, { type: item.type, sourceId: item.sourceId });
+    if (id === undefined) throw new Error(`No id allocated for ${item.type} ${item.sourceId}`);
+    return id;
+  }
+
+  return {
+    async analyze(src) {
+      const counts = { wiki: 0, page: 0, revision: 0 };
+      const problems: Problem[] = [];
+      if (src.has(WIKIS_FILE)) {
+        try {
+          const seen = new Set<string>();
+          for (const w of await src.json(WIKIS_FILE)) {
+            if (seen.has(w.id))
+              problems.push({
+                code: 'record_invalid',
+                file: WIKIS_FILE.name,
+                message: `The wiki ${w.id} is listed twice`,
+              });
+            seen.add(w.id);
+            counts.wiki++;
+          }
+        } catch (error) {
+          problems.push(problemOf(WIKIS_FILE, error));
+        }
+      }
+      for (const [file, type] of [
+        [PAGES_FILE, 'page'],
+        [REVISIONS_FILE, 'revision'],
+      ] as const) {
+        if (!src.has(file)) continue;
+        const seen = new Set<string>();
+        try {
+          for await (const { line, record } of src.ndjson<typeof file.schema>(file)) {
+            if (seen.has(record.id))
+              problems.push({
+                code: 'record_invalid',
+                file: file.name,
+                line,
+                message: `The id ${record.id} is given twice`,
+              });
+            seen.add(record.id);
+            counts[type]++;
+          }
+        } catch (error) {
+          problems.push(problemOf(file, error));
+        }
+      }
+      return { counts, bytes: 0, problems };
+    },
+
+    async *items(src, ctx) {
+      const wikis = src.has(WIKIS_FILE) ? await src.json(WIKIS_FILE) : [];
+      // The exporting user owns the wikis the archive says they own.
+      const exporter = wikis.find((w) => w.owned)?.ownerId;
+      const byExporter = (authorId: string | null) =>
+        exporter !== undefined && authorId === exporter;
+
+      const seenWikis = new Set<string>();
+      for (const wiki of wikis) {
+        ctx.signal.throwIfAborted();
+        if (seenWikis.has(wiki.id)) continue;
+        seenWikis.add(wiki.id);
+        yield {
+          type: 'wiki',
+          sourceId: wiki.id,
+          name: title(wiki.title),
+          bytes: 0,
+          record: { kind: 'wiki', wiki },
+        };
+      }
+
+      if (src.has(PAGES_FILE)) {
+        const order = await planPages(src, ctx.signal);
+        for await (const { node, page } of pagesInOrder(src, order, ctx.signal)) {
+          yield {
+            type: 'page',
+            sourceId: page.id,
+            name: title(page.title),
+            bytes: 0,
+            record: {
+              kind: 'page',
+              page,
+              parentId: node.parentId,
+              detachedFrom: node.detachedFrom,
+              linkedFrom: node.linkedFrom,
+              byExporter: byExporter(page.authorId),
+            },
+          };
+        }
+      }
+
+      if (src.has(REVISIONS_FILE)) {
+        const seen = new Set<string>();
+        for await (const { record } of src.ndjson(REVISIONS_FILE)) {
+          ctx.signal.throwIfAborted();
+          if (seen.has(record.id)) continue;
+          seen.add(record.id);
+          yield {
+            type: 'revision',
+            sourceId: record.id,
+            name: title(record.title),
+            bytes: 0,
+            record: { kind: 'revision', revision: record, byExporter: byExporter(record.authorId) },
+          };
+        }
+      }
+    },
+
+    async prepare(item: Item, ids: IdMap, ctx: ImportContext): Promise<Prepared> {
+      const id = await newId(ids, item);
+      const base = { type: item.type, sourceId: item.sourceId, id, name: item.name, bytes: 0 };
+      const unresolved = new Unresolved();
+      const record = item.record;
+      switch (record.kind) {
+        case 'wiki': {
+          const w = record.wiki;
+          const row: WikiWikisTable = {
+            id,
+            owner_id: ctx.user.id,
+            title: title(w.title),
+            description: w.description.trim(),
+            created_at: ms(w.createdAt),
+            modified_at: ms(w.modifiedAt),
+          };
+          return { ...base, row: { kind: 'wiki', wiki: row }, unresolved: [] };
+        }
+        case 'page': {
+          const p = record.page;
+          const wikiId = await ids.resolve(WIKI, { type: 'wiki', sourceId: p.wikiId });
+          if (wikiId === undefined)
+            throw new ImportItemError('reference_missing', `The wiki ${p.wikiId} is not imported`);
+          if (record.detachedFrom !== null)
+            unresolved.add({ type: 'page', sourceId: record.detachedFrom });
+          let parentId: string | null = null;
+          if (record.parentId !== null) {
+            parentId =
+              (await ids.resolve(WIKI, { type: 'page', sourceId: record.parentId })) ?? null;
+            if (parentId === null) unresolved.add({ type: 'page', sourceId: record.parentId });
+          }
+          const content = await importHtml(p.content, ids, unresolved);
+          const links: string[] = [];
+          for (const target of new Set(p.links)) {
+            const to = await ids.resolve(WIKI, { type: 'page', sourceId: target });
+            if (to === undefined) unresolved.add({ type: 'page', sourceId: target });
+            else if (to !== id) links.push(to);
+          }
+          const linkedFrom: string[] = [];
+          for (const source of record.linkedFrom) {
+            // A page that is not imported is reported as its own item.
+            const from = await ids.resolve(WIKI, { type: 'page', sourceId: source });
+            if (from !== undefined && from !== id) linkedFrom.push(from);
+          }
+          const row: WikiPagesTable = {
+            id,
+            wiki_id: wikiId,
+            parent_id: parentId,
+            title: title(p.title),
+            content,
+            position: p.order,
+            author_id: record.byExporter ? ctx.user.id : null,
+            created_at: ms(p.createdAt),
+            modified_at: ms(p.modifiedAt),
+          };
+          return {
+            ...base,
+            row: { kind: 'page', page: row, links, linkedFrom },
+            unresolved: unresolved.list(),
+          };
+        }
+        case 'revision': {
+          const r = record.revision;
+          const pageId = await ids.resolve(WIKI, { type: 'page', sourceId: r.pageId });
+          const wikiId = await ids.resolve(WIKI, { type: 'wiki', sourceId: r.wikiId });
+          if (pageId === undefined || wikiId === undefined)
+            throw new ImportItemError(
+              'reference_missing',
+              `The page ${r.pageId} of this version is not imported`,
+            );
+          const row: WikiRevisionsTable = {
+            id,
+            page_id: pageId,
+            wiki_id: wikiId,
+            title: title(r.title),
+            content: await importHtml(r.content, ids, unresolved),
+            author_id: record.byExporter ? ctx.user.id : null,
+            created_at: ms(r.createdAt),
+          };
+          return {
+            ...base,
+            row: { kind: 'revision', revision: row },
+            unresolved: unresolved.list(),
+          };
+        }
+      }
+    },
+
+    async findDuplicate(item, ctx, earlier) {
+      const row = item.row;
+      for (const id of earlier) {
+        if (id === item.id) continue;
+        switch (row.kind) {
+          case 'wiki': {
+            const wiki = await repo.findWiki(id);
+            if (wiki?.owner_id === ctx.user.id) return id;
+            break;
+          }
+          case 'page': {
+            const page = await repo.findPageById(id);
+            if (page?.wiki_id === row.page.wiki_id) return id;
+            break;
+          }
+          case 'revision': {
+            const revision = await repo.findRevisionById(id);
+            if (revision?.page_id === row.revision.page_id) return id;
+            break;
+          }
+        }
+      }
+      return undefined;
+    },
+
+    copy(item) {
+      const row = item.row;
+      const name = copyName(item.name);
+      switch (row.kind) {
+        case 'wiki':
+          return {
+            ...item,
+            name,
+            row: { ...row, wiki: { ...row.wiki, title: copyName(row.wiki.title) } },
+          };
+        case 'page':
+          return {
+            ...item,
+            name,
+            row: { ...row, page: { ...row.page, title: copyName(row.page.title) } },
+          };
+        case 'revision':
+          return {
+            ...item,
+            name,
+            row: { ...row, revision: { ...row.revision, title: copyName(row.revision.title) } },
+          };
+      }
+    },
+
+    async write(item) {
+      const row = item.row;
+      switch (row.kind) {
+        case 'wiki':
+          await repo.insertWikiIfAbsent(row.wiki);
+          return;
+        case 'page':
+          await repo.transaction(async (tx) => {
+            const page = row.page;
+            if ((await tx.findWiki(page.wiki_id)) === undefined)
+              throw new ImportItemError('reference_missing', 'The wiki of this page is missing');
+            // A parent that could not be written: the page goes to the root rather than be lost.
+            const parent =
+              page.parent_id === null ? undefined : await tx.findPageById(page.parent_id);
+            const parentId = parent?.wiki_id === page.wiki_id ? page.parent_id : null;
+            await tx.insertPageIfAbsent({ ...page, parent_id: parentId });
+            await tx.addLinks(page.wiki_id, [
+              ...row.links.map((targetId) => ({ pageId: page.id, targetId })),
+              ...row.linkedFrom.map((pageId) => ({ pageId, targetId: page.id })),
+            ]);
+          });
+          return;
+        case 'revision': {
+          const revision = row.revision;
+          await repo.transaction(async (tx) => {
+            if ((await tx.findPageById(revision.page_id)) === undefined)
+              throw new ImportItemError('reference_missing', 'The page of this version is missing');
+            await tx.insertRevisionIfAbsent(revision);
+          });
+          return;
+        }
+      }
+    },
+
+    async remove(item) {
+      switch (item.type) {
+        case 'wiki': {
+          if ((await repo.findWiki(item.id)) === undefined) return 'missing';
+          // Pages the user wrote since, or shares they made: the wiki is theirs now.
+          const shares = await platform.sharing.sharesOf({ ...WIKI_KIND, id: item.id });
+          if (shares.length > 0 || (await repo.hasPages(item.id))) return 'kept';
+          await repo.deleteWiki(item.id);
+          return 'removed';
+        }
+        case 'page': {
+          if ((await repo.findPageById(item.id)) === undefined) return 'missing';
+          // Sub-pages or versions the user added since (the import's own went first).
+          if (await repo.pageHoldsAnything(item.id)) return 'kept';
+          await repo.deletePages([item.id]);
+          return 'removed';
+        }
+        case 'revision': {
+          if ((await repo.findRevisionById(item.id)) === undefined) return 'missing';
+          await repo.deleteRevision(item.id);
+          return 'removed';
+        }
+        default:
+          return 'missing';
+      }
+    },
+  };
+}
