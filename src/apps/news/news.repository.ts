@@ -198,6 +198,25 @@ export class NewsRepository {
     await this.db.kysely.insertInto('news_threads').values(row).execute();
   }
 
+  /** Inserts a thread unless one has this id already (an import writing again). */
+  async insertThreadOnce(row: Insertable<NewsThreadsTable>): Promise<void> {
+    await this.db.kysely
+      .insertInto('news_threads')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  async hasItems(threadId: string): Promise<boolean> {
+    const row = await this.db.kysely
+      .selectFrom('news_items')
+      .select('id')
+      .where('thread_id', '=', threadId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async thread(id: string): Promise<NewsThread | undefined> {
     const row = await this.threads().where('t.id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : toThread(row);
@@ -253,6 +272,25 @@ export class NewsRepository {
 
   async insertItem(row: Insertable<NewsItemsTable>): Promise<void> {
     await this.db.kysely.insertInto('news_items').values(row).execute();
+  }
+
+  /** Inserts an item unless one has this id already (an import writing again). */
+  async insertItemOnce(row: Insertable<NewsItemsTable>): Promise<void> {
+    await this.db.kysely
+      .insertInto('news_items')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  async hasComments(itemId: string): Promise<boolean> {
+    const row = await this.db.kysely
+      .selectFrom('news_comments')
+      .select('id')
+      .where('item_id', '=', itemId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async item(id: string): Promise<NewsItem | undefined> {
@@ -350,6 +388,15 @@ export class NewsRepository {
 
   async insertComment(row: Insertable<NewsCommentsTable>): Promise<void> {
     await this.db.kysely.insertInto('news_comments').values(row).execute();
+  }
+
+  /** Inserts a comment unless one has this id already (an import writing again). */
+  async insertCommentOnce(row: Insertable<NewsCommentsTable>): Promise<void> {
+    await this.db.kysely
+      .insertInto('news_comments')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
   }
 
   async comment(id: string): Promise<NewsComment | undefined> {

@@ -58,7 +58,7 @@ function isVisible(item: NewsItem, now: number): boolean {
 }
 
 /** A title as stored: NFC, without control characters, trimmed, not empty, bounded. */
-function cleanTitle(raw: string): string {
+export function cleanTitle(raw: string): string {
   const title = raw
     .normalize('NFC')
     .replace(/\p{Cc}/gu, ' ')
@@ -69,10 +69,19 @@ function cleanTitle(raw: string): string {
   return title;
 }
 
-function checkDates(publishAt: number, expiresAt: number | null): void {
+export function checkDates(publishAt: number, expiresAt: number | null): void {
   if (expiresAt !== null && expiresAt <= publishAt) {
     throw new AppError('invalid_request', 'An item must expire after its publication date');
   }
+}
+
+/** A comment as stored: plain text without control characters (but lines), trimmed, bounded. */
+export function cleanComment(text: string): string {
+  const clean = text.replace(/[\p{Cc}--[\n\t]]/gv, '').trim();
+  if (clean.length === 0) throw new AppError('invalid_request', 'A comment cannot be empty');
+  if ([...clean].length > MAX_COMMENT)
+    throw new AppError('invalid_request', `A comment has at most ${MAX_COMMENT} characters`);
+  return clean;
 }
 
 /** Actualités: threads of news items, shared with users and groups, and their comments. */
@@ -296,10 +305,7 @@ export class NewsService {
   /** Anyone who may read an item may comment on it (the ENT's "lire et commenter"). */
   async addComment(user: User, itemId: string, text: string): Promise<NewsComment> {
     const { item } = await this.requireItem(user, itemId);
-    const clean = text.replace(/[\p{Cc}--[\n\t]]/gv, '').trim();
-    if (clean.length === 0) throw new AppError('invalid_request', 'A comment cannot be empty');
-    if ([...clean].length > MAX_COMMENT)
-      throw new AppError('invalid_request', `A comment has at most ${MAX_COMMENT} characters`);
+    const clean = cleanComment(text);
     const id = newId();
     await this.repo.insertComment({
       id,

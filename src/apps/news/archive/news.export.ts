@@ -23,6 +23,7 @@ import {
   type CommentRecord,
   type ItemRecord,
 } from './news.records.ts';
+import { newsImporter } from './news.import.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -90,6 +91,7 @@ export function newsArchiveAdapter(deps: {
     dataVersion: 1,
     dependsOn: ['workspace'],
     records: NEWS_RECORDS,
+    import: newsImporter({ db, sharing: platform.sharing }),
 
     async count(user, options) {
       const scope = scopeOf({ user, includeShared: options.includeShared });

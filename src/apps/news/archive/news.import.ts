@@ -1,0 +1,402 @@
+import type { Insertable } from 'kysely';
+import sanitizeHtml from 'sanitize-html';
+import type { z } from 'zod';
+import {
+  copyName,
+  ImportItemError,
+  type AppAnalysis,
+  type AppArchiveReader,
+  type IdMap,
+  type ImportAdapter,
+  type ImportContext,
+  type ImportItem,
+  type PreparedItem,
+  type RecordFile,
+  type SourceRef,
+} from '../../../archive/adapter.ts';
+import type { AppId } from '../../../contracts/archive.ts';
+import type { Db } from '../../../db/database.ts';
+import { AppError } from '../../../errors.ts';
+import { HTML_ALLOWLIST } from '../../../html/sanitize.ts';
+import type { SharingService } from '../../../platform/sharing.service.ts';
+import { documentIdsIn, rewriteDocumentLinks } from '../../workspace/document-links.ts';
+import { NEWS, NewsRepository, THREADS } from '../news.repository.ts';
+import type { NewsCommentsTable, NewsItemsTable, NewsThreadsTable } from '../news.schema.ts';
+import { checkDates, cleanComment, cleanTitle } from '../news.service.ts';
+import {
+  COMMENTS_FILE,
+  ITEMS_FILE,
+  THREADS_FILE,
+  type CommentRecord,
+  type ItemRecord,
+  type threadRecord,
+} from './news.records.ts';
+
+type ThreadRecord = z.infer<typeof threadRecord>;
+
+/** A record of the Actualités' folder, as the engine hands it back to `prepare`. */
+export type NewsSource =
+  | { type: 'thread'; thread: ThreadRecord }
+  | { type: 'item'; item: ItemRecord }
+  /** `byExporter`: written by the user who made the archive (else kept as a name). */
+  | { type: 'comment'; comment: CommentRecord; byExporter: boolean };
+
+/** A row ready to insert, every reference rewritten. */
+export type NewsRow =
+  | { type: 'thread'; thread: Insertable<NewsThreadsTable> }
+  | { type: 'item'; item: Insertable<NewsItemsTable> }
+  | { type: 'comment'; comment: Insertable<NewsCommentsTable> };
+
+// ---- Content that names workspace documents ------------------------------------------------
+
+/**
+ * Where a link to a document the import does not hold points once rewritten: a same-site
+ * path no document URL can be, caught by the sanitising pass below (never written as such
+ * unless the old URL stood in plain text, where it names nothing).
+ */
+const MISSING_DOCUMENT = '/#document-manquant';
+
+const isMissing = (url: string | undefined) =>
+  url !== undefined && url.startsWith(MISSING_DOCUMENT);
+
+/** The apps' allowlist, plus: an image of a missing document goes, a link to one is unwrapped. */
+const IMPORTED_HTML: sanitizeHtml.IOptions = {
+  ...HTML_ALLOWLIST,
+  transformTags: {
+    ...HTML_ALLOWLIST.transformTags,
+    // A tag outside the allowlist is dropped and its text kept: the link becomes its text.
+    a: (tagName, attribs) =>
+      isMissing(attribs.href)
+        ? { tagName: 'missing-document', attribs: {} }
+        : HTML_ALLOWLIST.transformTags.a(tagName, attribs),
+  },
+  exclusiveFilter: (frame) =>
+    HTML_ALLOWLIST.exclusiveFilter(frame) || (frame.tag === 'img' && isMissing(frame.attribs.src)),
+};
+
+/**
+ * Imported HTML: every `/api/workspace/documents/<old>/content` points at the document the
+ * import made of it; one the import does not hold is added to `unresolved` and neutralised
+ * (its image removed, its link left as text); then sanitised by the apps' allowlist. No old
+ * document id is left in what comes out.
+ */
+export async function importedHtml(
+  html: string,
+  ids: IdMap,
+  unresolved: SourceRef[],
+): Promise<string> {
+  const documents = new Map<string, string | undefined>();
+  for (const sourceId of documentIdsIn(html)) {
+    const id = await ids.resolve('workspace', { type: 'document', sourceId });
+    documents.set(sourceId, id);
+    if (id === undefined) unresolved.push({ type: 'document', sourceId });
+  }
+  const rewritten = rewriteDocumentLinks(html, (old) => documents.get(old) ?? MISSING_DOCUMENT);
+  return sanitizeHtml(rewritten, IMPORTED_HTML);
+}
+
+// ---- Shared by the apps' importers ---------------------------------------------------------
+
+/** A record that breaks its schema, as the reader reports it, for `AppAnalysis.problems`. */
+export function recordProblem(error: unknown, file: RecordFile): AppAnalysis['problems'][number] {
+  const message = error instanceof Error ? error.message : String(error);
+  const where =
+    error !== null && typeof error === 'object'
+      ? {
+          file: 'file' in error && typeof error.file === 'string' ? error.file : file.name,
+          line: 'line' in error && typeof error.line === 'number' ? error.line : undefined,
+        }
+      : { file: file.name, line: undefined };
+  return { code: 'record_invalid', ...where, message };
+}
+
+/**
+ * The records of an NDJSON data file, each parsed (0 when the archive lacks the file); a
+ * record that breaks its schema is added to `problems`.
+ */
+export async function countRecords<S extends z.ZodType>(
+  src: AppArchiveReader,
+  file: RecordFile<S>,
+  problems: AppAnalysis['problems'][number][],
+): Promise<number> {
+  if (!src.has(file)) return 0;
+  let n = 0;
+  try {
+    for await (const { line } of src.ndjson(file)) n = line;
+  } catch (error) {
+    problems.push(recordProblem(error, file));
+  }
+  return n;
+}
+
+/** The new id the engine allocated for this item (pass 1). */
+export async function allocatedId(app: AppId, item: SourceRef, ids: IdMap): Promise<string> {
+  const id = await ids.resolve(app, { type: item.type, sourceId: item.sourceId });
+  if (id === undefined) throw new ImportItemError('import_failed', 'No id was allocated');
+  return id;
+}
+
+/** Runs a check of the app's own rules: what it refuses is an invalid record. */
+export function checked<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'invalid_request')
+      throw new ImportItemError('record_invalid', error.message, { cause: error });
+    throw error;
+  }
+}
+
+const ms = (iso: string) => Date.parse(iso);
+
+// ---- The importer --------------------------------------------------------------------------
+
+/**
+ * Brings the Actualités' folder of an archive back (see `news.records.ts`): threads, then
+ * their items, then comments, every one the importer's.
+ *
+ * - A thread's icon becomes the imported document (or none when the archive lacks it).
+ * - Items keep title, state, headline, publication and expiry dates and their creation and
+ *   change dates; their HTML points at the imported documents and is sanitised again.
+ *   Their author is the importer (the table holds a local account, not a name): items
+ *   written by others in a shared thread become the importer's.
+ * - Comments keep their text and date; one by another person becomes the importer's, its
+ *   text starting with its author's name ("Marie Dupont : Merci !"), since accounts of the
+ *   source instance are not carried over.
+ * - Nothing is announced: items readers already saw are marked announced, so sharing the
+ *   thread later does not notify old news; scheduled ones are announced when they come out.
+ */
+export function newsImporter(deps: {
+  db: Db;
+  sharing: Pick<SharingService, 'unshareAll'>;
+}): ImportAdapter<NewsSource, NewsRow> {
+  const repo = new NewsRepository(deps.db);
+
+  async function* records(src: AppArchiveReader): AsyncGenerator<ImportItem<NewsSource>> {
+    const threads = src.has(THREADS_FILE) ? await src.json(THREADS_FILE) : [];
+    // Who made the archive: the owner of the threads it says they own.
+    const exporters = new Set(threads.filter((t) => t.owned).map((t) => t.ownerId));
+    for (const thread of threads) {
+      yield {
+        type: 'thread',
+        sourceId: thread.id,
+        name: thread.title,
+        bytes: 0,
+        record: { type: 'thread', thread },
+      };
+    }
+    if (src.has(ITEMS_FILE)) {
+      for await (const { record: item } of src.ndjson(ITEMS_FILE)) {
+        yield {
+          type: 'item',
+          sourceId: item.id,
+          name: item.title,
+          bytes: 0,
+          record: { type: 'item', item },
+        };
+      }
+    }
+    if (src.has(COMMENTS_FILE)) {
+      for await (const { record: comment } of src.ndjson(COMMENTS_FILE)) {
+        yield {
+          type: 'comment',
+          sourceId: comment.id,
+          name: `Commentaire de ${comment.authorName}`,
+          bytes: 0,
+          record: { type: 'comment', comment, byExporter: exporters.has(comment.authorId) },
+        };
+      }
+    }
+  }
+
+  async function prepareRow(
+    source: NewsSource,
+    id: string,
+    ids: IdMap,
+    ctx: ImportContext,
+    unresolved: SourceRef[],
+  ): Promise<NewsRow> {
+    switch (source.type) {
+      case 'thread': {
+        const t = source.thread;
+        let icon: string | null = null;
+        if (t.iconDocumentId !== null) {
+          const ref = { type: 'document', sourceId: t.iconDocumentId };
+          icon = (await ids.resolve('workspace', ref)) ?? null;
+          if (icon === null) unresolved.push(ref);
+        }
+        return {
+          type: 'thread',
+          thread: {
+            id,
+            owner_id: ctx.user.id,
+            title: checked(() => cleanTitle(t.title)),
+            icon_document_id: icon,
+            created_at: ms(t.createdAt),
+            modified_at: ms(t.modifiedAt),
+          },
+        };
+      }
+      case 'item': {
+        const i = source.item;
+        const threadId = await ids.resolve(NEWS, { type: 'thread', sourceId: i.threadId });
+        if (threadId === undefined)
+          throw new ImportItemError('parent_missing', 'Its thread is not in the archive');
+        const publishAt = ms(i.publishAt);
+        const expiresAt = i.expiresAt === null ? null : ms(i.expiresAt);
+        checked(() => checkDates(publishAt, expiresAt));
+        // Already out when imported: announced (the thread has no reader yet anyway).
+        const out = i.state === 'PUBLISHED' && publishAt <= ctx.launchedAt;
+        return {
+          type: 'item',
+          item: {
+            id,
+            thread_id: threadId,
+            author_id: ctx.user.id,
+            title: checked(() => cleanTitle(i.title)),
+            content: await importedHtml(i.content, ids, unresolved),
+            publish_at: publishAt,
+            expires_at: expiresAt,
+            headline: i.headline ? 1 : 0,
+            state: i.state,
+            created_at: ms(i.createdAt),
+            modified_at: ms(i.modifiedAt),
+            notified_at: out ? ctx.launchedAt : null,
+          },
+        };
+      }
+      case 'comment': {
+        const c = source.comment;
+        const itemId = await ids.resolve(NEWS, { type: 'item', sourceId: c.itemId });
+        if (itemId === undefined)
+          throw new ImportItemError('parent_missing', 'Its item is not in the archive');
+        const text = checked(() => cleanComment(c.text));
+        const own = source.byExporter || c.authorName === ctx.user.displayName;
+        return {
+          type: 'comment',
+          comment: {
+            id,
+            item_id: itemId,
+            author_id: ctx.user.id,
+            text: own ? text : `${c.authorName.trim() || 'Anonyme'}\u00a0: ${text}`,
+            created_at: ms(c.createdAt),
+          },
+        };
+      }
+    }
+  }
+
+  /** Whether `earlier` (an id a previous import made) still is in the same place. */
+  async function samePlace(row: NewsRow, earlier: string, ctx: ImportContext): Promise<boolean> {
+    switch (row.type) {
+      case 'thread':
+        return (await repo.thread(earlier))?.ownerId === ctx.user.id;
+      case 'item':
+        return (await repo.item(earlier))?.threadId === row.item.thread_id;
+      case 'comment':
+        return (await repo.comment(earlier))?.itemId === row.comment.item_id;
+    }
+  }
+
+  return {
+    async analyze(src) {
+      const counts = { thread: 0, item: 0, comment: 0 };
+      const problems: AppAnalysis['problems'][number][] = [];
+      try {
+        if (src.has(THREADS_FILE)) counts.thread = (await src.json(THREADS_FILE)).length;
+      } catch (error) {
+        problems.push(recordProblem(error, THREADS_FILE));
+      }
+      counts.item = await countRecords(src, ITEMS_FILE, problems);
+      counts.comment = await countRecords(src, COMMENTS_FILE, problems);
+      return { counts, bytes: 0, problems };
+    },
+
+    items: (src) => records(src),
+
+    async prepare(item, ids, ctx) {
+      const id = await allocatedId(NEWS, item, ids);
+      const unresolved: SourceRef[] = [];
+      const row = await prepareRow(item.record, id, ids, ctx, unresolved);
+      return {
+        type: item.type,
+        sourceId: item.sourceId,
+        id,
+        name: item.name,
+        bytes: 0,
+        row,
+        unresolved,
+      };
+    },
+
+    async findDuplicate(item, ctx, earlier) {
+      for (const id of earlier) {
+        if (id !== item.id && (await samePlace(item.row, id, ctx))) return id;
+      }
+      return undefined;
+    },
+
+    copy(item): PreparedItem<NewsRow> {
+      const { row } = item;
+      switch (row.type) {
+        case 'thread':
+          return {
+            ...item,
+            row: { ...row, thread: { ...row.thread, title: copyName(row.thread.title) } },
+          };
+        case 'item':
+          return {
+            ...item,
+            row: { ...row, item: { ...row.item, title: copyName(row.item.title) } },
+          };
+        case 'comment':
+          return item;
+      }
+    },
+
+    async write(item) {
+      const { row } = item;
+      switch (row.type) {
+        case 'thread':
+          await repo.insertThreadOnce(row.thread);
+          return;
+        case 'item':
+          if ((await repo.thread(row.item.thread_id)) === undefined)
+            throw new ImportItemError('parent_missing', 'Its thread was not imported');
+          await repo.insertItemOnce(row.item);
+          return;
+        case 'comment':
+          if ((await repo.item(row.comment.item_id)) === undefined)
+            throw new ImportItemError('parent_missing', 'Its item was not imported');
+          await repo.insertCommentOnce(row.comment);
+          return;
+      }
+    },
+
+    async remove({ type, id }) {
+      switch (type) {
+        case 'thread': {
+          if ((await repo.thread(id)) === undefined) return 'missing';
+          // The import's items went first: any left were written since.
+          if (await repo.hasItems(id)) return 'kept';
+          await repo.deleteThread(id);
+          await deps.sharing.unshareAll({ ...THREADS, id });
+          return 'removed';
+        }
+        case 'item': {
+          if ((await repo.item(id)) === undefined) return 'missing';
+          if (await repo.hasComments(id)) return 'kept';
+          await repo.deleteItem(id);
+          return 'removed';
+        }
+        case 'comment': {
+          if ((await repo.comment(id)) === undefined) return 'missing';
+          await repo.deleteComment(id);
+          return 'removed';
+        }
+        default:
+          return 'missing';
+      }
+    },
+  };
+}
