@@ -1,0 +1,594 @@
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import {
+  buildBlog,
+  buildDocument,
+  buildPost,
+  makeUser,
+} from '../../../../test/support/factories.ts';
+import { testDbKinds } from '../../../../test/support/test-env.ts';
+import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
+import {
+  ImportItemError,
+  type AppArchiveReader,
+  type IdMap,
+  type ImportAdapter,
+  type ImportContext,
+  type RecordFile,
+  type SourceRef,
+} from '../../../archive/adapter.ts';
+import { makePng } from '../../../demo/demo-files.ts';
+import type { User } from '../../../platform/accounts.service.ts';
+import type { Runtime } from '../../../runtime.ts';
+import { documentUrl } from '../../workspace/document-links.ts';
+import { BlogRepository } from '../blog.repository.ts';
+import {
+  importedCommentText,
+  importedPostHtml,
+  type BlogImportRecord,
+  type BlogImportRow,
+} from './blog.import.ts';
+import {
+  BLOGS_FILE,
+  COMMENTS_FILE,
+  POSTS_FILE,
+  type BlogRecord,
+  type CommentRecord,
+  type PostRecord,
+} from './blog.records.ts';
+
+type Adapter = ImportAdapter<BlogImportRecord, BlogImportRow>;
+
+describe('post HTML on import', () => {
+  const url = documentUrl;
+  const moved = new Map([
+    ['old1', 'N1'],
+    ['old2', 'N2'],
+  ]);
+  const newIdOf = (id: string) => moved.get(id);
+
+  it('rewrites document links, removes images of missing documents and unlinks their links', () => {
+    const html =
+      `<p>Voir <a href="${url('old1')}">la <b>fiche</b></a> et <img src="${url('old2')}" alt="photo"></p>` +
+      `<p><img src="${url('gone')}" alt="${url('gone')}"> et <a href="${url('gone')}?dl=1">le <em>plan</em></a></p>`;
+    const out = importedPostHtml(html, newIdOf);
+    expect(out).toBe(
+      `<p>Voir <a href="${url('N1')}">la <b>fiche</b></a> et <img src="${url('N2')}" alt="photo" /></p>` +
+        '<p> et le <em>plan</em></p>',
+    );
+    expect(out).not.toMatch(/gone|old1|old2/);
+  });
+
+  it('sanitises again and opens the post with the name of its author when it is not the importer', () => {
+    const out = importedPostHtml(
+      '<p onclick="x()">Salut</p><script>alert(1)</script><img src="https://evil.test/x.png">',
+      newIdOf,
+      'Léa <Martin>',
+    );
+    expect(out).toBe('<p><em>Par Léa &lt;Martin&gt;</em></p><p>Salut</p>');
+    expect(importedCommentText('Bravo !', 'Léa Martin')).toBe('Léa Martin\u00a0: Bravo !');
+    expect(importedCommentText('Bravo !')).toBe('Bravo !');
+  });
+});
+
+// ---- The adapter on a database, driven as the engine drives it ------------------------------
+
+interface Folder {
+  blogs: unknown[];
+  posts: unknown[];
+  comments: unknown[];
+}
+
+/** The Blog's folder held in memory; parses through the schemas like the real reader. */
+function memoryReader(folder: Partial<Folder>): AppArchiveReader {
+  const lines = (file: RecordFile): unknown[] | undefined =>
+    file.name === POSTS_FILE.name
+      ? folder.posts
+      : file.name === COMMENTS_FILE.name
+        ? folder.comments
+        : undefined;
+  return {
+    folder: 'Blog',
+    dataVersion: 1,
+    has: (file) => (file.name === BLOGS_FILE.name ? folder.blogs : lines(file)) !== undefined,
+    json: <S extends z.ZodType>(file: RecordFile<S>) =>
+      Promise.resolve(file.schema.parse(folder.blogs ?? [])),
+    async *ndjson<S extends z.ZodType>(file: RecordFile<S>) {
+      let line = 0;
+      for (const raw of lines(file) ?? []) {
+        line += 1;
+        const parsed = file.schema.safeParse(raw);
+        if (!parsed.success)
+          throw Object.assign(new Error(`${file.name}:${line}: invalid`), { line });
+        yield { line, record: parsed.data };
+      }
+    },
+    open: () => Promise.resolve({ size: 0, stream: Readable.from([]) }),
+  };
+}
+
+type MemoryIdMap = IdMap & { rebind(app: string, ref: SourceRef, id: string): void };
+
+function memoryIdMap(preset: Record<string, string> = {}): MemoryIdMap {
+  const ids = new Map<string, string>(Object.entries(preset));
+  const key = (app: string, r: SourceRef) => `${app}/${r.type}/${r.sourceId}`;
+  return {
+    allocate: (app, r) => {
+      const k = key(app, r);
+      if (!ids.has(k)) ids.set(k, randomUUID());
+      return Promise.resolve(ids.get(k) ?? '');
+    },
+    resolve: (app, r) => Promise.resolve(ids.get(key(app, r))),
+    rebind: (app, r, id) => ids.set(key(app, r), id),
+  };
+}
+
+interface Run {
+  imported: number;
+  duplicates: number;
+  failed: { name: string; code: string }[];
+  warnings: { name: string; code: string }[];
+  /** What the run wrote, in order. */
+  created: { type: string; id: string }[];
+}
+
+/**
+ * The two passes as the engine runs them (`earlier`: what the runs before made of each item,
+ * like the engine's memory of a source instance).
+ */
+async function drive(
+  adapter: Adapter,
+  src: AppArchiveReader,
+  ctx: ImportContext,
+  earlier: Map<string, string[]>,
+  ids: MemoryIdMap = memoryIdMap(),
+): Promise<Run> {
+  const run: Run = { imported: 0, duplicates: 0, failed: [], warnings: [], created: [] };
+  for await (const item of adapter.items(src, ctx)) await ids.allocate('blog', item);
+  for await (const item of adapter.items(src, ctx)) {
+    const key = `${item.type}/${item.sourceId}`;
+    try {
+      let prepared = await adapter.prepare(item, ids, ctx);
+      run.warnings.push(
+        ...prepared.unresolved.map(() => ({ name: item.name, code: 'reference_missing' })),
+      );
+      const duplicate = await adapter.findDuplicate(prepared, ctx, earlier.get(key) ?? []);
+      if (duplicate !== undefined) {
+        if (ctx.duplicates === 'skip') {
+          ids.rebind('blog', item, duplicate);
+          run.duplicates += 1;
+          continue;
+        }
+        prepared = adapter.copy(prepared);
+      }
+      if (!ctx.dryRun) {
+        await adapter.write(prepared, src, ctx);
+        run.created.push({ type: prepared.type, id: prepared.id });
+        earlier.set(key, [...(earlier.get(key) ?? []), prepared.id]);
+      }
+      run.imported += 1;
+    } catch (error) {
+      const code = error instanceof ImportItemError ? error.code : 'import_failed';
+      run.failed.push({ name: item.name, code });
+    }
+  }
+  return run;
+}
+
+const iso = (s: string) => new Date(s).toISOString();
+
+/** A folder as an export writes it: the exporter's blog with a pupil's post, and a shared blog. */
+function sourceFolder(): Folder {
+  const blogs: BlogRecord[] = [
+    {
+      id: 'b-class',
+      title: 'Le blog de la 6e A',
+      description: 'Sorties & projets',
+      thumbnailId: 'd-thumb',
+      commentPolicy: 'RESTRAINT',
+      publicationPolicy: 'RESTRAINT',
+      ownerId: 'u-teacher',
+      ownerName: 'Mme Curie',
+      owned: true,
+      access: 'owner',
+      createdAt: iso('2025-09-01T08:00:00Z'),
+      modifiedAt: iso('2025-10-02T08:00:00Z'),
+    },
+    {
+      id: 'b-shared',
+      title: 'Le blog du CDI',
+      description: '',
+      thumbnailId: 'd-absent',
+      commentPolicy: 'IMMEDIATE',
+      publicationPolicy: 'IMMEDIATE',
+      ownerId: 'u-librarian',
+      ownerName: 'M. Hugo',
+      owned: false,
+      access: 'contrib',
+      createdAt: iso('2025-08-01T08:00:00Z'),
+      modifiedAt: iso('2025-08-02T08:00:00Z'),
+    },
+  ];
+  const post = (p: Partial<PostRecord> & Pick<PostRecord, 'id' | 'title'>): PostRecord => ({
+    blogId: 'b-class',
+    content: '<p>Texte</p>',
+    state: 'PUBLISHED',
+    authorId: 'u-teacher',
+    authorName: 'Mme Curie',
+    createdAt: iso('2025-09-10T08:00:00Z'),
+    modifiedAt: iso('2025-09-11T08:00:00Z'),
+    firstPublishedAt: iso('2025-09-10T09:00:00Z'),
+    ...p,
+  });
+  const posts: PostRecord[] = [
+    post({
+      id: 'p-museum',
+      title: 'Sortie au musée',
+      content:
+        `<p>Les <strong>œuvres</strong> &amp; nous.</p><p><img src="${documentUrl('d-photo')}" alt="La classe"></p>` +
+        `<p><img src="${documentUrl('d-absent')}" alt="Perdue"></p>`,
+    }),
+    post({
+      id: 'p-pupil',
+      title: 'Mon exposé',
+      state: 'SUBMITTED',
+      authorId: 'u-pupil',
+      authorName: 'Léa Martin',
+      firstPublishedAt: null,
+    }),
+    post({ id: 'p-draft', title: 'Brouillon', state: 'DRAFT', firstPublishedAt: null }),
+    post({
+      id: 'p-cdi',
+      blogId: 'b-shared',
+      title: 'Nouveautés du CDI',
+      authorId: 'u-librarian',
+      authorName: 'M. Hugo',
+    }),
+  ];
+  const comment = (c: Partial<CommentRecord> & Pick<CommentRecord, 'id' | 'text'>) => ({
+    postId: 'p-museum',
+    authorId: 'u-teacher',
+    authorName: 'Mme Curie',
+    state: 'PUBLISHED' as const,
+    createdAt: iso('2025-09-12T08:00:00Z'),
+    ...c,
+  });
+  const comments: CommentRecord[] = [
+    comment({ id: 'c-mine', text: 'Merci à tous' }),
+    comment({
+      id: 'c-pupil',
+      text: 'Trop bien !',
+      authorId: 'u-pupil',
+      authorName: 'Léa Martin',
+      state: 'PENDING',
+      createdAt: iso('2025-09-13T08:00:00Z'),
+    }),
+  ];
+  return { blogs, posts, comments };
+}
+
+describe.each(testDbKinds())('Blog importer on %s', (db) => {
+  let t: TestRuntime;
+  let rt: Runtime;
+  let adapter: Adapter;
+  let repo: BlogRepository;
+  const png = { thumb: makePng(20, 20, 3), photo: makePng(24, 16, 5) };
+
+  beforeAll(async () => {
+    t = await createTestRuntime(db);
+    rt = t.runtime;
+    const found = rt.apps.list.find((a) => a.id === 'blog')?.archive?.import;
+    if (found === undefined) throw new Error('The Blog has no importer');
+    // The wiring gives the app's importer; the test drives it with its own record types.
+    adapter = found as Adapter;
+    repo = new BlogRepository(rt.db.kysely);
+  });
+  afterAll(async () => {
+    await t.destroy();
+  });
+
+  const contextOf = (
+    user: User,
+    options: { duplicates?: 'skip' | 'copy'; dryRun?: boolean } = {},
+  ): ImportContext => ({
+    user,
+    importId: randomUUID(),
+    signal: new AbortController().signal,
+    dryRun: options.dryRun ?? false,
+    duplicates: options.duplicates ?? 'skip',
+    launchedAt: Date.now(),
+    memo: (_key, compute) => compute(),
+  });
+
+  /** A new importer with the folder's documents already imported (as the workspace would). */
+  async function importer(): Promise<{
+    user: User;
+    ids: () => MemoryIdMap;
+    docs: { thumb: string; photo: string };
+  }> {
+    const user = await makeUser(rt.platform, 'Teacher');
+    const thumb = await buildDocument(rt, user, { name: 'Affiche.png', bytes: png.thumb });
+    const photo = await buildDocument(rt, user, { name: 'Photo.png', bytes: png.photo });
+    const preset = {
+      'workspace/document/d-thumb': thumb.id,
+      'workspace/document/d-photo': photo.id,
+    };
+    return { user, ids: () => memoryIdMap(preset), docs: { thumb: thumb.id, photo: photo.id } };
+  }
+
+  const blogsOf = (user: User) => repo.blogsIn({ userId: user.id, includeShared: true }, 'created');
+  const postsOf = async (user: User) => {
+    const posts = [];
+    for await (const p of repo.streamPostsIn({ userId: user.id, includeShared: true }, 100))
+      posts.push(p);
+    return posts;
+  };
+  const commentsOf = async (user: User) => {
+    const comments = [];
+    for await (const c of repo.streamCommentsIn({ userId: user.id, includeShared: true }, 100))
+      comments.push(c);
+    return comments;
+  };
+
+  it('analyses the folder: counts per type, and a record that breaks its schema with its line', async () => {
+    const folder = sourceFolder();
+    const ctx = contextOf(await makeUser(rt.platform, 'Teacher'));
+    expect(await adapter.analyze(memoryReader(folder), ctx)).toEqual({
+      counts: { blog: 2, post: 4, comment: 2 },
+      bytes: 0,
+      problems: [],
+    });
+    const broken = { ...folder, comments: [folder.comments[0], { id: 'c-bad', text: 42 }] };
+    const analysis = await adapter.analyze(memoryReader(broken), ctx);
+    expect(analysis.problems).toEqual([
+      expect.objectContaining({ code: 'record_invalid', file: 'comments.ndjson', line: 2 }),
+    ]);
+  });
+
+  it('imports blogs, posts and comments as the importer’s: states, dates, documents and names kept', async () => {
+    const { user, ids, docs } = await importer();
+    const run = await drive(
+      adapter,
+      memoryReader(sourceFolder()),
+      contextOf(user),
+      new Map(),
+      ids(),
+    );
+    expect(run.failed).toEqual([]);
+    expect(run.imported).toBe(2 + 4 + 2);
+    // The shared blog's thumbnail and the museum's second picture are not in the archive.
+    expect(run.warnings).toEqual([
+      { name: 'Le blog du CDI', code: 'reference_missing' },
+      { name: 'Sortie au musée', code: 'reference_missing' },
+    ]);
+
+    const blogs = await blogsOf(user);
+    expect(blogs.map((b) => [b.title, b.ownerId, b.thumbnailId])).toEqual([
+      ['Le blog du CDI', user.id, null],
+      ['Le blog de la 6e A', user.id, docs.thumb],
+    ]);
+    const [cdi, classBlog] = blogs;
+    expect(classBlog).toMatchObject({
+      description: 'Sorties & projets',
+      commentPolicy: 'RESTRAINT',
+      publicationPolicy: 'RESTRAINT',
+      createdAt: Date.parse('2025-09-01T08:00:00Z'),
+      modifiedAt: Date.parse('2025-10-02T08:00:00Z'),
+    });
+    // No share travels: the shared blog is the importer's alone.
+    expect(
+      await rt.platform.sharing.sharesOf({ app: 'blog', type: 'blog', id: cdi?.id ?? '' }),
+    ).toEqual([]);
+
+    const posts = await postsOf(user);
+    const byTitle = new Map(posts.map((p) => [p.title, p]));
+    expect(posts.every((p) => p.authorId === user.id)).toBe(true);
+    expect(byTitle.get('Sortie au musée')).toMatchObject({
+      blogId: classBlog?.id,
+      state: 'PUBLISHED',
+      content:
+        `<p>Les <strong>œuvres</strong> &amp; nous.</p><p><img src="${documentUrl(docs.photo)}" alt="La classe" /></p>` +
+        '<p></p>',
+      createdAt: Date.parse('2025-09-10T08:00:00Z'),
+      modifiedAt: Date.parse('2025-09-11T08:00:00Z'),
+      firstPublishedAt: Date.parse('2025-09-10T09:00:00Z'),
+    });
+    expect(byTitle.get('Mon exposé')).toMatchObject({
+      state: 'SUBMITTED',
+      firstPublishedAt: null,
+      content: '<p><em>Par Léa Martin</em></p><p>Texte</p>',
+    });
+    expect(byTitle.get('Brouillon')).toMatchObject({ state: 'DRAFT', content: '<p>Texte</p>' });
+    expect(byTitle.get('Nouveautés du CDI')).toMatchObject({
+      blogId: cdi?.id,
+      content: '<p><em>Par M. Hugo</em></p><p>Texte</p>',
+    });
+
+    const comments = await commentsOf(user);
+    expect(comments.map((c) => [c.text, c.state, c.authorId, c.createdAt])).toEqual([
+      ['Merci à tous', 'PUBLISHED', user.id, Date.parse('2025-09-12T08:00:00Z')],
+      ['Léa Martin\u00a0: Trop bien !', 'PENDING', user.id, Date.parse('2025-09-13T08:00:00Z')],
+    ]);
+
+    // The blog shows its documents to its readers: the thumbnail and the post's picture.
+    const classId = classBlog?.id ?? '';
+    for (const id of [docs.thumb, docs.photo]) {
+      const shown = await rt.apps.blog.documentContent(user, classId, id);
+      expect(shown.document.id).toBe(id);
+    }
+  });
+
+  it('imports nothing new the second time (skip), and a " (copie)" blog with its posts (copy)', async () => {
+    const { user, ids } = await importer();
+    const src = memoryReader(sourceFolder());
+    const earlier = new Map<string, string[]>();
+    await drive(adapter, src, contextOf(user), earlier, ids());
+    const before = { blogs: await blogsOf(user), posts: await postsOf(user) };
+
+    const again = await drive(adapter, src, contextOf(user), earlier, ids());
+    expect(again).toMatchObject({ imported: 0, duplicates: 8, failed: [] });
+    expect(await blogsOf(user)).toEqual(before.blogs);
+    expect(await postsOf(user)).toEqual(before.posts);
+
+    const copied = await drive(
+      adapter,
+      src,
+      contextOf(user, { duplicates: 'copy' }),
+      earlier,
+      ids(),
+    );
+    expect(copied).toMatchObject({ imported: 8, duplicates: 0, failed: [] });
+    const blogs = await blogsOf(user);
+    const copy = blogs.find((b) => b.title === 'Le blog de la 6e A (copie)');
+    expect(blogs.map((b) => b.title).sort()).toEqual([
+      'Le blog de la 6e A',
+      'Le blog de la 6e A (copie)',
+      'Le blog du CDI',
+      'Le blog du CDI (copie)',
+    ]);
+    const posts = await postsOf(user);
+    // The copy holds the posts under their own titles: they are not duplicates in a new blog.
+    expect(
+      posts
+        .filter((p) => p.blogId === copy?.id)
+        .map((p) => p.title)
+        .sort(),
+    ).toEqual(['Brouillon', 'Mon exposé', 'Sortie au musée']);
+    expect(posts).toHaveLength(8);
+    expect(await commentsOf(user)).toHaveLength(4);
+  });
+
+  it('goes into the blog an earlier import made, for posts that are new there', async () => {
+    const { user, ids } = await importer();
+    const folder = sourceFolder();
+    const earlier = new Map<string, string[]>();
+    await drive(
+      adapter,
+      memoryReader({ ...folder, posts: folder.posts.slice(0, 1), comments: [] }),
+      contextOf(user),
+      earlier,
+      ids(),
+    );
+    const run = await drive(adapter, memoryReader(folder), contextOf(user), earlier, ids());
+    expect(run).toMatchObject({ imported: 3 + 2, duplicates: 3, failed: [] });
+    const blogs = await blogsOf(user);
+    expect(blogs).toHaveLength(2);
+    const classBlog = blogs.find((b) => b.title === 'Le blog de la 6e A');
+    const posts = await postsOf(user);
+    expect(posts.filter((p) => p.blogId === classBlog?.id)).toHaveLength(3);
+  });
+
+  it('writes nothing in a dry run, and reports the same', async () => {
+    const { user, ids } = await importer();
+    const run = await drive(
+      adapter,
+      memoryReader(sourceFolder()),
+      contextOf(user, { dryRun: true }),
+      new Map(),
+      ids(),
+    );
+    expect(run).toMatchObject({ imported: 8, duplicates: 0, failed: [] });
+    expect(run.warnings).toHaveLength(2);
+    expect(await blogsOf(user)).toEqual([]);
+  });
+
+  it('writes an item once however often it is written (a resumed import)', async () => {
+    const { user, ids } = await importer();
+    const src = memoryReader(sourceFolder());
+    const ctx = contextOf(user);
+    const map = ids();
+    await drive(adapter, src, ctx, new Map(), map);
+    // The same ids again, as after a crash: every write lands on a row already there.
+    const resumed = await drive(adapter, src, ctx, new Map(), map);
+    expect(resumed).toMatchObject({ imported: 8, failed: [] });
+    expect(await blogsOf(user)).toHaveLength(2);
+    expect(await postsOf(user)).toHaveLength(4);
+    expect(await commentsOf(user)).toHaveLength(2);
+  });
+
+  it('fails only the items whose parent is not in the archive', async () => {
+    const { user, ids } = await importer();
+    const folder = sourceFolder();
+    const run = await drive(
+      adapter,
+      memoryReader({ ...folder, blogs: folder.blogs.slice(0, 1) }),
+      contextOf(user),
+      new Map(),
+      ids(),
+    );
+    expect(run.failed).toEqual([{ name: 'Nouveautés du CDI', code: 'parent_missing' }]);
+    expect(run.imported).toBe(1 + 3 + 2);
+  });
+
+  it('keeps names when the archive does not tell who made it: a name other than the importer’s', async () => {
+    const { user, ids } = await importer();
+    const folder = sourceFolder();
+    const cdi = folder.posts.slice(3);
+    const mine = {
+      ...(cdi[0] as PostRecord),
+      id: 'p-mine',
+      title: 'Le mien',
+      authorId: 'u-me',
+      authorName: user.displayName,
+    };
+    const run = await drive(
+      adapter,
+      memoryReader({ blogs: folder.blogs.slice(1), posts: [...cdi, mine], comments: [] }),
+      contextOf(user),
+      new Map(),
+      ids(),
+    );
+    expect(run.failed).toEqual([]);
+    const contents = new Map((await postsOf(user)).map((p) => [p.title, p.content]));
+    expect(contents.get('Nouveautés du CDI')).toBe('<p><em>Par M. Hugo</em></p><p>Texte</p>');
+    expect(contents.get('Le mien')).toBe('<p>Texte</p>');
+  });
+
+  it('undoes exactly what it created, and keeps a blog (and a post) holding what others added since', async () => {
+    const { user, ids } = await importer();
+    const ctx = contextOf(user);
+    const run = await drive(adapter, memoryReader(sourceFolder()), ctx, new Map(), ids());
+    const classBlog = (await blogsOf(user)).find((b) => b.title === 'Le blog de la 6e A');
+    const added = await buildPost(
+      rt,
+      user,
+      { id: classBlog?.id ?? '' },
+      { title: 'Ajouté depuis' },
+    );
+    const other = await buildBlog(rt, user, { title: 'Un autre blog' });
+
+    const outcomes = [];
+    for (const item of [...run.created].reverse())
+      outcomes.push([item.type, await adapter.remove(item, ctx)]);
+    expect(outcomes.filter(([, o]) => o !== 'removed')).toEqual([['blog', 'kept']]);
+    expect((await blogsOf(user)).map((b) => b.id).sort()).toEqual([classBlog?.id, other.id].sort());
+    expect((await postsOf(user)).map((p) => p.id)).toEqual([added.id]);
+    expect(await commentsOf(user)).toEqual([]);
+    // Undone twice (a resumed undo): nothing is there any more.
+    const first = run.created.find((c) => c.type === 'comment');
+    expect(await adapter.remove(first ?? { type: 'comment', id: 'x' }, ctx)).toBe('missing');
+
+    // A post someone commented since is kept too, and so its blog.
+    const { user: other2, ids: ids2 } = await importer();
+    const ctx2 = contextOf(other2);
+    const run2 = await drive(adapter, memoryReader(sourceFolder()), ctx2, new Map(), ids2());
+    const draft = (await postsOf(other2)).find((p) => p.title === 'Sortie au musée');
+    await repo.insertComment({
+      id: randomUUID(),
+      post_id: draft?.id ?? '',
+      author_id: user.id,
+      text: 'Depuis',
+      state: 'PUBLISHED',
+      created_at: Date.now(),
+    });
+    const outcomes2 = [];
+    for (const item of [...run2.created].reverse())
+      outcomes2.push([item.type, await adapter.remove(item, ctx2)]);
+    expect(outcomes2.filter(([, o]) => o !== 'removed')).toEqual([
+      ['post', 'kept'],
+      ['blog', 'kept'],
+    ]);
+  });
+});
