@@ -1,14 +1,68 @@
 import type { Readable } from 'node:stream';
+import type { Insertable } from 'kysely';
 import { newId, type Clock } from '../../clock.ts';
 import { AppError } from '../../errors.ts';
 import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
+import type { QuotaService } from '../../platform/quota.service.ts';
+import type { SharingService } from '../../platform/sharing.service.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import { detectContentType } from './content-type.ts';
 import { cleanName } from './names.ts';
 import { limitAndSniff } from './upload-stream.ts';
 import type { WorkspaceAccess } from './workspace-access.ts';
-import { toDocument, type WorkspaceRepository, type WsDocument } from './workspace.repository.ts';
+import {
+  DOCUMENT_KIND,
+  toDocument,
+  type DocumentRow,
+  type WorkspaceRepository,
+  type WsDocument,
+} from './workspace.repository.ts';
+import type { WsDocumentsTable } from './workspace.schema.ts';
+
+/** Where a document's bytes are kept: derived from its id, so a retried write replaces them. */
+export function documentBlobKey(ownerId: string, id: string): string {
+  return `workspace/${ownerId}/${id}`;
+}
+
+/**
+ * Records a document whose bytes are already stored, and charges its owner's quota in the same
+ * transaction: both happen or neither (a refused charge, `quota_exceeded`, rolls the row
+ * back). A row with this id already there is left as it is and nothing is charged: false.
+ */
+export async function recordStoredDocument(
+  repo: WorkspaceRepository,
+  quota: Pick<QuotaService, 'charge'>,
+  row: Insertable<WsDocumentsTable>,
+): Promise<boolean> {
+  return repo.transaction(async (txRepo, tx) => {
+    if (!(await txRepo.insertDocumentIfAbsent(row))) return false;
+    await quota.charge(tx, row.owner_id, row.size);
+    return true;
+  });
+}
+
+/**
+ * Deletes a document for good: its row and the quota it used in one transaction, its shares,
+ * then its bytes (after the commit: a crash in between leaves an orphan blob, harmless and
+ * sweepable, never a row without its bytes).
+ */
+export async function deleteStoredDocument(
+  deps: {
+    repo: WorkspaceRepository;
+    quota: Pick<QuotaService, 'release'>;
+    sharing: Pick<SharingService, 'unshareAll'>;
+    blobs: Pick<BlobStore, 'delete'>;
+  },
+  row: Pick<DocumentRow, 'id' | 'owner_id' | 'size' | 'blob_key'>,
+): Promise<void> {
+  await deps.repo.transaction(async (txRepo, tx) => {
+    await txRepo.deleteDocument(row.id);
+    await deps.quota.release(tx, row.owner_id, row.size);
+  });
+  await deps.sharing.unshareAll({ ...DOCUMENT_KIND, id: row.id });
+  await deps.blobs.delete(row.blob_key);
+}
 
 export type DocumentFilter = 'mine' | 'shared' | 'apps' | 'trash';
 
@@ -65,7 +119,7 @@ export class WorkspaceDocuments {
         : new AppError('payload_too_large', `A file is at most ${this.maxUploadBytes} bytes`),
     );
     const id = newId();
-    const key = `workspace/${ownerId}/${id}`;
+    const key = documentBlobKey(ownerId, id);
     const stored = await this.blobs.put(key, chunks).catch(async (error: unknown) => {
       await drain();
       throw error;
@@ -76,22 +130,19 @@ export class WorkspaceDocuments {
       }
       const contentType = await detectContentType(head(), name);
       const now = this.clock.now();
-      await this.repo.transaction(async (repo, trx) => {
-        await this.platform.quota.charge(trx, ownerId, stored.size);
-        await repo.insertDocument({
-          id,
-          owner_id: ownerId,
-          folder_id: folder?.id ?? null,
-          name,
-          content_type: contentType,
-          size: stored.size,
-          sha256: stored.sha256,
-          blob_key: key,
-          created_at: now,
-          modified_at: now,
-          app_source: input.app?.source ?? null,
-          app_resource_id: input.app?.resourceId ?? null,
-        });
+      await recordStoredDocument(this.repo, this.platform.quota, {
+        id,
+        owner_id: ownerId,
+        folder_id: folder?.id ?? null,
+        name,
+        content_type: contentType,
+        size: stored.size,
+        sha256: stored.sha256,
+        blob_key: key,
+        created_at: now,
+        modified_at: now,
+        app_source: input.app?.source ?? null,
+        app_resource_id: input.app?.resourceId ?? null,
       });
     } catch (error) {
       await this.blobs.delete(key);

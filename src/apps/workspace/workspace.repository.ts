@@ -173,6 +173,52 @@ export class WorkspaceRepository {
     await this.db.insertInto('ws_documents').values(row).execute();
   }
 
+  /** Inserts the row unless one with its id exists; true when it was inserted. */
+  async insertDocumentIfAbsent(row: Insertable<WsDocumentsTable>): Promise<boolean> {
+    const res = await this.db
+      .insertInto('ws_documents')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  /**
+   * A live document of the owner with this name and SHA-256 in this folder (null: the root),
+   * other than `exceptId`: the same content in the same place.
+   */
+  async liveDocumentLike(
+    ownerId: string,
+    folderId: string | null,
+    doc: { name: string; sha256: string },
+    exceptId: string,
+  ): Promise<DocumentRow | undefined> {
+    return this.db
+      .selectFrom('ws_documents')
+      .selectAll()
+      .where('owner_id', '=', ownerId)
+      .where('folder_id', folderId === null ? 'is' : '=', folderId)
+      .where('name', '=', doc.name)
+      .where('sha256', '=', doc.sha256)
+      .where('trashed_at', 'is', null)
+      .where('id', '!=', exceptId)
+      .orderBy('id')
+      .executeTakeFirst();
+  }
+
+  /** Whether the owner has any live document or folder of their own. */
+  async hasLiveContent(ownerId: string): Promise<boolean> {
+    const live = async (table: 'ws_documents' | 'ws_folders') =>
+      (await this.db
+        .selectFrom(table)
+        .select('id')
+        .where('owner_id', '=', ownerId)
+        .where('trashed_at', 'is', null)
+        .limit(1)
+        .executeTakeFirst()) !== undefined;
+    return (await live('ws_folders')) || (await live('ws_documents'));
+  }
+
   async updateDocument(id: string, set: Updateable<WsDocumentsTable>): Promise<void> {
     await this.db.updateTable('ws_documents').set(set).where('id', '=', id).execute();
   }
@@ -331,6 +377,48 @@ export class WorkspaceRepository {
 
   async insertFolder(row: Insertable<WsFoldersTable>): Promise<void> {
     await this.db.insertInto('ws_folders').values(row).execute();
+  }
+
+  /** Inserts the row unless one with its id exists; true when it was inserted. */
+  async insertFolderIfAbsent(row: Insertable<WsFoldersTable>): Promise<boolean> {
+    const res = await this.db
+      .insertInto('ws_folders')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  /** A live folder of the owner with this exact name in this parent (null: the root). */
+  async liveFolderNamed(
+    ownerId: string,
+    parentId: string | null,
+    name: string,
+    exceptId: string,
+  ): Promise<FolderRow | undefined> {
+    return this.db
+      .selectFrom('ws_folders')
+      .selectAll()
+      .where('owner_id', '=', ownerId)
+      .where('parent_id', parentId === null ? 'is' : '=', parentId)
+      .where('name', '=', name)
+      .where('trashed_at', 'is', null)
+      .where('id', '!=', exceptId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .executeTakeFirst();
+  }
+
+  /** Whether anything (a folder or a document, trashed or not) is in this folder. */
+  async folderHoldsAnything(folderId: string): Promise<boolean> {
+    const inside = async (table: 'ws_documents' | 'ws_folders') =>
+      (await this.db
+        .selectFrom(table)
+        .select('id')
+        .where(table === 'ws_documents' ? 'folder_id' : 'parent_id', '=', folderId)
+        .limit(1)
+        .executeTakeFirst()) !== undefined;
+    return (await inside('ws_folders')) || (await inside('ws_documents'));
   }
 
   async updateFolder(id: string, set: Updateable<WsFoldersTable>): Promise<void> {

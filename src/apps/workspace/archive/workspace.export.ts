@@ -5,6 +5,7 @@ import type { User } from '../../../platform/accounts.service.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import { WorkspaceRepository, type DocumentRow } from '../workspace.repository.ts';
 import { SECTIONS, WORKSPACE_LABEL, type Section } from './page-documents.ts';
+import { workspaceImporter } from './workspace.import.ts';
 import { WORKSPACE_FILES, workspaceRecords, type DocumentRecord } from './workspace.records.ts';
 
 /** Documents opened ahead of the one being written. */
@@ -43,6 +44,7 @@ export function workspaceArchiveAdapter(deps: { db: Db; blobs: BlobStore }): Arc
     dataVersion: 1,
     dependsOn: [],
     records: workspaceRecords,
+    import: workspaceImporter(deps),
 
     async count(user, options, refs) {
       // Its own documents, and those the other apps reference that it would not take anyway
