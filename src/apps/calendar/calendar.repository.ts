@@ -110,6 +110,25 @@ export class CalendarRepository {
     await this.db.insertInto('cal_calendars').values(row).execute();
   }
 
+  /** Inserts a calendar unless one has this id already (an import writing again). */
+  async insertCalendarOnce(row: Insertable<CalCalendarsTable>): Promise<void> {
+    await this.db
+      .insertInto('cal_calendars')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  async hasEvents(calendarId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('cal_events')
+      .select('id')
+      .where('calendar_id', '=', calendarId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async findCalendar(id: string): Promise<Calendar | undefined> {
     const row = await this.calendars().where('cal_calendars.id', '=', id).executeTakeFirst();
     return row === undefined ? undefined : toCalendar(row);
@@ -171,6 +190,43 @@ export class CalendarRepository {
       await trx.insertInto('cal_events').values(row).execute();
       await insertAttachments(trx, row.id, attachments);
     });
+  }
+
+  /**
+   * Inserts an event and its attachments unless one has this id already (an import writing
+   * again); a UID the calendar already holds is a unique violation.
+   */
+  async insertEventOnce(row: NewEventRow, attachments: readonly AttachmentRef[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const existing = await trx
+        .selectFrom('cal_events')
+        .select('id')
+        .where('id', '=', row.id)
+        .executeTakeFirst();
+      if (existing !== undefined) return;
+      await trx.insertInto('cal_events').values(row).execute();
+      await insertAttachments(trx, row.id, attachments);
+    });
+  }
+
+  async eventExists(eventId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('cal_events')
+      .select('id')
+      .where('id', '=', eventId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** The id of the calendar's event with this UID, if any. */
+  async eventIdByUid(calendarId: string, uid: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('cal_events')
+      .select('id')
+      .where('calendar_id', '=', calendarId)
+      .where('uid', '=', uid)
+      .executeTakeFirst();
+    return row?.id;
   }
 
   async findEvent(calendarId: string, eventId: string): Promise<CalendarEvent | undefined> {

@@ -65,7 +65,7 @@ export interface ImportReport {
 }
 
 /** What an event says, as stored (its ids, uid, author and dates aside). */
-type EventFields = Pick<
+export type EventFields = Pick<
   CalEventsTable,
   | 'title'
   | 'description'
@@ -79,6 +79,34 @@ type EventFields = Pick<
   | 'rrule'
   | 'series_end_at'
 >;
+
+/** Checks and normalises what an event says (times, recurrence, texts), as the API does. */
+export function eventFields(input: Omit<EventInput, 'attachments' | 'uid'>): EventFields {
+  const times = resolveTimes({
+    allDay: input.allDay ?? false,
+    start: input.start,
+    end: input.end,
+    timeZone: input.timeZone,
+  });
+  const recurrence = resolveRecurrence(input.rrule, times);
+  const description = input.description ?? '';
+  if (description.length > MAX_DESCRIPTION)
+    throw invalid('/description', `A description has at most ${MAX_DESCRIPTION} characters`);
+  const location = cleanLine(input.location ?? '', '/location', MAX_LOCATION, false);
+  return {
+    title: cleanLine(input.title, '/title', MAX_TITLE, true),
+    description: sanitize(description),
+    location: location === '' ? null : location,
+    all_day: times.allDay ? 1 : 0,
+    start_at: times.startMs,
+    end_at: times.endMs,
+    start_offset: times.allDay ? 0 : times.startOffset,
+    end_offset: times.allDay ? 0 : times.endOffset,
+    time_zone: times.timeZone,
+    rrule: recurrence.rrule,
+    series_end_at: recurrence.seriesEnd,
+  };
+}
 
 /** The Agenda: calendars and their events, shared through the platform. */
 export class CalendarService {
@@ -194,34 +222,6 @@ export class CalendarService {
 
   // ---- events -----------------------------------------------------------------------------
 
-  /** Checks and normalises what an event says (times, recurrence, texts). */
-  private fields(input: Omit<EventInput, 'attachments' | 'uid'>): EventFields {
-    const times = resolveTimes({
-      allDay: input.allDay ?? false,
-      start: input.start,
-      end: input.end,
-      timeZone: input.timeZone,
-    });
-    const recurrence = resolveRecurrence(input.rrule, times);
-    const description = input.description ?? '';
-    if (description.length > MAX_DESCRIPTION)
-      throw invalid('/description', `A description has at most ${MAX_DESCRIPTION} characters`);
-    const location = cleanLine(input.location ?? '', '/location', MAX_LOCATION, false);
-    return {
-      title: cleanLine(input.title, '/title', MAX_TITLE, true),
-      description: sanitize(description),
-      location: location === '' ? null : location,
-      all_day: times.allDay ? 1 : 0,
-      start_at: times.startMs,
-      end_at: times.endMs,
-      start_offset: times.allDay ? 0 : times.startOffset,
-      end_offset: times.allDay ? 0 : times.endOffset,
-      time_zone: times.timeZone,
-      rrule: recurrence.rrule,
-      series_end_at: recurrence.seriesEnd,
-    };
-  }
-
   /**
    * The attachments an event will have: documents it already had keep who vouched for them;
    * a new one must be a live document the user can read (they vouch for it).
@@ -269,7 +269,7 @@ export class CalendarService {
 
   async createEvent(user: User, calendarId: string, input: EventInput): Promise<CalendarEvent> {
     const calendar = await this.requireCalendar(user, calendarId, 'contrib');
-    const fields = this.fields(input);
+    const fields = eventFields(input);
     const attachments = await this.attachments(user, input.attachments ?? [], []);
     const id = newId();
     const now = this.clock.now();
@@ -336,7 +336,7 @@ export class CalendarService {
     const row = await this.repo.findEventRow(calendarId, eventId);
     if (row === undefined) throw new AppError('not_found', 'Event not found');
     const current = presentTimes(row);
-    const fields = this.fields({
+    const fields = eventFields({
       title: patch.title ?? row.title,
       description: patch.description ?? row.description,
       location: patch.location === undefined ? row.location : patch.location,
@@ -413,7 +413,7 @@ export class CalendarService {
       }
       try {
         const uid = cleanUid(event.uid);
-        const fields = this.fields(event);
+        const fields = eventFields(event);
         const now = this.clock.now();
         await this.repo.insertEvent(
           {

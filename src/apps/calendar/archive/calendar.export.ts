@@ -15,6 +15,7 @@ import {
   type CalendarRecord,
   type EventRecord,
 } from './calendar.records.ts';
+import { calendarImporter } from './calendar.import.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -90,6 +91,7 @@ export function calendarArchiveAdapter(deps: {
     dataVersion: 1,
     dependsOn: ['workspace'],
     records: CALENDAR_RECORDS,
+    import: calendarImporter({ db, sharing: platform.sharing }),
 
     async count(user, options) {
       const scope = scopeOf(user, options);
