@@ -93,13 +93,21 @@ const time = (iso: string) => Date.parse(iso);
 /** How content names someone else who wrote it. */
 const nameOf = (author: { authorName: string }) => author.authorName.trim() || 'Anonyme';
 
-/** The line of a record the reader refused, when its error says it. */
-function lineOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null || !('line' in error)) return undefined;
-  return typeof error.line === 'number' ? error.line : undefined;
+/**
+ * A record the reader refused, for `AppAnalysis.problems`: where (the reader's error says the
+ * file's path and line; else the file and the line after the last one read) and why.
+ */
+function recordProblem(
+  error: unknown,
+  file: RecordFile,
+  nextLine?: number,
+): AppAnalysis['problems'][number] {
+  const said = typeof error === 'object' && error !== null ? error : {};
+  const path = 'file' in said && typeof said.file === 'string' ? said.file : file.name;
+  const line = 'line' in said && typeof said.line === 'number' ? said.line : nextLine;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'record_invalid', file: path, ...(line === undefined ? {} : { line }), message };
 }
-
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * Who made the archive, as far as the Blog's records tell: the owner of a blog they own, else
@@ -296,11 +304,7 @@ export function blogImporter(deps: {
         try {
           counts.blog = (await src.json(BLOGS_FILE)).length;
         } catch (error) {
-          problems.push({
-            code: 'record_invalid',
-            file: BLOGS_FILE.name,
-            message: messageOf(error),
-          });
+          problems.push(recordProblem(error, BLOGS_FILE));
         }
       }
       const lines = async (file: RecordFile, type: 'post' | 'comment') => {
@@ -312,13 +316,7 @@ export function blogImporter(deps: {
             counts[type] += 1;
           }
         } catch (error) {
-          const at = lineOf(error) ?? line + 1;
-          problems.push({
-            code: 'record_invalid',
-            file: file.name,
-            line: at,
-            message: messageOf(error),
-          });
+          problems.push(recordProblem(error, file, line + 1));
         }
       };
       await lines(POSTS_FILE, 'post');
