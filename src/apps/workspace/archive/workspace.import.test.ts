@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDocument, buildFolder, makeUser } from '../../../../test/support/factories.ts';
+import { exportThroughService } from '../../../../test/support/export-archive.ts';
+import { exportApp, seeds } from '../../../../test/support/round-trip.ts';
+import { testDbKinds } from '../../../../test/support/test-env.ts';
+import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
+import type { ImportContext } from '../../../archive/adapter.ts';
+import { runImport } from '../../../archive/import/import-engine.ts';
+import { MemoryImportJournal } from '../../../archive/import/import-journal.ts';
+import { openImportArchive } from '../../../archive/import/archive-reader.ts';
+import type { User } from '../../../platform/accounts.service.ts';
+import type { Runtime } from '../../../runtime.ts';
+import { importFolderName, orderFolders, workspaceImporter } from './workspace.import.ts';
+import type { FolderRecord } from './workspace.records.ts';
+
+const folder = (id: string, parentId: string | null, extra: Partial<FolderRecord> = {}) => ({
+  id,
+  name: `Dossier ${id}`,
+  parentId,
+  owned: true,
+  trashed: false,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  modifiedAt: '2026-01-01T00:00:00.000Z',
+  ...extra,
+});
+
+describe('folders in write order', () => {
+  it('puts parents before their children whatever the order of the file', () => {
+    const order = orderFolders([folder('c', 'b'), folder('b', 'a'), folder('a', null)]);
+    expect(order.map((f) => f.folder.id)).toEqual(['a', 'b', 'c']);
+    expect(order.every((f) => f.detached === null)).toBe(true);
+  });
+
+  it('detaches a folder whose parent is unknown and the folders of a cycle, keeping their children under them', () => {
+    const order = orderFolders([
+      folder('under-cycle', 'x'),
+      folder('x', 'y'),
+      folder('y', 'x'),
+      folder('self', 'self'),
+      folder('lost', 'gone'),
+      folder('under-lost', 'lost'),
+    ]);
+    const by = new Map(order.map((f, i) => [f.folder.id, { ...f, at: i }]));
+    expect(by.get('x')?.detached).toBe('cycle');
+    expect(by.get('y')?.detached).toBe('cycle');
+    expect(by.get('self')?.detached).toBe('cycle');
+    expect(by.get('lost')?.detached).toBe('unknown_parent');
+    expect(by.get('under-cycle')?.detached).toBeNull();
+    expect(by.get('under-lost')?.detached).toBeNull();
+    expect(by.get('under-cycle')?.at).toBeGreaterThan(by.get('x')?.at ?? Infinity);
+    expect(by.get('under-lost')?.at).toBeGreaterThan(by.get('lost')?.at ?? Infinity);
+  });
+
+  it('tells which trashed folders were carried along by their trashed parent', () => {
+    const order = orderFolders([
+      folder('top', null, { trashed: true }),
+      folder('inner', 'top', { trashed: true }),
+    ]);
+    expect(order.map((f) => [f.folder.id, f.parentTrashed])).toEqual([
+      ['top', false],
+      ['inner', true],
+    ]);
+  });
+});
+
+describe('the import folder’s name', () => {
+  it('is the day of the launch in France', () => {
+    // 23:30 UTC on 4 December is already 5 December in Paris.
+    expect(importFolderName(Date.parse('2026-12-04T23:30:00Z'))).toBe('Import du 5 décembre 2026');
+    expect(importFolderName(Date.parse('2027-01-01T10:00:00Z'))).toBe('Import du 1er janvier 2027');
+  });
+});
+
+// ---- On a database ---------------------------------------------------------------------------
+
+describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
+  let t: TestRuntime;
+  let rt: Runtime;
+  let dir: string;
+
+  beforeAll(async () => {
+    t = await createTestRuntime(db);
+    rt = t.runtime;
+    rt.queue.startWorker();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-ws-import-'));
+  });
+
+  afterAll(async () => {
+    await t?.destroy();
+    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const teacher = (quota?: number) =>
+    makeUser(rt.platform, 'Teacher', quota === undefined ? {} : { quota });
+
+  /** Every row of the user's workspace, and their quota: what "nothing changed" compares. */
+  async function state(user: User) {
+    const k = rt.db.kysely;
+    const folders = await k
+      .selectFrom('ws_folders')
+      .selectAll()
+      .where('owner_id', '=', user.id)
+      .orderBy('id')
+      .execute();
+    const documents = await k
+      .selectFrom('ws_documents')
+      .selectAll()
+      .where('owner_id', '=', user.id)
+      .orderBy('id')
+      .execute();
+    const blobs: string[] = [];
+    for await (const b of rt.blobs.list(`workspace/${user.id}/`)) blobs.push(b.key);
+    return {
+      folders,
+      documents,
+      blobs: blobs.sort(),
+      quota: await rt.platform.quota.usage(user.id),
+    };
+  }
+
+  /** The user's folders and documents by path ("a/b/c.txt", "🗑 d.txt" in the trash). */
+  async function paths(user: User): Promise<string[]> {
+    const s = await state(user);
+    const byId = new Map(s.folders.map((f) => [f.id, f]));
+    const pathOf = (id: string | null): string[] => {
+      const names: string[] = [];
+      for (let f = id === null ? undefined : byId.get(id); f !== undefined;) {
+        names.unshift(f.name);
+        f = f.parent_id === null ? undefined : byId.get(f.parent_id);
+      }
+      return names;
+    };
+    return [
+      ...s.folders.map(
+        (f) => `${f.trashed_at === null ? '' : '🗑 '}${[...pathOf(f.id)].join('/')}/`,
+      ),
+      ...s.documents.map(
+        (d) => `${d.trashed_at === null ? '' : '🗑 '}${[...pathOf(d.folder_id), d.name].join('/')}`,
+      ),
+    ].sort();
+  }
+
+  /** The workspace importer driven by the engine alone (no launch checks), on a memory journal. */
+  async function runWorkspaceImport(
+    user: User,
+    file: string,
+    options: { duplicates?: 'skip' | 'copy'; dryRun?: boolean } = {},
+  ) {
+    const archive = await openImportArchive(file);
+    try {
+      const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs });
+      const reader = archive.reader('workspace', { dataVersion: 1, import: importer });
+      if (reader === undefined) throw new Error('no workspace in the archive');
+      const memo = new Map<string, string | number | boolean | null>();
+      const ctx: ImportContext = {
+        user,
+        importId: randomUUID(),
+        signal: new AbortController().signal,
+        dryRun: options.dryRun ?? false,
+        duplicates: options.duplicates ?? 'skip',
+        launchedAt: Date.now(),
+        memo: async <T extends string | number | boolean | null>(
+          key: string,
+          compute: () => Promise<T>,
+        ): Promise<T> => {
+          if (memo.has(key)) return memo.get(key) as T;
+          const value = await compute();
+          memo.set(key, value);
+          return value;
+        },
+      };
+      const reports = await runImport({
+        apps: [{ app: 'workspace', dependsOn: [], importer, reader }],
+        ctx,
+        journal: new MemoryImportJournal(),
+      });
+      const report = reports.workspace;
+      if (report === undefined) throw new Error('no report');
+      return report;
+    } finally {
+      archive.close();
+    }
+  }
+
+  it('refuses per document what the quota cannot hold, and leaves nothing half-written', async () => {
+    const a = await teacher();
+    await seeds.workspace(rt, a);
+    const { archive } = await exportApp(rt, a, 'workspace', dir);
+    // Room for some documents only (they are 1 to ~200 bytes).
+    const b = await teacher(40);
+    const report = await runWorkspaceImport(b, archive.file);
+
+    expect(report.failed.length).toBeGreaterThan(0);
+    expect(report.failed.every((f) => f.code === 'quota_exceeded')).toBe(true);
+    expect(report.imported).toBeGreaterThan(3); // the 3 folders and at least one document
+    const after = await state(b);
+    expect(after.documents.length).toBe(report.imported - 3);
+    // Usage is the sum of what is there, and every stored blob has its row (no orphans).
+    expect(after.quota.used).toBe(after.documents.reduce((n, d) => n + d.size, 0));
+    expect(after.quota.used).toBeLessThanOrEqual(40);
+    expect(after.blobs).toEqual(after.documents.map((d) => d.blob_key).sort());
+  });
+
+  it('keeps documents shared with the exporting user in "Partagés avec moi" and app documents as such', async () => {
+    const a = await teacher();
+    const c = await teacher();
+    const theirs = await buildFolder(rt, c, { name: 'Sorties' });
+    await buildDocument(rt, c, { name: 'Programme.txt', bytes: 'visite', folderId: theirs.id });
+    const single = await buildDocument(rt, c, { name: 'Menu.txt', bytes: 'frites' });
+    await rt.platform.sharing.share(
+      c.id,
+      { app: 'workspace', type: 'folder', id: theirs.id },
+      { kind: 'user', id: a.id },
+      'read',
+    );
+    await rt.platform.sharing.share(
+      c.id,
+      { app: 'workspace', type: 'document', id: single.id },
+      { kind: 'user', id: a.id },
+      'read',
+    );
+    await rt.apps.workspace.attachAppDocument(a, {
+      app: 'calendar',
+      name: 'Autorisation.txt',
+      body: Readable.from([Buffer.from('signée')]),
+    });
+    await buildDocument(rt, a, { name: 'À moi.txt', bytes: 'mien' });
+    const archive = await exportThroughService(rt, a, { apps: ['workspace'] }, dir);
+
+    const b = await teacher();
+    const report = await runWorkspaceImport(b, archive.file);
+    expect(report.failed).toEqual([]);
+    expect(await paths(b)).toEqual([
+      'Autorisation.txt',
+      'Partagés avec moi/',
+      'Partagés avec moi/Menu.txt',
+      'Partagés avec moi/Sorties/',
+      'Partagés avec moi/Sorties/Programme.txt',
+      'À moi.txt',
+    ]);
+    const docs = (await state(b)).documents;
+    expect(docs.find((d) => d.name === 'Autorisation.txt')?.app_source).toBe('calendar');
+    expect(docs.filter((d) => d.app_source !== null)).toHaveLength(1);
+    // All B's, on B's quota.
+    expect((await state(b)).quota.used).toBe(docs.reduce((n, d) => n + d.size, 0));
+  });
+});
