@@ -4,8 +4,9 @@
  * - `wiki` items (wikis.json), then `page` items in tree order (parents first, whatever order
  *   pages.ndjson gives them in), then `revision` items (revisions.ndjson);
  * - the importer owns every wiki; shares are not carried over; pages and revisions the
- *   exporting user wrote become the importer's, those of other people keep no author (the
- *   tables name authors by account, and an account of another instance means nothing here);
+ *   exporting user wrote become the importer's; those of other people keep no author account
+ *   (the tables name authors by account only, and accounts do not travel) but their name opens
+ *   the content ("Par Marie Curie"), as the Blog's importer does;
  * - a page whose parent is not in the archive (or in another wiki, or in a cycle) becomes a
  *   root page and is reported; `order`, titles and dates are kept;
  * - HTML is sanitised again; its links to pages and wikis and its workspace documents point at
@@ -30,7 +31,8 @@ import {
   type SourceRef,
 } from '../../../archive/adapter.ts';
 import type { Db } from '../../../db/database.ts';
-import { HTML_ALLOWLIST, sanitize } from '../../../html/sanitize.ts';
+import { escapeHtml } from '../../../archive/html-page.ts';
+import { sanitize } from '../../../html/sanitize.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import {
   documentIdsIn,
@@ -63,10 +65,15 @@ export type WikiImportRecord =
       detachedFrom: string | null;
       /** The pages of the same wiki whose recorded links point at this one. */
       linkedFrom: string[];
-      /** Written by the exporting user (then by the importer). */
-      byExporter: boolean;
+      author: Author;
     }
-  | { kind: 'revision'; revision: RevisionRecord; byExporter: boolean };
+  | { kind: 'revision'; revision: RevisionRecord; author: Author };
+
+/**
+ * Who wrote a page or a version: the exporting user (the importer writes it then), someone
+ * else named in the content, or nobody known.
+ */
+export type Author = { by: 'exporter' } | { by: 'other'; name: string } | { by: 'unknown' };
 
 /** An item ready to write: the rows with every id rewritten to this instance's. */
 export type WikiImportRow =
@@ -126,7 +133,7 @@ function detach(node: PageNode): void {
  * them). A page whose parent is absent, in another wiki or itself becomes a root; in a cycle,
  * the first page met on it becomes the root of what hangs from the cycle.
  */
-export function pageWriteOrder(nodes: ReadonlyMap<string, PageNode>): PageNode[] {
+function pageWriteOrder(nodes: ReadonlyMap<string, PageNode>): PageNode[] {
   for (const node of nodes.values()) {
     if (node.parentId === null) continue;
     const parent = nodes.get(node.parentId);
@@ -199,13 +206,14 @@ async function planPages(src: AppArchiveReader, signal: AbortSignal): Promise<Pa
 async function* pagesInOrder(
   src: AppArchiveReader,
   order: readonly PageNode[],
+  windowBytes: number,
   signal: AbortSignal,
 ): AsyncGenerator<{ node: PageNode; page: PageRecord }> {
   for (let start = 0; start < order.length;) {
     const window: PageNode[] = [];
     let bytes = 0;
     for (const node of order.slice(start)) {
-      if (window.length > 0 && bytes + node.size > WINDOW_BYTES) break;
+      if (window.length > 0 && bytes + node.size > windowBytes) break;
       window.push(node);
       bytes += node.size;
     }
@@ -282,8 +290,8 @@ async function wikiHref(
   return wikiId === undefined ? undefined : `/wiki/${wikiId}${home?.[2] ?? ''}`;
 }
 
-/** A tag the allowlist refuses: the sanitiser drops it and keeps its text. */
-const UNWRAP: sanitizeHtml.Tag = { tagName: 'x-import-neutralised', attribs: {} };
+/** A tag the allowlist refuses: `sanitize` drops it and keeps its text. */
+const unwrapped = (): sanitizeHtml.Tag => ({ tagName: 'md-unlinked', attribs: {} });
 
 /**
  * Stored HTML of the archive made fit for this instance: sanitised with the one allowlist,
@@ -315,25 +323,33 @@ export async function importHtml(
   const rewritten = rewriteDocumentLinks(clean, (id) => documents.get(id));
   const namesMissing = (url: string | undefined) =>
     documentIdsIn(url ?? '').some((id) => missing.has(id));
-  const keepA = HTML_ALLOWLIST.transformTags.a;
+  // Everything is kept in this pass (the HTML is sanitised already): a neutralised link becomes
+  // a tag outside the allowlist, which the last pass drops, keeping its text.
   const linked = sanitizeHtml(rewritten, {
-    ...HTML_ALLOWLIST,
+    allowedTags: false,
+    allowedAttributes: false,
+    allowVulnerableTags: true,
     transformTags: {
       a: (tagName, attribs) => {
         const href = attribs.href ?? '';
         if (isWikiPath(href)) {
           const to = links.get(href);
-          return to === undefined ? UNWRAP : keepA(tagName, { ...attribs, href: to });
+          return to === undefined ? unwrapped() : { tagName, attribs: { ...attribs, href: to } };
         }
-        return namesMissing(href) ? UNWRAP : keepA(tagName, attribs);
+        return namesMissing(href) ? unwrapped() : { tagName, attribs };
       },
-      img: (tagName, attribs) => (namesMissing(attribs.src) ? UNWRAP : { tagName, attribs }),
     },
+    exclusiveFilter: (frame) => frame.tag === 'img' && namesMissing(frame.attribs.src),
   });
-  // A missing document's URL may be left as text or in a title: remove it there too.
+  // A missing document's URL may be left as text or in a title: it goes there too.
   let out = linked;
   for (const id of missing) out = out.split(documentUrl(id)).join('');
-  return out;
+  return sanitize(out);
+}
+
+/** Content written by someone else opens with their name: accounts do not travel. */
+export function withByline(html: string, author: Author): string {
+  return author.by === 'other' ? `<p><em>Par ${escapeHtml(author.name)}</em></p>${html}` : html;
 }
 
 // ---- analysis ------------------------------------------------------------------------------
@@ -358,8 +374,11 @@ function problemOf(file: RecordFile, error: unknown): Problem {
 /** The importer of Cours et Wiki (see the top of this file). */
 export function wikiImporter(deps: {
   db: Db;
-  platform: Platform;
+  platform: Pick<Platform, 'sharing'>;
+  /** How much page content is held at once while pages are put in tree order (tests). */
+  windowBytes?: number;
 }): ImportAdapter<WikiImportRecord, WikiImportRow> {
+  const windowBytes = deps.windowBytes ?? WINDOW_BYTES;
   const repo = new WikiRepository(deps.db.kysely, deps.db.dialect);
   const { platform } = deps;
 
@@ -417,10 +436,15 @@ export function wikiImporter(deps: {
 
     async *items(src, ctx) {
       const wikis = src.has(WIKIS_FILE) ? await src.json(WIKIS_FILE) : [];
-      // The exporting user owns the wikis the archive says they own.
+      // The exporting user owns the wikis the archive says they own; without one, an author
+      // named as the importer is taken for them (their own archive from another instance).
       const exporter = wikis.find((w) => w.owned)?.ownerId;
-      const byExporter = (authorId: string | null) =>
-        exporter !== undefined && authorId === exporter;
+      const authorOf = (r: { authorId: string | null; authorName: string | null }): Author => {
+        const name = r.authorName?.trim() ?? '';
+        if (exporter === undefined ? name === ctx.user.displayName : r.authorId === exporter)
+          return { by: 'exporter' };
+        return name === '' ? { by: 'unknown' } : { by: 'other', name };
+      };
 
       const seenWikis = new Set<string>();
       for (const wiki of wikis) {
@@ -438,7 +462,7 @@ export function wikiImporter(deps: {
 
       if (src.has(PAGES_FILE)) {
         const order = await planPages(src, ctx.signal);
-        for await (const { node, page } of pagesInOrder(src, order, ctx.signal)) {
+        for await (const { node, page } of pagesInOrder(src, order, windowBytes, ctx.signal)) {
           yield {
             type: 'page',
             sourceId: page.id,
@@ -450,7 +474,7 @@ export function wikiImporter(deps: {
               parentId: node.parentId,
               detachedFrom: node.detachedFrom,
               linkedFrom: node.linkedFrom,
-              byExporter: byExporter(page.authorId),
+              author: authorOf(page),
             },
           };
         }
@@ -467,7 +491,7 @@ export function wikiImporter(deps: {
             sourceId: record.id,
             name: title(record.title),
             bytes: 0,
-            record: { kind: 'revision', revision: record, byExporter: byExporter(record.authorId) },
+            record: { kind: 'revision', revision: record, author: authorOf(record) },
           };
         }
       }
@@ -504,7 +528,7 @@ export function wikiImporter(deps: {
               (await ids.resolve(WIKI, { type: 'page', sourceId: record.parentId })) ?? null;
             if (parentId === null) unresolved.add({ type: 'page', sourceId: record.parentId });
           }
-          const content = await importHtml(p.content, ids, unresolved);
+          const content = await importHtml(withByline(p.content, record.author), ids, unresolved);
           const links: string[] = [];
           for (const target of new Set(p.links)) {
             const to = await ids.resolve(WIKI, { type: 'page', sourceId: target });
@@ -524,7 +548,7 @@ export function wikiImporter(deps: {
             title: title(p.title),
             content,
             position: p.order,
-            author_id: record.byExporter ? ctx.user.id : null,
+            author_id: record.author.by === 'exporter' ? ctx.user.id : null,
             created_at: ms(p.createdAt),
             modified_at: ms(p.modifiedAt),
           };
@@ -548,8 +572,8 @@ export function wikiImporter(deps: {
             page_id: pageId,
             wiki_id: wikiId,
             title: title(r.title),
-            content: await importHtml(r.content, ids, unresolved),
-            author_id: record.byExporter ? ctx.user.id : null,
+            content: await importHtml(withByline(r.content, record.author), ids, unresolved),
+            author_id: record.author.by === 'exporter' ? ctx.user.id : null,
             created_at: ms(r.createdAt),
           };
           return {
