@@ -43,7 +43,11 @@ async function createUploadsServer(): Promise<{ s: TestServer; uploads: UploadSe
   const app = await buildServer({
     config: runtime.config,
     log: pino({ level: process.env.TEST_LOG ?? 'silent' }),
-    health: {},
+    health: {
+      database: () => runtime.db.check(),
+      blobStore: () => runtime.blobs.check(),
+      queue: () => runtime.queue.check(),
+    },
     auth: runtime.platform.auth,
     routes: [
       platformRoutes({ platform: runtime.platform, config: runtime.config }),
@@ -298,14 +302,15 @@ describe('Resumable uploads (tus 1.0)', () => {
   });
 
   it('takes a Bearer token as well as the session cookie', async () => {
-    const { token } = await s.t.runtime.platform.auth.createToken(alice.user.id, 'uploader');
+    const frank = await newSession(s);
+    const { token } = await s.t.runtime.platform.auth.createToken(frank.user.id, 'uploader');
     const res = await fetch(`${s.url}${UPLOADS_PATH}`, {
       method: 'POST',
       headers: { ...TUS, authorization: `Bearer ${token}`, 'upload-length': '3' },
     });
     expect(res.status).toBe(201);
     const id = (res.headers.get('location') ?? '').split('/').pop() ?? '';
-    expect(await offsetOf(alice, id)).toBe(0);
+    expect(await offsetOf(frank, id)).toBe(0);
   });
 
   it('refuses to create without the right to import (403)', async () => {
@@ -391,14 +396,15 @@ describe('Resumable uploads (tus 1.0)', () => {
   });
 
   it('release deletes the upload’s files', async () => {
-    const id = await create(alice, 3);
-    expect((await patch(alice, id, 0, Buffer.from('xyz'))).status).toBe(204);
-    const file = await uploads.fileOf(alice.user, id);
+    const erin = await newSession(s);
+    const id = await create(erin, 3);
+    expect((await patch(erin, id, 0, Buffer.from('xyz'))).status).toBe(204);
+    const file = await uploads.fileOf(erin.user, id);
     expect(file).toBeDefined();
     await uploads.release(id);
     expect(await exists(id)).toBe(false);
     expect(await exists(`${id}.json`)).toBe(false);
-    expect(await uploads.fileOf(alice.user, id)).toBeUndefined();
+    expect(await uploads.fileOf(erin.user, id)).toBeUndefined();
     await uploads.release(id); // twice is fine
   });
 
