@@ -470,6 +470,23 @@ describe.each(testDbKinds())('Cours et Wiki importer on %s', (db) => {
     expect(await rt.apps.wiki.listWikis(user)).toEqual([]);
   });
 
+  it('puts a page whose parent was not written at the root rather than lose it', async () => {
+    const user = await makeUser(rt.platform, 'Teacher');
+    const src = memoryReader(sourceFolder());
+    const ids = memoryIds();
+    const ctx = contextOf(user);
+    for await (const item of adapter.items(src, ctx)) {
+      await ids.allocate('wiki', item);
+      // Only the wiki and one page deep in the tree are written: its parent never is.
+      if (item.sourceId !== 'w-course' && item.sourceId !== 'p-ex1') continue;
+      await adapter.write(await adapter.prepare(item, ids, ctx), src, ctx);
+    }
+    const [course] = await rt.apps.wiki.listWikis(user);
+    expect(await repo.pageNodes(course?.id ?? '')).toEqual([
+      expect.objectContaining({ title: 'Énoncé n° 1', parentId: null }),
+    ]);
+  });
+
   it('writes again safely (a resumed import) and removes item by item, keeping what the user added', async () => {
     const user = await makeUser(rt.platform, 'Teacher');
     const folder = sourceFolder();
