@@ -480,6 +480,44 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     expect(posts.filter((p) => p.blogId === classBlog?.id)).toHaveLength(3);
   });
 
+  it('is no duplicate of what an import made for someone else', async () => {
+    const earlier = new Map<string, string[]>();
+    const first = await importer();
+    await drive(adapter, memoryReader(sourceFolder()), contextOf(first.user), earlier, first.ids());
+    const second = await importer();
+    const run = await drive(
+      adapter,
+      memoryReader(sourceFolder()),
+      contextOf(second.user),
+      earlier,
+      second.ids(),
+    );
+    expect(run).toMatchObject({ imported: 8, duplicates: 0, failed: [] });
+    expect(await blogsOf(second.user)).toHaveLength(2);
+  });
+
+  it('shows no document the importer may not read, whatever the id map says', async () => {
+    const user = await makeUser(rt.platform, 'Teacher');
+    const stranger = await makeUser(rt.platform, 'Teacher');
+    const secret = await buildDocument(rt, stranger, { name: 'Secret.png', bytes: png.photo });
+    const ids = memoryIdMap({
+      'workspace/document/d-thumb': secret.id,
+      'workspace/document/d-photo': secret.id,
+    });
+    const run = await drive(adapter, memoryReader(sourceFolder()), contextOf(user), new Map(), ids);
+    expect(run.failed).toEqual([]);
+    const blogs = await blogsOf(user);
+    expect(blogs.map((b) => b.thumbnailId)).toEqual([null, null]);
+    const museum = (await postsOf(user)).find((p) => p.title === 'Sortie au musée');
+    expect(museum?.content).toBe('<p>Les <strong>œuvres</strong> &amp; nous.</p><p></p><p></p>');
+    const refs = await rt.db.kysely
+      .selectFrom('blog_documents')
+      .select('document_id')
+      .where('document_id', '=', secret.id)
+      .execute();
+    expect(refs).toEqual([]);
+  });
+
   it('writes nothing in a dry run, and reports the same', async () => {
     const { user, ids } = await importer();
     const run = await drive(
