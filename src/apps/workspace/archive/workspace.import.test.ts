@@ -9,7 +9,7 @@ import { exportThroughService } from '../../../../test/support/export-archive.ts
 import { exportApp, seeds } from '../../../../test/support/round-trip.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
-import type { ImportContext } from '../../../archive/adapter.ts';
+import type { AppArchiveReader, ImportContext } from '../../../archive/adapter.ts';
 import { runImport } from '../../../archive/import/import-engine.ts';
 import { MemoryImportJournal } from '../../../archive/import/import-journal.ts';
 import { openImportArchive } from '../../../archive/import/archive-reader.ts';
@@ -149,13 +149,18 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
   async function runWorkspaceImport(
     user: User,
     file: string,
-    options: { duplicates?: 'skip' | 'copy'; dryRun?: boolean } = {},
+    options: {
+      duplicates?: 'skip' | 'copy';
+      dryRun?: boolean;
+      reader?: (real: AppArchiveReader) => AppArchiveReader;
+    } = {},
   ) {
     const archive = await openImportArchive(file);
     try {
       const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs });
-      const reader = archive.reader('workspace', { dataVersion: 1, import: importer });
-      if (reader === undefined) throw new Error('no workspace in the archive');
+      const real = archive.reader('workspace', { dataVersion: 1, import: importer });
+      if (real === undefined) throw new Error('no workspace in the archive');
+      const reader = options.reader?.(real) ?? real;
       const memo = new Map<string, string | number | boolean | null>();
       const ctx: ImportContext = {
         user,
@@ -248,5 +253,73 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
     expect(docs.filter((d) => d.app_source !== null)).toHaveLength(1);
     // All B's, on B's quota.
     expect((await state(b)).quota.used).toBe(docs.reduce((n, d) => n + d.size, 0));
+  });
+
+  it('analyses the folder without writing: counts, bytes, and a broken record with its line', async () => {
+    const a = await teacher();
+    await seeds.workspace(rt, a);
+    const { archive, records } = await exportApp(rt, a, 'workspace', dir);
+    const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs });
+    const zip = await openImportArchive(archive.file);
+    try {
+      const reader = zip.reader('workspace', { dataVersion: 1, import: importer });
+      if (reader === undefined) throw new Error('no workspace in the archive');
+      const docs = records['Espace documentaire/documents.ndjson'] as { size: number }[];
+      const analysis = await importer.analyze(reader, {} as ImportContext);
+      expect(analysis).toEqual({
+        counts: { folder: 3, document: 4 },
+        bytes: docs.reduce((n, d) => n + d.size, 0),
+        problems: [],
+      });
+      const broken: AppArchiveReader = {
+        ...reader,
+        has: (file) => reader.has(file),
+        json: (file) => reader.json(file),
+        open: (p) => reader.open(p),
+        // eslint-disable-next-line require-yield
+        async *ndjson() {
+          throw Object.assign(new Error('documents.ndjson:2: size: expected number'), {
+            file: 'Espace documentaire/documents.ndjson',
+            line: 2,
+          });
+        },
+      };
+      expect((await importer.analyze(broken, {} as ImportContext)).problems).toEqual([
+        {
+          code: 'record_invalid',
+          file: 'Espace documentaire/documents.ndjson',
+          line: 2,
+          message: 'documents.ndjson:2: size: expected number',
+        },
+      ]);
+    } finally {
+      zip.close();
+    }
+  });
+
+  it('refuses a document whose bytes are not those its record says, and keeps nothing of it', async () => {
+    const a = await teacher();
+    await buildDocument(rt, a, { name: 'Intact.txt', bytes: 'intact' });
+    await buildDocument(rt, a, { name: 'Abîmé.txt', bytes: 'abîmé' });
+    const { archive } = await exportApp(rt, a, 'workspace', dir);
+    const b = await teacher();
+    const report = await runWorkspaceImport(b, archive.file, {
+      reader: (real) => ({
+        ...real,
+        has: (file) => real.has(file),
+        json: (file) => real.json(file),
+        ndjson: (file) => real.ndjson(file),
+        async open(p) {
+          if (!p.endsWith('Abîmé.txt')) return real.open(p);
+          const bytes = Buffer.from('abîmé'.replace('b', 'B'));
+          return { size: bytes.length, stream: Readable.from([bytes]) };
+        },
+      }),
+    });
+    expect(report.failed).toEqual([{ name: 'Abîmé.txt', code: 'document_corrupt' }]);
+    expect(await paths(b)).toEqual(['Intact.txt']);
+    const after = await state(b);
+    expect(after.blobs).toEqual(after.documents.map((d) => d.blob_key));
+    expect(after.quota.used).toBe('intact'.length);
   });
 });
