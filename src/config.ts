@@ -85,6 +85,9 @@ const envSchema = z.object({
   MAX_IMPORT_SIZE: bytes.default(10 * GiB),
   EXPORT_TTL: duration.default(7 * 86_400_000),
   TRUSTED_KEYS: list.default([]),
+  IMPORT_ALLOW_UNTRUSTED: bool.default(false),
+  IMPORT_MAX_ENTRIES: int(1, 10_000_000).default(200_000),
+  UPLOAD_TTL: duration.default(86_400_000),
   SIGNING_KEY_FILE: z.string().min(1).optional(),
   INSTANCE_NAME: z.string().min(1).default('Mes Données'),
   RATE_LIMIT_MAX: int(1).default(600),
@@ -135,6 +138,8 @@ export interface Config {
   readonly limits: { maxUploadBytes: number; maxImportBytes: number; rateLimitPerMinute: number };
   readonly exportTtlMs: number;
   readonly trustedKeys: readonly string[];
+  /** Imports: unsigned or untrusted archives allowed, entries per archive, uploads kept unused. */
+  readonly imports: { allowUntrusted: boolean; maxEntries: number; uploadTtlMs: number };
   /** The instance's Ed25519 private key (PEM, PKCS#8); made on first start when absent. */
   readonly signingKeyFile: string;
   readonly instanceName: string;
@@ -225,6 +230,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     exportTtlMs: e.EXPORT_TTL,
     trustedKeys: Object.freeze([...e.TRUSTED_KEYS]),
+    imports: Object.freeze({
+      allowUntrusted: e.IMPORT_ALLOW_UNTRUSTED,
+      maxEntries: e.IMPORT_MAX_ENTRIES,
+      uploadTtlMs: e.UPLOAD_TTL,
+    }),
     signingKeyFile: path.resolve(
       e.SIGNING_KEY_FILE ?? path.join(dataDir, 'keys', 'instance-ed25519.pem'),
     ),

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
@@ -7,7 +8,9 @@ import { createJobQueue } from './jobs/create-job-queue.ts';
 import type { JobQueue } from './jobs/job-queue.ts';
 import { allMigrations, APP_DEFINITIONS, createApps, type Apps } from './apps/registry.ts';
 import { ExportService } from './archive/export.service.ts';
-import { loadOrCreateInstanceKey, type InstanceKey } from './archive/keys.ts';
+import { ImportService } from './archive/import/import.service.ts';
+import { defaultInspectLimits } from './archive/import/inspect.ts';
+import { allTrustedKeys, loadOrCreateInstanceKey, type InstanceKey } from './archive/keys.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { createBlobStore } from './storage/create-blob-store.ts';
@@ -23,6 +26,7 @@ export interface Runtime {
   readonly platform: Platform;
   readonly apps: Apps;
   readonly exports: ExportService;
+  readonly imports: ImportService;
   /** The instance's Ed25519 signing key (made on first use when absent). */
   instanceKey(): Promise<InstanceKey>;
   close(): Promise<void>;
@@ -48,6 +52,7 @@ export async function createRuntime(
   }
   // The first start makes the data folders; later, a missing folder is a fault the check reports.
   if (config.blobStore.kind === 'local') await fs.mkdir(config.blobStore.dir, { recursive: true });
+  await fs.mkdir(path.join(config.dataDir, 'tmp'), { recursive: true, mode: 0o700 });
   const blobs = createBlobStore(config.blobStore);
   const platform = createPlatform({ db, clock, config, log, apps: APP_DEFINITIONS });
   const apps = createApps({ db, blobs, clock, platform, config });
@@ -64,6 +69,25 @@ export async function createRuntime(
     key: instanceKey,
     config,
   });
+  const importService = new ImportService({
+    db,
+    blobs,
+    clock,
+    queue: jobs,
+    platform,
+    adapters: apps.list.flatMap((a) => (a.archive === undefined ? [] : [a.archive])),
+    trustedKeys: async () => allTrustedKeys(await instanceKey(), config),
+    config: {
+      maxImportBytes: config.limits.maxImportBytes,
+      allowUntrusted: config.imports.allowUntrusted,
+      workDir: path.join(config.dataDir, 'tmp'),
+      limits: {
+        ...defaultInspectLimits(config.limits.maxImportBytes),
+        maxEntries: config.imports.maxEntries,
+      },
+      uploadTtlMs: config.imports.uploadTtlMs,
+    },
+  });
   return {
     config,
     log,
@@ -74,6 +98,7 @@ export async function createRuntime(
     platform,
     apps,
     exports: exportService,
+    imports: importService,
     instanceKey,
     async close() {
       await jobs.stop(config.shutdownGraceMs);
