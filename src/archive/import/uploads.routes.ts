@@ -19,7 +19,11 @@ export function uploadsRoutes(deps: {
   const { uploads, platform } = deps;
 
   /** Copies what Fastify's hooks set (security headers, request id) and lets tus answer. */
-  async function toTus(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function toTus(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    uploadId?: string,
+  ): Promise<void> {
     const user = requireUser(request);
     for (const [name, value] of Object.entries(reply.getHeaders())) {
       if (value !== undefined) reply.raw.setHeader(name, value);
@@ -28,7 +32,7 @@ export function uploadsRoutes(deps: {
     reply.raw.setHeader('cache-control', 'no-store');
     reply.hijack();
     try {
-      await uploads.handle(user, request.raw, reply.raw);
+      await uploads.handle(user, uploadId, request.raw, reply.raw);
     } catch (error) {
       // Only sending the answer can fail here (tus answers its own errors): end the exchange.
       request.log.error({ err: error }, 'upload answer failed');
@@ -81,7 +85,7 @@ export function uploadsRoutes(deps: {
           id: request.params.id,
           headers: request.headers,
         });
-        await toTus(request, reply);
+        await toTus(request, reply, request.params.id);
       },
     });
   };

@@ -242,7 +242,15 @@ describe('Resumable uploads (tus 1.0)', () => {
     });
     expect(absent.status).toBe(404);
 
-    expect(await offsetOf(alice, id)).toBe(1000); // Bob's PATCH wrote nothing
+    // Nor through his own upload's URL with Alice's id in the query (tus reads the last segment
+    // of the whole URL): tus works on the id that was checked.
+    const own = await create(bob, 1000);
+    for (const trick of [`?x=/${id}`, `?/${id}`, `#/${id}`]) {
+      const res = await patch(bob, `${own}${trick}`, 1000, bytes.subarray(1000));
+      expect(res.status).not.toBe(204);
+    }
+    expect(await offsetOf(bob, own)).toBe(0);
+    expect(await offsetOf(alice, id)).toBe(1000); // Bob's PATCHes wrote nothing
     expect((await patch(alice, id, 1000, bytes.subarray(1000))).status).toBe(204);
     expect(await uploads.fileOf(bob.user, id)).toBeUndefined();
     expect(await uploads.fileOf(alice.user, id)).toMatchObject({ size: 2000 });

@@ -99,7 +99,8 @@ export class UploadService {
   readonly tus: Server;
   private readonly store: FileStore;
   private readonly locker = new MemoryLocker();
-  private readonly caller = new AsyncLocalStorage<{ userId: string }>();
+  /** Who is calling, and the upload id `admit` checked: tus works on that id, none other. */
+  private readonly caller = new AsyncLocalStorage<{ userId: string; uploadId?: string }>();
   private readonly launchedTtlMs: number;
   private readonly deps: UploadServiceDeps;
 
@@ -122,6 +123,8 @@ export class UploadService {
       // Same-origin only: no CORS header is ever sent.
       allowedOrigins: [],
       namingFunction: () => randomBytes(16).toString('hex'),
+      // tus would take the last segment of the whole URL, query included (`<mine>?x=/<yours>`).
+      getFileIdFromRequest: () => this.caller.getStore()?.uploadId,
       onUploadCreate: (_request, upload) => Promise.resolve({ metadata: this.ownMetadata(upload) }),
       onResponseError: (_request, error) => {
         // tus' own refusals (409 offset conflict, 412...) are protocol; anything else is a fault.
@@ -189,9 +192,15 @@ export class UploadService {
     }
   }
 
-  /** Hands an admitted request to tus, which answers it on `res`. */
-  async handle(user: User, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    await this.caller.run({ userId: user.id }, () => this.tus.handle(req, res));
+  /** Hands a request `admit` let through (for `uploadId`) to tus, which answers it on `res`. */
+  async handle(
+    user: User,
+    uploadId: string | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const caller = uploadId === undefined ? { userId: user.id } : { userId: user.id, uploadId };
+    await this.caller.run(caller, () => this.tus.handle(req, res));
   }
 
   /** A COMPLETE upload of this user (every byte received), else undefined. */
