@@ -605,7 +605,7 @@ export class ImportService {
           const journal: ImportJournal = options.dryRun
             ? new MemoryImportJournal((app, ref) => db.earlier(app, ref))
             : db;
-          return runImport({
+          return await runImport({
             apps: engineApps,
             ctx: this.#context(user, current, ctx.signal),
             journal,
