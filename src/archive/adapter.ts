@@ -242,6 +242,11 @@ export interface ImportItem<R = unknown> extends SourceRef {
   /** Bytes of documents it adds (quota). */
   readonly bytes: number;
   readonly record: R;
+  /**
+   * Made by the import itself, not read from the archive (the "Import du …" folder): written
+   * and undone like the others, but not counted in the progress or the report.
+   */
+  readonly synthetic?: boolean;
 }
 
 /**

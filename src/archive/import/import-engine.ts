@@ -11,7 +11,7 @@ import { AppError } from '../../errors.ts';
 import type { AppArchiveReader, ImportAdapter, ImportContext, ImportItem } from '../adapter.ts';
 import { ImportItemError } from '../adapter.ts';
 import { dependencyOrder } from '../app-order.ts';
-import type { ImportJournal, JournalItem } from './import-journal.ts';
+import { SYNTHETIC, type ImportJournal, type JournalItem } from './import-journal.ts';
 
 export interface EngineApp {
   readonly app: AppId;
@@ -50,19 +50,20 @@ export async function runImport(run: EngineRun): Promise<Record<string, AppImpor
   const emit = () => run.onProgress?.(structuredClone(progress));
   const reports: Record<string, AppImportReport> = {};
 
-  for (const a of dependencyOrder(run.apps)) {
-    ctx.signal.throwIfAborted();
+  const ordered = dependencyOrder(run.apps);
+  // Pass 1, for every app before any is written: a new id for every item (kept when the
+  // journal already has one), so an item may point at an item of an app imported after it
+  // (a document added from a blog names the blog).
+  for (const a of ordered) {
     const p = progress[a.app];
     if (p === undefined) continue;
-    p.status = 'running';
-    emit();
-
-    // Pass 1: a new id for every item (kept when the journal already has one).
     let batch: JournalItem[] = [];
     for await (const item of a.importer.items(a.reader, ctx)) {
       batch.push({ type: item.type, sourceId: item.sourceId, name: item.name, bytes: item.bytes });
-      p.itemsTotal += 1;
-      p.bytesTotal += item.bytes;
+      if (item.synthetic !== true) {
+        p.itemsTotal += 1;
+        p.bytesTotal += item.bytes;
+      }
       if (batch.length >= BATCH) {
         ctx.signal.throwIfAborted();
         await journal.allocateMany(a.app, batch);
@@ -70,12 +71,20 @@ export async function runImport(run: EngineRun): Promise<Record<string, AppImpor
       }
     }
     await journal.allocateMany(a.app, batch);
-    emit();
+  }
+  emit();
 
-    // Pass 2: prepare, duplicates, write.
+  // Pass 2, app by app in dependency order: prepare, duplicates, write.
+  for (const a of ordered) {
+    ctx.signal.throwIfAborted();
+    const p = progress[a.app];
+    if (p === undefined) continue;
+    p.status = 'running';
+    emit();
     for await (const item of a.importer.items(a.reader, ctx)) {
       ctx.signal.throwIfAborted();
       await importItem(a, item, run);
+      if (item.synthetic === true) continue;
       p.items += 1;
       p.bytes += item.bytes;
       emit();
@@ -118,7 +127,11 @@ async function importItem(a: EngineApp, item: ImportItem, run: EngineRun): Promi
       prepared = a.importer.copy(prepared);
     }
     if (!ctx.dryRun) await a.importer.write(prepared, a.reader, ctx);
-    await journal.settle(a.app, item, { state: 'written', warnings });
+    await journal.settle(a.app, item, {
+      state: 'written',
+      warnings,
+      ...(item.synthetic === true ? { code: SYNTHETIC } : {}),
+    });
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     const code = itemErrorCode(error);

@@ -45,6 +45,9 @@ export interface ImportJournal extends IdMap {
   markRemoved(entry: JournalEntry): Promise<void>;
 }
 
+/** The code of an item the import made itself (`ImportItem.synthetic`): not counted. */
+export const SYNTHETIC = 'synthetic';
+
 const key = (app: string, r: SourceRef) => `${app}\u0000${r.type}\u0000${r.sourceId}`;
 /** Failed and warned items listed in a report, per app; past it, counts only. */
 const MAX_LISTED = 1000;
@@ -182,6 +185,7 @@ export class DbImportJournal implements ImportJournal {
       .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
       .where('import_id', '=', this.#importId)
       .where('app', '=', app)
+      .where((eb) => eb.or([eb('code', 'is', null), eb('code', '!=', SYNTHETIC)]))
       .groupBy('state')
       .execute();
     const n = (s: ImportItemState) => Number(counts.find((c) => c.state === s)?.n ?? 0);
@@ -325,7 +329,7 @@ export class MemoryImportJournal implements ImportJournal {
   }
 
   report(app: AppId): Promise<Omit<AppImportReport, 'status'>> {
-    const items = [...this.#items.values()].filter((i) => i.app === app);
+    const items = [...this.#items.values()].filter((i) => i.app === app && i.code !== SYNTHETIC);
     const failed: FailedItem[] = items
       .filter((i) => i.state === 'failed')
       .map((i) => ({ name: i.name, code: i.code ?? 'import_failed' }));
