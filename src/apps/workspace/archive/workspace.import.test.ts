@@ -6,7 +6,13 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDocument, buildFolder, makeUser } from '../../../../test/support/factories.ts';
 import { exportThroughService } from '../../../../test/support/export-archive.ts';
-import { exportApp, seeds } from '../../../../test/support/round-trip.ts';
+import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
+import {
+  compareRecords,
+  exportApp,
+  seeds,
+  type AppExport,
+} from '../../../../test/support/round-trip.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
 import type { AppArchiveReader, ImportContext } from '../../../archive/adapter.ts';
@@ -321,5 +327,166 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
     const after = await state(b);
     expect(after.blobs).toEqual(after.documents.map((d) => d.blob_key));
     expect(after.quota.used).toBe('intact'.length);
+  });
+
+  // ---- Through the import service, as a user imports --------------------------------------
+
+  describe('through the import service', () => {
+    /** A's seeded workspace, exported once for every test of this block. */
+    let seeded: AppExport;
+    /** Its documents' bytes, by name. */
+    let bytesOf: Map<string, Buffer>;
+    const SEEDED = [
+      'Cours d’été — 2026/',
+      'Cours d’été — 2026/Chapitre 1 : Énergie/',
+      'Cours d’été — 2026/Chapitre 1 : Énergie/Exercices ✓/',
+      'Cours d’été — 2026/Chapitre 1 : Énergie/Exercices ✓/Schéma électrique.png',
+      'Cours d’été — 2026/Chapitre 1 : Énergie/Résumé du cours.txt',
+      'notes.txt',
+      '🗑 Brouillon à jeter.txt',
+    ];
+
+    beforeAll(async () => {
+      const a = await teacher();
+      await seeds.workspace(rt, a);
+      seeded = await exportApp(rt, a, 'workspace', dir);
+      bytesOf = new Map();
+      for (const d of seeded.records['Espace documentaire/documents.ndjson'] as {
+        name: string;
+        path: string;
+      }[])
+        bytesOf.set(d.name, await seeded.archive.bytes(d.path));
+    });
+
+    /** Every document of the user has the bytes of A's document of the same name. */
+    async function expectSameBytes(user: User) {
+      for (const d of (await state(user)).documents) {
+        const original = bytesOf.get(d.name.replace(' (copie)', ''));
+        const chunks: Buffer[] = [];
+        for await (const c of await rt.blobs.get(d.blob_key)) chunks.push(c as Buffer);
+        expect(Buffer.concat(chunks).equals(original ?? Buffer.alloc(0)), d.name).toBe(true);
+      }
+    }
+
+    it('round trip: B exports what A exported, modulo ids, with the same bytes', async () => {
+      const b = await teacher();
+      const result = await importArchive(rt, b, seeded.archive.file, { apps: ['workspace'] });
+      expect(result.apps.workspace).toMatchObject({
+        status: 'complete',
+        imported: 7,
+        duplicates: 0,
+        failed: [],
+        warnings: [],
+      });
+      expect(await paths(b)).toEqual(SEEDED);
+      const again = await exportApp(rt, b, 'workspace', dir);
+      expect(compareRecords(seeded.records, again.records).differences).toEqual([]);
+      for (const d of again.records['Espace documentaire/documents.ndjson'] as { path: string }[])
+        expect((await again.archive.bytes(d.path)).equals(await seeded.archive.bytes(d.path))).toBe(
+          true,
+        );
+      await expectSameBytes(b);
+      const docs = (await state(b)).documents;
+      expect((await state(b)).quota.used).toBe(docs.reduce((n, d) => n + d.size, 0));
+      // The trashed document is in the trash, restorable where it was.
+      const draft = docs.find((d) => d.name === 'Brouillon à jeter.txt');
+      await rt.apps.workspace.restoreDocument(b, draft?.id ?? '');
+      expect(await paths(b)).toContain('Brouillon à jeter.txt');
+    });
+
+    it('puts everything in "Import du …" when the user has content, the same folder all day; again with skip adds nothing', async () => {
+      const b = await teacher();
+      await buildDocument(rt, b, { name: 'Déjà là.txt', bytes: 'à moi' });
+      const day = importFolderName(Date.now());
+      const first = await importArchive(rt, b, seeded.archive.file, { apps: ['workspace'] });
+      expect(first.apps.workspace).toMatchObject({ imported: 8, failed: [] });
+      const root = importFolderName(Date.now()) === day ? day : importFolderName(Date.now());
+      expect(await paths(b)).toEqual(
+        ['Déjà là.txt', `${root}/`, ...SEEDED.map((p) => p.replace(/^(🗑 )?/, `$1${root}/`))].sort(),
+      );
+      const before = await state(b);
+
+      const again = await importArchive(rt, b, seeded.archive.file, { apps: ['workspace'] });
+      // The import folder is found again (a duplicate too), so is everything in it.
+      expect(again.apps.workspace).toMatchObject({ imported: 0, duplicates: 8, failed: [] });
+      expect(await state(b)).toEqual(before);
+    });
+
+    it('a second import with skip into an empty account creates nothing, and counts duplicates', async () => {
+      const b = await teacher();
+      await importArchive(rt, b, seeded.archive.file, { apps: ['workspace'] });
+      const before = await state(b);
+      const again = await importArchive(rt, b, seeded.archive.file, { apps: ['workspace'] });
+      // B has content now: an import folder is made, and removed at the end as it stays empty.
+      expect(again.apps.workspace).toMatchObject({ imported: 1, duplicates: 7, failed: [] });
+      expect(await state(b)).toEqual(before);
+    });
+
+    it('copy: documents again with " (copie)" in the same folders, folders merged', async () => {
+      const b = await teacher();
+      await importArchive(rt, b, seeded.archive.file, { apps: ['workspace'] });
+      const again = await importArchive(rt, b, seeded.archive.file, {
+        apps: ['workspace'],
+        duplicates: 'copy',
+      });
+      expect(again.apps.workspace?.failed).toEqual([]);
+      const root = importFolderName(Date.now());
+      expect(await paths(b)).toEqual(
+        [
+          ...SEEDED,
+          'Cours d’été — 2026/Chapitre 1 : Énergie/Exercices ✓/Schéma électrique (copie).png',
+          'Cours d’été — 2026/Chapitre 1 : Énergie/Résumé du cours (copie).txt',
+          `${root}/`,
+          `${root}/notes (copie).txt`,
+          `🗑 ${root}/Brouillon à jeter (copie).txt`,
+        ].sort(),
+      );
+      await expectSameBytes(b);
+      const after = await state(b);
+      expect(after.quota.used).toBe(after.documents.reduce((n, d) => n + d.size, 0));
+    });
+
+    it('dry run: reports what would happen and writes nothing', async () => {
+      const b = await teacher();
+      await buildFolder(rt, b, { name: 'Mon dossier' });
+      const before = await state(b);
+      const result = await importArchive(rt, b, seeded.archive.file, {
+        apps: ['workspace'],
+        dryRun: true,
+      });
+      expect(result.apps.workspace).toMatchObject({ imported: 8, duplicates: 0, failed: [] });
+      expect(await state(b)).toEqual(before);
+    });
+
+    it('undo: the account is back to exactly what it was, quota included', async () => {
+      const b = await teacher();
+      const mine = await buildFolder(rt, b, { name: 'Cours d’été — 2026' });
+      await buildDocument(rt, b, { name: 'notes.txt', bytes: 'à relire\n', folderId: mine.id });
+      const before = await state(b);
+      const result = await importArchive(rt, b, seeded.archive.file, { apps: ['workspace'] });
+      expect(result.apps.workspace).toMatchObject({ imported: 8, failed: [] });
+      expect((await state(b)).documents.length).toBe(before.documents.length + 4);
+      await undoImport(rt, b, result.id);
+      expect(await state(b)).toEqual(before);
+    });
+
+    it('a document whose bytes the archive lacks fails alone with document_missing', async () => {
+      const a = await teacher();
+      const kept = await buildDocument(rt, a, { name: 'Gardé.txt', bytes: 'gardé' });
+      const lost = await buildDocument(rt, a, { name: 'Perdu.txt', bytes: 'perdu' });
+      // Its stored file is gone: the export lists it without bytes (path null).
+      const { blobKey } = await rt.apps.workspace.contentOf(a, lost.id);
+      await rt.blobs.delete(blobKey);
+      const { archive } = await exportApp(rt, a, 'workspace', dir);
+      const b = await teacher();
+      const result = await importArchive(rt, b, archive.file, { apps: ['workspace'] });
+      expect(result.apps.workspace).toMatchObject({
+        status: 'partial',
+        imported: 1,
+        failed: [{ name: 'Perdu.txt', code: 'document_missing' }],
+      });
+      expect(await paths(b)).toEqual(['Gardé.txt']);
+      expect((await state(b)).quota.used).toBe(kept.size);
+    });
   });
 });
