@@ -23,6 +23,10 @@ const TUS = { 'tus-resumable': '1.0.0' };
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+/** What the upload service logged, one parsed pino line each. */
+const logged: { level: number; msg: string }[] = [];
+const errorsLogged = () => logged.filter((l) => l.level >= 50);
+
 /** A clock the tests move by hand (creation times, the purge's "now"). */
 const clock = { t: Date.UTC(2026, 0, 5, 8), now: () => clock.t };
 
@@ -37,7 +41,7 @@ async function createUploadsServer(): Promise<{ s: TestServer; uploads: UploadSe
     dir: path.join(t.dataDir, 'uploads'),
     maxBytes: MAX_BYTES,
     clock,
-    log: runtime.log,
+    log: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
     ttlMs: TTL,
   });
   const app = await buildServer({
@@ -199,6 +203,9 @@ describe('Resumable uploads (tus 1.0)', () => {
     const file = await uploads.fileOf(alice.user, id);
     expect(file).toMatchObject({ size: bytes.length, fileName: 'mes-données.zip' });
     expect(sha256(await fs.readFile(file?.path ?? ''))).toBe(sha256(bytes));
+    // A dropped connection is ordinary life for resumable uploads, not an error to log.
+    expect(errorsLogged()).toEqual([]);
+    expect(logged.map((l) => l.msg)).toContain('upload complete');
   });
 
   it('creation-with-upload: a small archive in the POST itself', async () => {

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { FileStore } from '@tus/file-store';
-import { MemoryLocker, Server, type Upload } from '@tus/server';
+import { EVENTS, MemoryLocker, Server, type Upload } from '@tus/server';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.ts';
 import { AppError } from '../../errors.ts';
@@ -127,12 +127,15 @@ export class UploadService {
       getFileIdFromRequest: () => this.caller.getStore()?.uploadId,
       onUploadCreate: (_request, upload) => Promise.resolve({ metadata: this.ownMetadata(upload) }),
       onResponseError: (_request, error) => {
-        // tus' own refusals (409 offset conflict, 412...) are protocol; anything else is a fault.
-        if (error instanceof Error && !(error instanceof TusRefusal)) {
-          this.deps.log.error({ err: error }, 'upload failed');
-        }
+        // tus' refusals (409 offset conflict, 412...) are the protocol; a 5xx is a fault (a
+        // full disk...). A dropped connection is neither: tus keeps what arrived, quietly.
+        const status = 'status_code' in error ? error.status_code : 500;
+        if (status >= 500) this.deps.log.error({ err: error }, 'upload failed');
         return undefined;
       },
+    });
+    this.tus.on(EVENTS.POST_FINISH, (_request, _response, upload) => {
+      this.deps.log.info({ uploadId: upload.id, size: upload.size }, 'upload complete');
     });
   }
 
@@ -256,8 +259,13 @@ export class UploadService {
             ? now - upload.createdAt > this.deps.ttlMs
             : now - upload.launchedAt > this.launchedTtlMs;
       if (!stale) continue;
-      await this.release(id);
-      purged++;
+      try {
+        await this.release(id);
+        purged++;
+      } catch (error) {
+        // One upload held too long by a request must not stop the others' purge.
+        this.deps.log.warn({ err: error, uploadId: id }, 'stale upload not purged');
+      }
     }
     if (purged > 0) this.deps.log.info({ purged }, 'stale uploads purged');
     return purged;
