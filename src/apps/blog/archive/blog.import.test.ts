@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
@@ -8,6 +12,15 @@ import {
   buildPost,
   makeUser,
 } from '../../../../test/support/factories.ts';
+import { exportThroughService } from '../../../../test/support/export-archive.ts';
+import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
+import {
+  compareRecords,
+  exportApp,
+  seeds,
+  type AppExport,
+  type ExportRecords,
+} from '../../../../test/support/round-trip.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
 import {
@@ -20,9 +33,10 @@ import {
   type SourceRef,
 } from '../../../archive/adapter.ts';
 import { makePng } from '../../../demo/demo-files.ts';
+import type { AppId } from '../../../contracts/archive.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { Runtime } from '../../../runtime.ts';
-import { documentUrl } from '../../workspace/document-links.ts';
+import { documentIdsIn, documentUrl } from '../../workspace/document-links.ts';
 import { BlogRepository } from '../blog.repository.ts';
 import {
   importedCommentText,
@@ -276,9 +290,13 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
   let repo: BlogRepository;
   const png = { thumb: makePng(20, 20, 3), photo: makePng(24, 16, 5) };
 
+  let dir: string;
+
   beforeAll(async () => {
     t = await createTestRuntime(db);
     rt = t.runtime;
+    rt.queue.startWorker();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-blog-import-'));
     const found = rt.apps.list.find((a) => a.id === 'blog')?.archive?.import;
     if (found === undefined) throw new Error('The Blog has no importer');
     // The wiring gives the app's importer; the test drives it with its own record types.
@@ -287,6 +305,7 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
   });
   afterAll(async () => {
     await t.destroy();
+    await fs.rm(dir, { recursive: true, force: true });
   });
 
   const contextOf = (
@@ -628,5 +647,126 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
       ['post', 'kept'],
       ['blog', 'kept'],
     ]);
+  });
+
+  // ---- Through the engine, from real archives --------------------------------------------
+
+  /** The Blog's records of an export. */
+  const blogFiles = (records: ExportRecords): ExportRecords =>
+    Object.fromEntries(Object.entries(records).filter(([file]) => file.startsWith('Blog/')));
+
+  /** The bytes of a document as its owner reads it. */
+  const bytesOf = async (user: User, id: string) => {
+    const { document, blobKey } = await rt.apps.workspace.contentOf(user, id);
+    return { owner: document.ownerId, bytes: await buffer(await rt.blobs.get(blobKey)) };
+  };
+
+  let seeded: Promise<{ a: User; full: AppExport; blogOnly: string }> | undefined;
+  /** A's seeded blog, exported with the workspace and alone (once per database). */
+  function source() {
+    seeded ??= (async () => {
+      const a = await makeUser(rt.platform, 'Teacher');
+      await seeds.blog(rt, a);
+      const full = await exportApp(rt, a, 'blog', dir);
+      const blogOnly = await exportThroughService(rt, a, { apps: ['blog'] }, dir);
+      return { a, full, blogOnly: blogOnly.file };
+    })();
+    return seeded;
+  }
+
+  it('round trip: B’s blog is A’s, pictures B’s documents with A’s bytes; dry run, skip, copy, undo', async () => {
+    const { a, full } = await source();
+    const b = await makeUser(rt.platform, 'Teacher');
+    const both: AppId[] = ['workspace', 'blog'];
+    const dry = await importArchive(rt, b, full.archive.file, { apps: both, dryRun: true });
+    expect(dry.apps.blog).toMatchObject({ imported: 5, failed: [] });
+    expect(await blogsOf(b)).toEqual([]);
+
+    const first = await importArchive(rt, b, full.archive.file, { apps: both });
+    expect(first.apps.blog).toMatchObject({
+      status: 'complete',
+      imported: 5,
+      duplicates: 0,
+      failed: [],
+      warnings: [],
+    });
+    const back = await exportApp(rt, b, 'blog', dir);
+    const comparison = compareRecords(blogFiles(full.records), blogFiles(back.records), {
+      // Accounts do not travel: the blog and its content are B's.
+      ignore: ['ownerId', 'ownerName', 'authorId', 'authorName'],
+    });
+    expect(comparison.differences).toEqual([]);
+
+    const posts = await postsOf(b);
+    const [blog] = await blogsOf(b);
+    const blogId = blog?.id ?? '';
+    const pictures = [blog?.thumbnailId ?? '', ...posts.flatMap((p) => documentIdsIn(p.content))];
+    expect(pictures).toHaveLength(3);
+    const sourceOf = new Map([...comparison.ids].map(([x, y]) => [y, x]));
+    for (const id of pictures) {
+      const mine = await bytesOf(b, id);
+      const theirs = await bytesOf(a, sourceOf.get(id) ?? '');
+      expect(mine.owner).toBe(b.id);
+      expect(theirs.owner).toBe(a.id);
+      expect(mine.bytes.equals(theirs.bytes)).toBe(true);
+      // Readers of B's blog see them through it.
+      expect((await rt.apps.blog.documentContent(b, blogId, id)).document.id).toBe(id);
+    }
+
+    // The same archive again: nothing new.
+    const again = await importArchive(rt, b, full.archive.file, { apps: both });
+    expect(again.apps.blog).toMatchObject({ imported: 0, duplicates: 5, failed: [] });
+    expect(await postsOf(b)).toEqual(posts);
+
+    // Copies: a second blog, its title suffixed, with its posts and comments.
+    const copied = await importArchive(rt, b, full.archive.file, {
+      apps: both,
+      duplicates: 'copy',
+    });
+    expect(copied.apps.blog).toMatchObject({ imported: 5, failed: [] });
+    const blogs = await blogsOf(b);
+    expect(blogs.map((x) => x.title).sort()).toEqual([
+      'Le blog de la 6e A — sorties',
+      'Le blog de la 6e A — sorties (copie)',
+    ]);
+    const copy = blogs.find((x) => x.title.endsWith('(copie)'));
+    const copyPosts = (await postsOf(b)).filter((p) => p.blogId === copy?.id);
+    expect(copyPosts.map((p) => p.title).sort()).toEqual([
+      'Brouillon : fête de l’école',
+      'Sortie au musée d’Orsay',
+    ]);
+    expect(await commentsOf(b)).toHaveLength(4);
+
+    // Undo the copy: exactly what it made goes, the first import's blog stays as it was.
+    await undoImport(rt, b, copied.id);
+    expect((await blogsOf(b)).map((x) => x.id)).toEqual([blogId]);
+    expect(await postsOf(b)).toEqual(posts);
+    expect(await commentsOf(b)).toHaveLength(2);
+
+    // Undo the first once B wrote in its blog: the blog stays, with B's post alone.
+    const added = await buildPost(rt, b, { id: blogId }, { title: 'Écrit depuis' });
+    await undoImport(rt, b, first.id);
+    expect((await blogsOf(b)).map((x) => x.id)).toEqual([blogId]);
+    expect((await postsOf(b)).map((p) => p.id)).toEqual([added.id]);
+    expect(await commentsOf(b)).toEqual([]);
+  });
+
+  it('neutralises the pictures of documents the archive lacks, and says so', async () => {
+    const { blogOnly } = await source();
+    const e = await makeUser(rt.platform, 'Teacher');
+    const result = await importArchive(rt, e, blogOnly, { apps: ['blog'] });
+    expect(result.apps.blog).toMatchObject({ status: 'complete', imported: 5, failed: [] });
+    expect(result.apps.blog?.warnings).toEqual(
+      expect.arrayContaining([
+        { name: 'Le blog de la 6e A — sorties', code: 'reference_missing' },
+        { name: 'Sortie au musée d’Orsay', code: 'reference_missing' },
+      ]),
+    );
+    const [blog] = await blogsOf(e);
+    expect(blog?.thumbnailId).toBeNull();
+    const museum = (await postsOf(e)).find((p) => p.title === 'Sortie au musée d’Orsay');
+    expect(museum?.content).toBe(
+      '<p>Nous avons vu des <strong>œuvres</strong> &amp; des sculptures.</p><p></p><p></p>',
+    );
   });
 });
