@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { makeUser } from '../../../../test/support/factories.ts';
+import { buildPage, buildWiki, makeUser } from '../../../../test/support/factories.ts';
+import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
+import {
+  compareRecords,
+  exportApp,
+  seeds,
+  type AppExport,
+} from '../../../../test/support/round-trip.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
 import type {
@@ -64,7 +74,10 @@ function memoryReader(folder: Folder): AppArchiveReader & { pageReads: () => num
         line += 1;
         const parsed = file.schema.safeParse(raw);
         if (!parsed.success)
-          throw Object.assign(new Error(`${file.name}:${line}: invalid`), { file, line });
+          throw Object.assign(new Error(`${file.name}:${line}: invalid`), {
+            file: `Cours et Wiki/${file.name}`,
+            line,
+          });
         yield { line, record: parsed.data };
       }
     },
@@ -275,8 +288,16 @@ describe('wiki import items', () => {
       revisions: [folder.revisions[0], { id: 'r-bad', title: 42 }],
     };
     expect((await adapter.analyze(memoryReader(broken), ctx)).problems).toEqual([
-      expect.objectContaining({ code: 'record_invalid', file: 'pages.ndjson', line: 10 }),
-      expect.objectContaining({ code: 'record_invalid', file: 'revisions.ndjson', line: 2 }),
+      expect.objectContaining({
+        code: 'record_invalid',
+        file: 'Cours et Wiki/pages.ndjson',
+        line: 10,
+      }),
+      expect.objectContaining({
+        code: 'record_invalid',
+        file: 'Cours et Wiki/revisions.ndjson',
+        line: 2,
+      }),
     ]);
   });
 
@@ -536,5 +557,146 @@ describe.each(testDbKinds())('Cours et Wiki importer on %s', (db) => {
       'Introduction',
     ]);
     expect(await adapter.remove({ type: 'page', id: randomUUID() }, ctx)).toBe('missing');
+  });
+});
+
+describe.each(testDbKinds())('Cours et Wiki round trip on %s', (db) => {
+  let t: TestRuntime;
+  let rt: Runtime;
+  let dir: string;
+  let seeded: Promise<AppExport> | undefined;
+
+  beforeAll(async () => {
+    t = await createTestRuntime(db);
+    rt = t.runtime;
+    rt.queue.startWorker();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-wiki-import-'));
+  });
+  afterAll(async () => {
+    await t?.destroy();
+    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const teacher = () => makeUser(rt.platform, 'Teacher');
+  /** `seeds.wiki` of a teacher, exported once (with the documents its pages show). */
+  const archiveOfSeed = () =>
+    (seeded ??= (async () => {
+      const a = await teacher();
+      await seeds.wiki(rt, a);
+      return exportApp(rt, a, 'wiki', dir);
+    })());
+  const apps: ('workspace' | 'wiki')[] = ['workspace', 'wiki'];
+
+  async function tree(user: User) {
+    const out = [];
+    for (const w of await rt.apps.wiki.listWikis(user)) {
+      const pages = await rt.apps.wiki.listPages(user, w.id);
+      out.push({ wiki: w, pages });
+    }
+    return out;
+  }
+
+  it('dry run, then the seed as another user (same records modulo ids, links and parents at B’s pages), again with skip (nothing new), with copy (a "(copie)" wiki), undo of the copy', async () => {
+    const exported = await archiveOfSeed();
+    const b = await teacher();
+    // A dry run first: the report says what would happen, nothing is written.
+    const dry = await importArchive(rt, b, exported.archive.file, { apps, dryRun: true });
+    expect(dry.apps.wiki).toMatchObject({ imported: 1 + 4 + 1, failed: [] });
+    expect(await tree(b)).toEqual([]);
+
+    const run = await importArchive(rt, b, exported.archive.file, { apps });
+    expect(run.apps.wiki).toMatchObject({
+      status: 'complete',
+      imported: 1 + 4 + 1,
+      duplicates: 0,
+      failed: [],
+      warnings: [],
+    });
+    const again = await exportApp(rt, b, 'wiki', dir);
+    const { differences } = compareRecords(exported.records, again.records, {
+      // People's names differ (A's, then B's): their ids are matched instead.
+      ignore: ['ownerName', 'authorName'],
+    });
+    expect(differences).toEqual([]);
+
+    const [course, ...others] = await tree(b);
+    expect(others).toEqual([]);
+    const ids = new Set(course?.pages.map((p) => p.id));
+    const pages = (again.records['Cours et Wiki/pages.ndjson'] ?? []) as PageRecord[];
+    expect(pages).toHaveLength(4);
+    for (const p of pages) {
+      expect(ids.has(p.id)).toBe(true);
+      expect(p.wikiId).toBe(course?.wiki.id);
+      if (p.parentId !== null) expect(ids.has(p.parentId)).toBe(true);
+      for (const l of p.links) expect(ids.has(l)).toBe(true);
+    }
+    // The chapter links to B's introduction, and shows B's copy of the picture.
+    const chapter = course?.pages.find((p) => p.title === 'Chapitre 1 : la cellule');
+    const intro = course?.pages.find((p) => p.title === 'Introduction');
+    expect(chapter?.content).toContain(`href="${href(course?.wiki.id ?? '', intro?.id ?? '')}"`);
+    const [picture] = await rt.apps.workspace.listDocuments(b, { folderId: null });
+    expect(chapter?.content).toContain(`src="${documentUrl(picture?.id ?? '')}"`);
+    expect(
+      (await rt.apps.wiki.backlinks(b, course?.wiki.id ?? '', intro?.id ?? '')).map((p) => p.id),
+    ).toEqual([chapter?.id]);
+
+    // The same archive again: skip creates nothing, copy makes a "(copie)" wiki with its pages.
+    const before = await tree(b);
+    const documents = await rt.apps.workspace.listDocuments(b, { folderId: null });
+
+    const skipped = await importArchive(rt, b, exported.archive.file, { apps });
+    expect(skipped.apps.wiki).toMatchObject({ imported: 0, duplicates: 6, failed: [] });
+    expect(await tree(b)).toEqual(before);
+
+    const copied = await importArchive(rt, b, exported.archive.file, {
+      apps,
+      duplicates: 'copy',
+    });
+    expect(copied.apps.wiki).toMatchObject({ imported: 6, duplicates: 0, failed: [] });
+    const after = await tree(b);
+    expect(after.map((w) => w.wiki.title)).toEqual([
+      'Cours de sciences — SVT',
+      'Cours de sciences — SVT (copie)',
+    ]);
+    const [original, copy] = after;
+    expect(copy?.pages.map((p) => [p.title, p.order])).toEqual(
+      original?.pages.map((p) => [p.title, p.order]),
+    );
+    // The copy's pages hang and link within the copy.
+    const copyIds = new Set(copy?.pages.map((p) => p.id));
+    for (const p of copy?.pages ?? [])
+      if (p.parentId !== null) expect(copyIds.has(p.parentId)).toBe(true);
+    const copiedChapter = copy?.pages.find((p) => p.title === 'Chapitre 1 : la cellule');
+    const copiedIntro = copy?.pages.find((p) => p.title === 'Introduction');
+    expect(copiedChapter?.content).toContain(
+      `href="${href(copy?.wiki.id ?? '', copiedIntro?.id ?? '')}"`,
+    );
+
+    // Undo of the copy removes the copy (and its documents), nothing else.
+    await undoImport(rt, b, copied.id);
+    expect(await tree(b)).toEqual(before);
+    expect(await rt.apps.workspace.listDocuments(b, { folderId: null })).toEqual(documents);
+  });
+
+  it('neutralises a link to a page the archive does not hold, with a warning', async () => {
+    const a = await teacher();
+    const w = await buildWiki(rt, a, { title: 'Carnet' });
+    const gone = await buildPage(rt, a, w, { title: 'Supprimée' });
+    await buildPage(rt, a, w, {
+      title: 'Sommaire',
+      content: `<p>Voir <a href="${href(w.id, gone.id)}">la <em>page</em></a>.</p>`,
+    });
+    await rt.apps.wiki.deletePage(a, w.id, gone.id);
+    const { archive } = await exportApp(rt, a, 'wiki', dir);
+
+    const b = await teacher();
+    const run = await importArchive(rt, b, archive.file, { apps: ['wiki'] });
+    expect(run.apps.wiki).toMatchObject({
+      status: 'complete',
+      imported: 2,
+      warnings: [{ name: 'Sommaire', code: 'reference_missing' }],
+    });
+    const [carnet] = await tree(b);
+    expect(carnet?.pages.map((p) => p.content)).toEqual(['<p>Voir la <em>page</em>.</p>']);
   });
 });

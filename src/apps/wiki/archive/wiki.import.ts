@@ -356,17 +356,13 @@ export function withByline(html: string, author: Author): string {
 
 type Problem = AppAnalysis['problems'][number];
 
-/** A reader's error as a problem: the reader names the file and line of a broken record. */
-function problemOf(file: RecordFile, error: unknown): Problem {
+/** A reader's error as a problem: the reader names the file (its path) and line of a record. */
+function problemOf(file: string, error: unknown): Problem {
   const where = error !== null && typeof error === 'object' ? error : {};
   const line = 'line' in where && typeof where.line === 'number' ? where.line : undefined;
+  const path = 'file' in where && typeof where.file === 'string' ? where.file : file;
   const message = error instanceof Error ? error.message : String(error);
-  return {
-    code: 'record_invalid',
-    file: file.name,
-    ...(line === undefined ? {} : { line }),
-    message,
-  };
+  return { code: 'record_invalid', file: path, ...(line === undefined ? {} : { line }), message };
 }
 
 // ---- the adapter ---------------------------------------------------------------------------
@@ -391,6 +387,7 @@ export function wikiImporter(deps: {
   return {
     async analyze(src) {
       const counts = { wiki: 0, page: 0, revision: 0 };
+      const pathOf = (file: RecordFile) => `${src.folder}/${file.name}`;
       const problems: Problem[] = [];
       if (src.has(WIKIS_FILE)) {
         try {
@@ -399,14 +396,14 @@ export function wikiImporter(deps: {
             if (seen.has(w.id))
               problems.push({
                 code: 'record_invalid',
-                file: WIKIS_FILE.name,
+                file: pathOf(WIKIS_FILE),
                 message: `The wiki ${w.id} is listed twice`,
               });
             seen.add(w.id);
             counts.wiki++;
           }
         } catch (error) {
-          problems.push(problemOf(WIKIS_FILE, error));
+          problems.push(problemOf(pathOf(WIKIS_FILE), error));
         }
       }
       for (const [file, type] of [
@@ -420,7 +417,7 @@ export function wikiImporter(deps: {
             if (seen.has(record.id))
               problems.push({
                 code: 'record_invalid',
-                file: file.name,
+                file: pathOf(file),
                 line,
                 message: `The id ${record.id} is given twice`,
               });
@@ -428,7 +425,7 @@ export function wikiImporter(deps: {
             counts[type]++;
           }
         } catch (error) {
-          problems.push(problemOf(file, error));
+          problems.push(problemOf(pathOf(file), error));
         }
       }
       return { counts, bytes: 0, problems };
