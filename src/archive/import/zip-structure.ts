@@ -346,13 +346,12 @@ async function readCentralDirectory(
       const raw: unknown = entry.fileName;
       if (!Buffer.isBuffer(raw)) return fail('archive_invalid', 'Unexpected entry name');
       const decoded = decodeName(entry.generalPurposeBitFlag, raw, entry.extraFields);
-      if ('problem' in decoded) {
-        pass.nameProblem ??= fail(
+      // Reported at once: without its name the entry cannot be laid out nor compared.
+      if ('problem' in decoded)
+        return fail(
           'archive_unsafe',
           `Unsafe entry name ${shown(raw.toString('latin1'))}: ${decoded.problem}`,
         );
-        return undefined;
-      }
       const { name } = decoded;
       const flags = entry.generalPurposeBitFlag;
       if ((flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_HEADERS)) !== 0)
