@@ -468,9 +468,16 @@ export function workspaceImporter(deps: {
           name: importFolderName(ctx.launchedAt),
           bytes: 0,
           record: { kind: 'root' },
+          synthetic: true,
         };
       if (await holdsShared(src, ctx, folders))
-        yield { ...SHARED, name: SECTIONS.shared, bytes: 0, record: { kind: 'shared' } };
+        yield {
+          ...SHARED,
+          name: SECTIONS.shared,
+          bytes: 0,
+          record: { kind: 'shared' },
+          synthetic: true,
+        };
       const trashedFolders = new Set<string>();
       for (const placed of orderFolders(folders)) {
         if (placed.folder.trashed) trashedFolders.add(placed.folder.id);
