@@ -1,0 +1,350 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import {
+  buildDocument,
+  buildNewsComment,
+  buildNewsItem,
+  buildThread,
+  makeUser,
+  share,
+} from '../../../../test/support/factories.ts';
+import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
+import {
+  compareRecords,
+  exportApp,
+  roundTrip,
+  type AppExport,
+} from '../../../../test/support/round-trip.ts';
+import { testDbKinds } from '../../../../test/support/test-env.ts';
+import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
+import type {
+  AppArchiveReader,
+  IdMap,
+  ImportContext,
+  RecordFile,
+  SourceRef,
+} from '../../../archive/adapter.ts';
+import { openImportArchive } from '../../../archive/import/archive-reader.ts';
+import { MemoryImportJournal } from '../../../archive/import/import-journal.ts';
+import { makePng } from '../../../demo/demo-files.ts';
+import type { User } from '../../../platform/accounts.service.ts';
+import type { Runtime } from '../../../runtime.ts';
+import { documentIdsIn, documentUrl } from '../../workspace/document-links.ts';
+import { importedHtml } from './news.import.ts';
+import { ITEMS_FILE } from './news.records.ts';
+
+const url = documentUrl;
+
+/** An id map holding `known` documents (source id → new id), nothing else. */
+function documentIds(known: Record<string, string>): IdMap {
+  return {
+    allocate: () => Promise.reject(new Error('not in this test')),
+    resolve: (app, ref) =>
+      Promise.resolve(
+        app === 'workspace' && ref.type === 'document' ? known[ref.sourceId] : undefined,
+      ),
+  };
+}
+
+describe('imported HTML', () => {
+  it('points at the imported documents, removes images of missing ones and unlinks links to them', async () => {
+    const unresolved: SourceRef[] = [];
+    const html =
+      `<p>Voir <a href="${url('old1')}">la <b>fiche</b></a> et <img src="${url('old2')}" alt="photo"></p>` +
+      `<p><img src="${url('gone')}" alt="x"> puis <a href="${url('gone')}?dl=1" title="${url('gone')}">le <em>plan</em></a></p>`;
+    const out = await importedHtml(html, documentIds({ old1: 'new1', old2: 'new2' }), unresolved);
+    expect(out).toBe(
+      `<p>Voir <a href="${url('new1')}">la <b>fiche</b></a> et <img src="${url('new2')}" alt="photo" /></p>` +
+        '<p> puis le <em>plan</em></p>',
+    );
+    expect(unresolved).toEqual([{ type: 'document', sourceId: 'gone' }]);
+    expect(out).not.toMatch(/old1|old2|gone/);
+  });
+
+  it('sanitises again', async () => {
+    const out = await importedHtml(
+      '<p onclick="x()">Salut</p><script>alert(1)</script><img src="https://evil.test/x.png"><a href="javascript:alert(1)" target="_blank">lien</a>',
+      documentIds({}),
+      [],
+    );
+    expect(out).toBe('<p>Salut</p><a target="_blank" rel="noopener noreferrer">lien</a>');
+  });
+});
+
+describe.each(testDbKinds())('Actualités import on %s', (db) => {
+  let t: TestRuntime;
+  let rt: Runtime;
+  let dir: string;
+  /** The round trip's archive: `seeds.news` of a teacher, with the Espace documentaire. */
+  let source: AppExport;
+  let teacher: User;
+
+  beforeAll(async () => {
+    t = await createTestRuntime(db);
+    rt = t.runtime;
+    rt.queue.startWorker();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-news-import-'));
+    teacher = await makeUser(rt.platform, 'Teacher');
+    source = await roundTrip.news(rt, teacher, dir);
+  });
+
+  afterAll(async () => {
+    await t.destroy();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const teacherB = () => makeUser(rt.platform, 'Teacher');
+  const context = (user: User): ImportContext => ({
+    user,
+    importId: randomUUID(),
+    signal: new AbortController().signal,
+    dryRun: false,
+    duplicates: 'skip',
+    launchedAt: Date.now(),
+    memo: (_key, compute) => compute(),
+  });
+  /** The news importer and the round trip's archive, opened for import. */
+  async function sourceReader() {
+    const importer = rt.apps.list.find((a) => a.id === 'news')?.archive?.import;
+    if (importer === undefined) throw new Error('the news have no importer');
+    return { importer, archive: await openImportArchive(source.archive.file) };
+  }
+  const threadsOf = (user: User) => rt.apps.news.listThreads(user);
+  /** Every item of every thread of the user, with its thread's title. */
+  async function itemsOf(user: User) {
+    const items = [];
+    for (const thread of await threadsOf(user))
+      items.push(...(await rt.apps.news.listItems(user, thread.id)));
+    return items;
+  }
+
+  it('brings the seeded news back as they were: icon, links, states, dates and comments', async () => {
+    const b = await teacherB();
+    const result = await importArchive(rt, b, source.archive.file, { apps: ['workspace', 'news'] });
+    expect(result.apps.news).toMatchObject({
+      status: 'complete',
+      imported: 7,
+      duplicates: 0,
+      failed: [],
+      warnings: [],
+    });
+    // Nothing was announced, and sharing the thread later does not announce old news (its
+    // first reader to list it would, were they not marked announced).
+    const [imported] = await threadsOf(b);
+    if (imported === undefined) throw new Error('no thread imported');
+    const reader = await makeUser(rt.platform, 'Student');
+    await share(rt, b, { app: 'news', type: 'thread', id: imported.id }, reader);
+    await rt.apps.news.listItems(reader, imported.id);
+    const timeline = await rt.platform.timeline.list(reader.id, { limit: 10 });
+    expect(timeline.items.filter((n) => n.messageKey === 'news.published')).toEqual([]);
+
+    const back = await exportApp(rt, b, 'news', dir);
+    const { differences } = compareRecords(source.records, back.records, {
+      ignore: ['ownerName', 'authorName'],
+    });
+    expect(differences).toEqual([]);
+    expect(back.records['Actualités/items.ndjson']).toHaveLength(5);
+    expect(back.records['Actualités/comments.ndjson']).toHaveLength(1);
+
+    // The icon and the linked document are B's imported copies (the records compared their SHA-256).
+    const [thread] = await threadsOf(b);
+    expect(thread?.iconDocumentId).not.toBeNull();
+    const icon = await rt.apps.workspace.requireDocument(b, thread?.iconDocumentId ?? '');
+    expect(icon).toMatchObject({ name: 'Icône du fil.png', ownerId: b.id });
+    const items = await itemsOf(b);
+    const rentree = items.find((i) => i.title === 'Rentrée des classes');
+    const [hours] = documentIdsIn(rentree?.content ?? '');
+    const doc = await rt.apps.workspace.requireDocument(b, hours ?? '');
+    expect(doc).toMatchObject({ name: 'Horaires de rentrée.txt', ownerId: b.id });
+    expect(items.every((i) => i.authorId === b.id)).toBe(true);
+  });
+
+  it('imports nothing new the second time with skip', async () => {
+    const b = await teacherB();
+    await importArchive(rt, b, source.archive.file, { apps: ['workspace', 'news'] });
+    const again = await importArchive(rt, b, source.archive.file, {
+      apps: ['workspace', 'news'],
+    });
+    expect(again.apps.news).toMatchObject({ imported: 0, duplicates: 7, failed: [] });
+    expect(await threadsOf(b)).toHaveLength(1);
+    expect(await itemsOf(b)).toHaveLength(5);
+  });
+
+  it('imports a " (copie)" thread with its items and comments with copy', async () => {
+    const b = await teacherB();
+    await importArchive(rt, b, source.archive.file, { apps: ['workspace', 'news'] });
+    const copy = await importArchive(rt, b, source.archive.file, {
+      apps: ['workspace', 'news'],
+      duplicates: 'copy',
+    });
+    expect(copy.apps.news).toMatchObject({ imported: 7, duplicates: 0, failed: [] });
+    const titles = (await threadsOf(b)).map((x) => x.title).sort();
+    expect(titles).toEqual([
+      'Vie du collège — informations',
+      'Vie du collège — informations (copie)',
+    ]);
+    const copied = (await threadsOf(b)).find((x) => x.title.endsWith('(copie)'));
+    const items = await rt.apps.news.listItems(b, copied?.id ?? '');
+    expect(items.map((i) => i.title).sort()).toEqual(
+      [
+        'Ancienne information',
+        'Conseil de classe',
+        'Menu de la cantine',
+        'Rentrée des classes',
+        'Sortie au théâtre',
+      ].sort(),
+    );
+    const rentree = items.find((i) => i.title === 'Rentrée des classes');
+    expect(await rt.apps.news.listComments(b, rentree?.id ?? '')).toHaveLength(1);
+  });
+
+  it('writes nothing in a dry run, and reports what would happen', async () => {
+    const b = await teacherB();
+    const dry = await importArchive(rt, b, source.archive.file, {
+      apps: ['workspace', 'news'],
+      dryRun: true,
+    });
+    expect(dry.apps.news).toMatchObject({ imported: 7, duplicates: 0, failed: [] });
+    expect(await threadsOf(b)).toEqual([]);
+  });
+
+  it('undoes what it created, and keeps a thread holding an item added since', async () => {
+    const b = await teacherB();
+    const first = await importArchive(rt, b, source.archive.file, { apps: ['workspace', 'news'] });
+    await undoImport(rt, b, first.id);
+    expect(await threadsOf(b)).toEqual([]);
+
+    const second = await importArchive(rt, b, source.archive.file, {
+      apps: ['workspace', 'news'],
+    });
+    const [thread] = await threadsOf(b);
+    await buildNewsItem(rt, b, { id: thread?.id ?? '' }, { title: 'Ajoutée depuis' });
+    await undoImport(rt, b, second.id);
+    const left = await threadsOf(b);
+    expect(left.map((x) => x.id)).toEqual([thread?.id]);
+    expect((await itemsOf(b)).map((i) => i.title)).toEqual(['Ajoutée depuis']);
+  });
+
+  it('neutralises documents the archive lacks and keeps the names of other commenters', async () => {
+    const a = await makeUser(rt.platform, 'Teacher', { displayName: `Mme Curie ${randomUUID()}` });
+    const pupil = await makeUser(rt.platform, 'Student', { displayName: 'Léa Martin' });
+    const icon = await buildDocument(rt, a, { name: 'icone.png', bytes: makePng(8, 8, 1) });
+    const plan = await buildDocument(rt, a, { name: 'plan.txt' });
+    const thread = await buildThread(rt, a, { title: 'Sorties', iconDocumentId: icon.id });
+    await share(rt, a, { app: 'news', type: 'thread', id: thread.id }, pupil);
+    const item = await buildNewsItem(rt, a, thread, {
+      title: 'Sortie au parc',
+      content:
+        `<p>Voir <a href="${url(plan.id)}">le plan</a>.</p>` +
+        `<p><img src="${url(icon.id)}" alt="icône"></p>`,
+    });
+    await buildNewsComment(rt, pupil, item, 'Super !');
+    await buildNewsComment(rt, a, item, 'Merci Léa.');
+    // The news alone: the archive holds none of its documents.
+    const archive = await exportApp(rt, a, 'news', dir);
+
+    const b = await teacherB();
+    const result = await importArchive(rt, b, archive.archive.file, { apps: ['news'] });
+    expect(result.apps.news).toMatchObject({ status: 'complete', imported: 4, failed: [] });
+    expect(result.apps.news?.warnings).toEqual([
+      { name: 'Sorties', code: 'reference_missing' },
+      { name: 'Sortie au parc', code: 'reference_missing' },
+      { name: 'Sortie au parc', code: 'reference_missing' },
+    ]);
+    const [imported] = await threadsOf(b);
+    expect(imported?.iconDocumentId).toBeNull();
+    const [news] = await rt.apps.news.listItems(b, imported?.id ?? '');
+    expect(news?.content).toBe('<p>Voir le plan.</p><p></p>');
+    const comments = await rt.apps.news.listComments(b, news?.id ?? '');
+    // Written in the same millisecond maybe: their order is not the point.
+    expect(comments.map((c) => [c.authorId, c.text]).sort()).toEqual([
+      [b.id, 'Léa Martin\u00a0: Super !'],
+      [b.id, 'Merci Léa.'],
+    ]);
+  });
+
+  it('analyses the folder: counts per type, and a record that breaks its schema with its line', async () => {
+    const { importer, archive } = await sourceReader();
+    try {
+      const reader = archive.reader('news', { dataVersion: 1, import: importer });
+      if (reader === undefined) throw new Error('no news in the archive');
+      expect(await importer.analyze(reader, context(teacher))).toEqual({
+        counts: { thread: 1, item: 5, comment: 1 },
+        bytes: 0,
+        problems: [],
+      });
+      const broken: AppArchiveReader = {
+        folder: reader.folder,
+        dataVersion: reader.dataVersion,
+        has: (file) => reader.has(file),
+        json: (file) => reader.json(file),
+        open: (name) => reader.open(name),
+        async *ndjson<S extends z.ZodType>(file: RecordFile<S>) {
+          yield* reader.ndjson(file);
+          if (file.name === ITEMS_FILE.name)
+            throw Object.assign(new Error('items.ndjson:6: title: expected string'), {
+              file: file.name,
+              line: 6,
+            });
+        },
+      };
+      expect((await importer.analyze(broken, context(teacher))).problems).toEqual([
+        {
+          code: 'record_invalid',
+          file: 'items.ndjson',
+          line: 6,
+          message: 'items.ndjson:6: title: expected string',
+        },
+      ]);
+    } finally {
+      archive.close();
+    }
+  });
+
+  it('writes an item once however often it is written (a resumed import)', async () => {
+    const b = await teacherB();
+    const { importer, archive } = await sourceReader();
+    try {
+      const reader = archive.reader('news', { dataVersion: 1, import: importer });
+      if (reader === undefined) throw new Error('no news in the archive');
+      const journal = new MemoryImportJournal();
+      const ctx = context(b);
+      const items = [];
+      for await (const item of importer.items(reader, ctx)) items.push(item);
+      await journal.allocateMany(
+        'news',
+        items.map((i) => ({ type: i.type, sourceId: i.sourceId, name: i.name, bytes: 0 })),
+      );
+      for (const item of items) {
+        const prepared = await importer.prepare(item, journal, ctx);
+        await importer.write(prepared, reader, ctx);
+        await importer.write(prepared, reader, ctx);
+      }
+      expect(await threadsOf(b)).toHaveLength(1);
+      expect(await itemsOf(b)).toHaveLength(5);
+    } finally {
+      archive.close();
+    }
+  });
+
+  it('does not import news for a pupil, who may not write any: no_right', async () => {
+    const pupil = await makeUser(rt.platform, 'Student');
+    // The apps the analysis offers: the news are not among them.
+    const result = await importArchive(rt, pupil, source.archive.file);
+    expect(result.analysis.apps.find((a) => a.app === 'news')).toMatchObject({
+      importable: false,
+      reason: 'no_right',
+    });
+    expect(result.apps.news).toBeUndefined();
+    expect(result.apps.workspace?.imported).toBeGreaterThan(0);
+    // Asked for anyway: refused by the server.
+    await expect(
+      importArchive(rt, pupil, source.archive.file, { apps: ['news'] }),
+    ).rejects.toMatchObject({ code: 'forbidden', details: { app: 'news', reason: 'no_right' } });
+    expect(await threadsOf(pupil)).toEqual([]);
+  });
+});
