@@ -565,17 +565,27 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     expect(await commentsOf(user)).toHaveLength(2);
   });
 
-  it('fails only the items whose parent is not in the archive', async () => {
+  it('fails only the items whose parent is not in the archive, or that the app would refuse', async () => {
     const { user, ids } = await importer();
     const folder = sourceFolder();
+    const long = { ...(folder.posts[2] as PostRecord), id: 'p-long', title: 'x'.repeat(301) };
+    const blank = { ...(folder.comments[0] as CommentRecord), id: 'c-blank', text: '  ' };
     const run = await drive(
       adapter,
-      memoryReader({ ...folder, blogs: folder.blogs.slice(0, 1) }),
+      memoryReader({
+        blogs: folder.blogs.slice(0, 1),
+        posts: [...folder.posts, long],
+        comments: [...folder.comments, blank],
+      }),
       contextOf(user),
       new Map(),
       ids(),
     );
-    expect(run.failed).toEqual([{ name: 'Nouveautés du CDI', code: 'parent_missing' }]);
+    expect(run.failed).toEqual([
+      { name: 'Nouveautés du CDI', code: 'parent_missing' },
+      { name: 'x'.repeat(301), code: 'record_invalid' },
+      { name: 'Commentaire de Mme Curie', code: 'record_invalid' },
+    ]);
     expect(run.imported).toBe(1 + 3 + 2);
   });
 

@@ -90,6 +90,16 @@ export function importedCommentText(text: string, byline?: string): string {
 
 const time = (iso: string) => Date.parse(iso);
 
+/** The lengths the app's API accepts (`blog.routes.ts`): an archive gets no more. */
+const LIMITS = { title: 300, description: 5000, content: 500_000, comment: 5000 };
+
+/** Refuses a record the app itself would refuse: that item fails, the rest goes on. */
+function within(what: keyof typeof LIMITS, value: string, nonEmpty: boolean): string {
+  if (value.length > LIMITS[what] || (nonEmpty && value.trim() === ''))
+    throw new ImportItemError('record_invalid', `The ${what} is empty or too long`);
+  return value;
+}
+
 /** How content names someone else who wrote it. */
 const nameOf = (author: { authorName: string }) => author.authorName.trim() || 'Anonyme';
 
@@ -177,8 +187,8 @@ export function blogImporter(deps: {
       blog: {
         id,
         owner_id: ctx.user.id,
-        title: blog.title,
-        description: blog.description,
+        title: within('title', blog.title.trim(), true),
+        description: within('description', blog.description, false),
         thumbnail_id: thumbnail,
         comment_policy: blog.commentPolicy,
         publication_policy: blog.publicationPolicy,
@@ -196,6 +206,7 @@ export function blogImporter(deps: {
     ids: IdMap,
     ctx: ImportContext,
   ) {
+    within('content', post.content, false);
     const blogId = await parentId(ids, 'blog', post.blogId);
     const unresolved: SourceRef[] = [];
     const documents = new Map<string, string | undefined>();
@@ -216,7 +227,7 @@ export function blogImporter(deps: {
         id,
         blog_id: blogId,
         author_id: ctx.user.id,
-        title: post.title,
+        title: within('title', post.title.trim(), true),
         content,
         state: post.state,
         created_at: time(post.createdAt),
@@ -240,7 +251,10 @@ export function blogImporter(deps: {
         id,
         post_id: await parentId(ids, 'post', comment.postId),
         author_id: ctx.user.id,
-        text: importedCommentText(comment.text, byOther ? nameOf(comment) : undefined),
+        text: importedCommentText(
+          within('comment', comment.text.trim(), true),
+          byOther ? nameOf(comment) : undefined,
+        ),
         state: comment.state,
         created_at: time(comment.createdAt),
       },
