@@ -4,6 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { pino } from 'pino';
+import { Upload as TusUpload, type UploadOptions } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeUser } from '../../../test/support/factories.ts';
 import { newSession, Session } from '../../../test/support/session.ts';
@@ -208,6 +209,53 @@ describe('Resumable uploads (tus 1.0)', () => {
     expect(logged.map((l) => l.msg)).toContain('upload complete');
   });
 
+  it('works with tus-js-client (the page’s client): chunks, a stop, and a resume from HEAD', async () => {
+    const grace = await newSession(s);
+    const bytes = randomBytes(700_000);
+    const chunk = 256 * 1024;
+    const options: UploadOptions = {
+      endpoint: `${s.url}${UPLOADS_PATH}`,
+      headers: grace.http,
+      metadata: { filename: 'archive de Grâce.zip', filetype: 'application/zip' },
+      chunkSize: chunk,
+      retryDelays: null,
+      storeFingerprintForResuming: false,
+    };
+    // The first run stops after one chunk (the tab was closed).
+    const url = await new Promise<string>((resolve, reject) => {
+      const upload: TusUpload = new TusUpload(bytes, {
+        ...options,
+        onError: reject,
+        onChunkComplete: () => {
+          void upload.abort().then(() => resolve(upload.url ?? ''), reject);
+        },
+      });
+      upload.start();
+    });
+    const id = url.split('/').pop() ?? '';
+    expect(url).toBe(`${s.url}${UPLOADS_PATH}/${id}`);
+    expect(await offsetOf(grace, id)).toBe(chunk);
+
+    // The second run asks where it stopped and sends only the rest.
+    const patchedFrom: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const upload = new TusUpload(bytes, {
+        ...options,
+        uploadUrl: url,
+        onBeforeRequest: (req) => {
+          if (req.getMethod() === 'PATCH') patchedFrom.push(req.getHeader('Upload-Offset') ?? '');
+        },
+        onError: reject,
+        onSuccess: () => resolve(),
+      });
+      upload.start();
+    });
+    expect(patchedFrom).toEqual([String(chunk), String(2 * chunk)]);
+    const file = await uploads.fileOf(grace.user, id);
+    expect(file?.fileName).toBe('archive de Grâce.zip');
+    expect(sha256(await fs.readFile(file?.path ?? ''))).toBe(sha256(bytes));
+  });
+
   it('creation-with-upload: a small archive in the POST itself', async () => {
     const bytes = randomBytes(5000);
     const res = await alice.fetch(UPLOADS_PATH, {
@@ -313,6 +361,20 @@ describe('Resumable uploads (tus 1.0)', () => {
         expect(await res.json()).toMatchObject({ error: { code: 'unauthenticated' } });
       }
     }
+    // A session cookie used from another site's page is refused (CSRF), the bytes unwritten.
+    const forged = await fetch(`${s.url}${UPLOADS_PATH}/${id}`, {
+      method: 'PATCH',
+      headers: {
+        ...alice.http,
+        origin: 'https://elsewhere.example',
+        ...TUS,
+        'upload-offset': '0',
+        'content-type': 'application/offset+octet-stream',
+      },
+      body: Buffer.from('0123456789'),
+    });
+    expect(forged.status).toBe(403);
+    expect(await forged.json()).toMatchObject({ error: { code: 'csrf' } });
     expect(await offsetOf(alice, id)).toBe(0);
   });
 
