@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config, Role } from './config.ts';
 import { archiveRoutes } from './archive/archive.routes.ts';
+import { importRoutes } from './archive/import/import.routes.ts';
+import { uploadsRoutes } from './archive/import/uploads.routes.ts';
 import { buildServer } from './http/server.ts';
 import { DEFAULT_DEMO_PASSWORD, seedDemo } from './demo/seed-demo.ts';
 import { platformRoutes } from './platform/platform.routes.ts';
@@ -40,6 +42,11 @@ export async function createWebServer(
       }),
       ...runtime.apps.list.map((a) => a.routes),
       archiveRoutes({ exports: runtime.exports, platform: runtime.platform, blobs: runtime.blobs }),
+      importRoutes({
+        imports: runtime.imports,
+        maxImportBytes: runtime.config.limits.maxImportBytes,
+      }),
+      uploadsRoutes({ uploads: runtime.uploads, platform: runtime.platform }),
     ],
     webRoot,
   });
@@ -78,10 +85,13 @@ export async function start(config: Config, role: Role = config.role): Promise<S
     if (role === 'worker' || role === 'all') {
       runtime.queue.startWorker();
       // Expired archives are purged by every worker (idempotent), at start and then regularly.
+      // So are uploads never launched, and imports analysed but never launched.
       const purge = () =>
-        runtime.exports
-          .purgeExpired()
-          .catch((error: unknown) => log.error({ err: error }, 'purge failed'));
+        Promise.all([
+          runtime.exports.purgeExpired(),
+          runtime.imports.purgeStale(),
+          runtime.uploads.purgeStale(runtime.clock.now()),
+        ]).catch((error: unknown) => log.error({ err: error }, 'purge failed'));
       void purge();
       purgeTimer = setInterval(() => void purge(), PURGE_EVERY_MS);
       purgeTimer.unref();

@@ -10,6 +10,7 @@ import { allMigrations, APP_DEFINITIONS, createApps, type Apps } from './apps/re
 import { ExportService } from './archive/export.service.ts';
 import { ImportService } from './archive/import/import.service.ts';
 import { defaultInspectLimits } from './archive/import/inspect.ts';
+import { UploadService } from './archive/import/uploads.ts';
 import { allTrustedKeys, loadOrCreateInstanceKey, type InstanceKey } from './archive/keys.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
 import type { BlobStore } from './storage/blob-store.ts';
@@ -27,6 +28,8 @@ export interface Runtime {
   readonly apps: Apps;
   readonly exports: ExportService;
   readonly imports: ImportService;
+  /** Resumable uploads (tus) of archives to import, in `DATA_DIR/uploads`. */
+  readonly uploads: UploadService;
   /** The instance's Ed25519 signing key (made on first use when absent). */
   instanceKey(): Promise<InstanceKey>;
   close(): Promise<void>;
@@ -69,7 +72,15 @@ export async function createRuntime(
     key: instanceKey,
     config,
   });
+  const uploads = new UploadService({
+    dir: path.join(config.dataDir, 'uploads'),
+    maxBytes: config.limits.maxImportBytes,
+    clock,
+    log,
+    ttlMs: config.imports.uploadTtlMs,
+  });
   const importService = new ImportService({
+    uploads,
     db,
     blobs,
     clock,
@@ -99,6 +110,7 @@ export async function createRuntime(
     apps,
     exports: exportService,
     imports: importService,
+    uploads,
     instanceKey,
     async close() {
       await jobs.stop(config.shutdownGraceMs);

@@ -200,5 +200,5 @@ export interface AppImportReport {
 export interface ImportReport {
   dryRun: boolean;
   duplicates: 'skip' | 'copy';
-  apps: Partial<Record<string, AppImportReport>>;
+  apps: Record<string, AppImportReport>;
 }

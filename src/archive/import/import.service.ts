@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +33,7 @@ import { openImportArchive, type ImportArchive } from './archive-reader.ts';
 import { removeImported, runImport, type EngineApp } from './import-engine.ts';
 import { DbImportJournal, MemoryImportJournal, type ImportJournal } from './import-journal.ts';
 import { ImportRepository, type ArchiveImport, type ImportOptions } from './import.repository.ts';
+import type { UploadService } from './uploads.ts';
 import { defaultInspectLimits, inspectArchive, type InspectLimits } from './inspect.ts';
 
 /** An import as its owner sees it. */
@@ -74,6 +75,8 @@ export interface ImportServiceDeps {
   adapters: readonly ArchiveAdapter[];
   /** The keys whose signatures are trusted (this instance's own among them). */
   trustedKeys: () => Promise<readonly TrustedKey[]>;
+  /** Resumable uploads (tus), when the web side offers them. */
+  uploads?: UploadService;
   config: {
     maxImportBytes: number;
     allowUntrusted: boolean;
@@ -123,7 +126,13 @@ export class ImportService {
    * Takes an uploaded archive (a stream, at most MAX_IMPORT_SIZE bytes) into the blob store and
    * queues its analysis. One import at a time per user.
    */
-  async create(user: User, body: Readable, fileName: string | null): Promise<ImportView> {
+  async create(
+    user: User,
+    body: Readable,
+    fileName: string | null,
+    /** Whether the multipart parser cut the file at its size limit. */
+    truncated: () => boolean = () => false,
+  ): Promise<ImportView> {
     await this.#deps.platform.accounts.requireRight(user, 'archive.import');
     if (await this.#repo.hasActive(user.id))
       throw new AppError('import_in_progress', 'An import is already in progress');
@@ -142,6 +151,10 @@ export class ImportService {
     const stored = await this.#deps.blobs.put(key, limited(body), {
       contentType: 'application/zip',
     });
+    if (truncated()) {
+      await this.#deps.blobs.delete(key);
+      throw new AppError('payload_too_large', `The archive is larger than ${max} bytes`);
+    }
     const created = await this.#repo.insert({
       id,
       userId: user.id,
@@ -156,6 +169,23 @@ export class ImportService {
     }
     await this.#repo.setJob(id, await this.#deps.queue.enqueue(this.analyzeJob, { importId: id }));
     return this.get(user, id);
+  }
+
+  /** Imports a complete resumable upload (tus) of this user; the upload is then deleted. */
+  async createFromUpload(user: User, uploadId: string): Promise<ImportView> {
+    const uploads = this.#deps.uploads;
+    if (uploads === undefined) throw new AppError('not_found', 'Upload not found');
+    await this.#deps.platform.accounts.requireRight(user, 'archive.import');
+    if (await this.#repo.hasActive(user.id))
+      throw new AppError('import_in_progress', 'An import is already in progress');
+    const file = await uploads.claim(user, uploadId);
+    if (file === undefined)
+      throw new AppError('not_found', 'Upload not found, not complete, or already imported');
+    try {
+      return await this.create(user, createReadStream(file.path), file.fileName ?? null);
+    } finally {
+      await uploads.release(uploadId);
+    }
   }
 
   async list(user: User): Promise<ImportView[]> {
