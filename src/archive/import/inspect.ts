@@ -254,7 +254,7 @@ async function readWhole(
       `${shown(e.name)} is ${e.uncompressedSize} bytes (at most ${max})`,
     );
   const chunks: Buffer[] = [];
-  const problem = await readEntryData(zip, e, (chunk) => chunks.push(chunk), signal);
+  const problem = await readEntryData(zip, e, (chunk) => chunks.push(Buffer.from(chunk)), signal);
   return problem ?? Buffer.concat(chunks);
 }
 

@@ -157,16 +157,19 @@ const readUInt64 = (b: Buffer, at: number): number =>
  * read one by one take ~40 s of thread pool round trips; through the window, ~1 s).
  */
 export class ZipFileReader {
-  private window = Buffer.alloc(0);
+  /** Allocated once and refilled in place: reading 1 GiB makes no garbage for the GC. */
+  private readonly window: Buffer;
   private windowStart = 0;
+  private windowLength = 0;
+  private readonly chunk: Buffer;
   readonly handle: FileHandle;
   readonly size: number;
-  private readonly windowBytes: number;
 
   constructor(handle: FileHandle, size: number, windowBytes = 1024 * 1024) {
     this.handle = handle;
     this.size = size;
-    this.windowBytes = windowBytes;
+    this.window = Buffer.allocUnsafe(Math.min(windowBytes, size));
+    this.chunk = Buffer.allocUnsafe(Math.min(windowBytes, size));
   }
 
   static async open(handle: FileHandle): Promise<ZipFileReader> {
@@ -174,26 +177,64 @@ export class ZipFileReader {
     return new ZipFileReader(handle, size);
   }
 
-  /** Exactly `length` bytes at `position` (a view: copy what is kept), or undefined past the end. */
+  /**
+   * Exactly `length` bytes at `position`, or undefined past the end of the file. A view that
+   * the next read may overwrite: copy what is kept.
+   */
   async read(position: number, length: number): Promise<Buffer | undefined> {
     if (position < 0 || length < 0 || position + length > this.size) return undefined;
     const offset = position - this.windowStart;
-    if (offset >= 0 && offset + length <= this.window.length)
+    if (offset >= 0 && offset + length <= this.windowLength)
       return this.window.subarray(offset, offset + length);
-    const want = Math.min(Math.max(length, this.windowBytes), this.size - position);
-    const buffer = Buffer.allocUnsafe(want);
+    if (length > this.window.length) {
+      const buffer = Buffer.allocUnsafe(length);
+      return (await this.fill(buffer, position, length)) ? buffer : undefined;
+    }
+    const want = Math.min(this.window.length, this.size - position);
+    this.windowLength = 0;
+    if (!(await this.fill(this.window, position, want))) return undefined;
+    this.windowStart = position;
+    this.windowLength = want;
+    return this.window.subarray(0, length);
+  }
+
+  /** `length` bytes at `position`, in chunks valid only during `onChunk`. */
+  async readChunks(
+    position: number,
+    length: number,
+    onChunk: (chunk: Buffer) => void,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (position < 0 || length < 0 || position + length > this.size) return false;
+    for (let done = 0; done < length;) {
+      signal?.throwIfAborted();
+      const n = Math.min(this.chunk.length, length - done);
+      if (!(await this.fill(this.chunk, position + done, n))) return false;
+      onChunk(this.chunk.subarray(0, n));
+      done += n;
+    }
+    return true;
+  }
+
+  private async fill(buffer: Buffer, position: number, length: number): Promise<boolean> {
     let got = 0;
-    while (got < want) {
-      const { bytesRead } = await this.handle.read(buffer, got, want - got, position + got);
-      if (bytesRead === 0) return undefined;
+    while (got < length) {
+      const { bytesRead } = await this.handle.read(buffer, got, length - got, position + got);
+      if (bytesRead === 0) return false;
       got += bytesRead;
     }
-    if (want <= this.windowBytes) {
-      this.window = buffer;
-      this.windowStart = position;
-    }
-    return buffer.subarray(0, length);
+    return true;
   }
+}
+
+/** A copy of a read, for what is kept past the next one. */
+async function readCopy(
+  reader: ZipFileReader,
+  position: number,
+  length: number,
+): Promise<Buffer | undefined> {
+  const view = await reader.read(position, length);
+  return view === undefined ? undefined : Buffer.from(view);
 }
 
 /** yauzl reading through our window (it asks for each header separately). */
@@ -246,7 +287,7 @@ async function readEndRecords(reader: ZipFileReader): Promise<EndRecords | Struc
     'Not a zip file, or a truncated one: no end of central directory record',
   );
   const tailSize = Math.min(reader.size, EOCD_SIZE + 0xffff);
-  const tail = await reader.read(reader.size - tailSize, tailSize);
+  const tail = await readCopy(reader, reader.size - tailSize, tailSize);
   if (tail === undefined || tailSize < EOCD_SIZE) return notZip;
   let at = -1;
   for (let i = tailSize - EOCD_SIZE; i >= 0; i--) {
@@ -270,11 +311,11 @@ async function readEndRecords(reader: ZipFileReader): Promise<EndRecords | Struc
   let endStart = eocdOffset;
   const locator =
     eocdOffset >= ZIP64_LOCATOR_SIZE
-      ? await reader.read(eocdOffset - ZIP64_LOCATOR_SIZE, ZIP64_LOCATOR_SIZE)
+      ? await readCopy(reader, eocdOffset - ZIP64_LOCATOR_SIZE, ZIP64_LOCATOR_SIZE)
       : undefined;
   if (locator !== undefined && locator.readUInt32LE(0) === ZIP64_LOCATOR) {
     const recordOffset = readUInt64(locator, 8);
-    const record = await reader.read(recordOffset, ZIP64_EOCD_SIZE);
+    const record = await readCopy(reader, recordOffset, ZIP64_EOCD_SIZE);
     if (record?.readUInt32LE(0) !== ZIP64_EOCD)
       return fail('archive_invalid', 'The ZIP64 end of central directory record is missing');
     if (recordOffset + 12 + readUInt64(record, 4) !== eocdOffset - ZIP64_LOCATOR_SIZE)
@@ -497,7 +538,7 @@ async function checkLocalHeaders(
           ? `${e.offset} bytes of data before the first entry (${shown(name)})`
           : `${e.offset - expected} bytes of data between entries ${shown(previous.name)} and ${shown(name)}`,
       );
-    const header = await reader.read(e.offset, LOCAL_HEADER_SIZE);
+    const header = await readCopy(reader, e.offset, LOCAL_HEADER_SIZE);
     if (header === undefined || e.offset + LOCAL_HEADER_SIZE > cdOffset)
       return fail(
         'archive_unsafe',
@@ -512,7 +553,7 @@ async function checkLocalHeaders(
     const nameLength = header.readUInt16LE(26);
     const extraLength = header.readUInt16LE(28);
     const dataStart = e.offset + LOCAL_HEADER_SIZE + nameLength + extraLength;
-    const rest = await reader.read(e.offset + LOCAL_HEADER_SIZE, nameLength + extraLength);
+    const rest = await readCopy(reader, e.offset + LOCAL_HEADER_SIZE, nameLength + extraLength);
     if (rest === undefined || dataStart > cdOffset)
       return fail(
         'archive_unsafe',
@@ -644,15 +685,17 @@ export async function readZipStructure(
 const inflateRawAsync = promisify(inflateRaw);
 /** Entries this small are inflated whole on the main thread (~1 ms a MiB): cheaper than a hop. */
 const SYNC_BYTES = 256 * 1024;
-/** Entries this small are read and inflated whole (in zlib's thread pool), not streamed. */
-const WHOLE_COMPRESSED_BYTES = 4 * 1024 * 1024;
-const WHOLE_BYTES = 16 * 1024 * 1024;
+/** Deflated entries this small are inflated whole (in zlib's thread pool), not streamed. */
+const WHOLE_BYTES = 4 * 1024 * 1024;
+/** Compressed bytes read whole: the reader's window. */
+const WHOLE_COMPRESSED_BYTES = 1024 * 1024;
 
 class TooLong extends Error {}
 
 /**
  * Reads an entry's data (after `readZipStructure` set `dataStart`), inflating at most its
- * declared size: the bytes go to `onChunk` in order; the CRC-32 is checked. A failure says
+ * declared size: the bytes go to `onChunk` in order (each chunk valid during the call only:
+ * copy what is kept); the CRC-32 is checked. A failure says
  * which entry and why: more bytes than declared (`archive_too_large`), fewer, a CRC-32
  * mismatch, data that does not inflate (`archive_corrupt`).
  */
@@ -673,27 +716,29 @@ export async function readEntryData(
     onChunk(chunk);
   };
   try {
-    if (e.compressedSize <= WHOLE_COMPRESSED_BYTES && declared <= WHOLE_BYTES) {
+    if (e.method === STORED) {
+      if (!(await reader.readChunks(e.dataStart, e.compressedSize, take, signal)))
+        return fail('archive_corrupt', `Entry ${shown(name)} is truncated`);
+    } else if (e.compressedSize <= WHOLE_COMPRESSED_BYTES && declared <= WHOLE_BYTES) {
       const raw = await reader.read(e.dataStart, e.compressedSize);
       if (raw === undefined) return fail('archive_corrupt', `Entry ${shown(name)} is truncated`);
       // One more byte than declared is enough to know it lies.
       const maxOutputLength = Math.max(1, declared + 1);
-      if (e.method === STORED) take(raw);
-      else if (raw.length === 0) take(raw);
+      if (raw.length === 0) take(raw);
       else if (declared <= SYNC_BYTES) take(inflateRawSync(raw, { maxOutputLength }));
+      // No read happens meanwhile: `raw`, a view of the reader's window, stays whole.
       else take(await inflateRawAsync(raw, { maxOutputLength }));
     } else if (e.compressedSize > 0) {
       const source = reader.handle.createReadStream({
         start: e.dataStart,
         end: e.dataStart + e.compressedSize - 1,
         autoClose: false,
-        highWaterMark: 1024 * 1024,
+        highWaterMark: 256 * 1024,
       });
       const sink = async (chunks: AsyncIterable<Buffer>) => {
         for await (const chunk of chunks) take(chunk);
       };
-      if (e.method === STORED) await pipeline(source, sink, { signal });
-      else await pipeline(source, createInflateRaw({ chunkSize: 256 * 1024 }), sink, { signal });
+      await pipeline(source, createInflateRaw({ chunkSize: 256 * 1024 }), sink, { signal });
     }
   } catch (error) {
     signal?.throwIfAborted();
