@@ -420,6 +420,18 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
       // folder, which the import made itself, among the duplicates).
       expect(again.apps.workspace).toMatchObject({ imported: 0, duplicates: 8, failed: [] });
       expect(await state(b)).toEqual(before);
+
+      // The same content exported by someone else (other ids, no earlier import of them): the
+      // same folders by name, the same live documents by bytes and name (not the trashed one;
+      // the import folder is counted too).
+      const other = await teacher();
+      await seeds.workspace(rt, other);
+      const theirs = await exportApp(rt, other, 'workspace', dir);
+      const third = await importArchive(rt, b, theirs.archive.file, { apps: ['workspace'] });
+      expect(third.apps.workspace).toMatchObject({ imported: 1, duplicates: 7, failed: [] });
+      const after = await state(b);
+      expect(after.folders).toEqual(before.folders);
+      expect(after.documents.length).toBe(before.documents.length + 1);
     });
 
     it('again with skip creates nothing and counts duplicates; with copy, documents again as " (copie)" in merged folders', async () => {
