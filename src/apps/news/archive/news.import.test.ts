@@ -229,7 +229,7 @@ describe.each(testDbKinds())('Actualités import on %s', (db) => {
     expect((await itemsOf(b)).map((i) => i.title)).toEqual(['Ajoutée depuis']);
   });
 
-  it('neutralises documents the archive lacks and keeps the names of other commenters', async () => {
+  it('neutralises documents the archive lacks and keeps the names of other writers', async () => {
     const a = await makeUser(rt.platform, 'Teacher', { displayName: `Mme Curie ${randomUUID()}` });
     const pupil = await makeUser(rt.platform, 'Student', { displayName: 'Léa Martin' });
     const icon = await buildDocument(rt, a, { name: 'icone.png', bytes: makePng(8, 8, 1) });
@@ -244,12 +244,15 @@ describe.each(testDbKinds())('Actualités import on %s', (db) => {
     });
     await buildNewsComment(rt, pupil, item, 'Super !');
     await buildNewsComment(rt, a, item, 'Merci Léa.');
+    const colleague = await makeUser(rt.platform, 'Teacher', { displayName: 'M. <Dupont>' });
+    await share(rt, a, { app: 'news', type: 'thread', id: thread.id }, colleague, 'contrib');
+    await buildNewsItem(rt, colleague, thread, { title: 'Piscine', content: '<p>Jeudi</p>' });
     // The news alone: the archive holds none of its documents.
     const archive = await exportApp(rt, a, 'news', dir);
 
     const b = await teacherB();
     const result = await importArchive(rt, b, archive.archive.file, { apps: ['news'] });
-    expect(result.apps.news).toMatchObject({ status: 'complete', imported: 4, failed: [] });
+    expect(result.apps.news).toMatchObject({ status: 'complete', imported: 5, failed: [] });
     expect(result.apps.news?.warnings).toEqual([
       { name: 'Sorties', code: 'reference_missing' },
       { name: 'Sortie au parc', code: 'reference_missing' },
@@ -257,8 +260,13 @@ describe.each(testDbKinds())('Actualités import on %s', (db) => {
     ]);
     const [imported] = await threadsOf(b);
     expect(imported?.iconDocumentId).toBeNull();
-    const [news] = await rt.apps.news.listItems(b, imported?.id ?? '');
+    const items = await rt.apps.news.listItems(b, imported?.id ?? '');
+    const news = items.find((i) => i.title === 'Sortie au parc');
     expect(news?.content).toBe('<p>Voir le plan.</p><p></p>');
+    expect(items.find((i) => i.title === 'Piscine')).toMatchObject({
+      authorId: b.id,
+      content: '<p><em>Par M. &lt;Dupont&gt;</em></p><p>Jeudi</p>',
+    });
     const comments = await rt.apps.news.listComments(b, news?.id ?? '');
     // Written in the same millisecond maybe: their order is not the point.
     expect(comments.map((c) => [c.authorId, c.text]).sort()).toEqual([

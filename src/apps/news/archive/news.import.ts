@@ -17,6 +17,7 @@ import {
 import type { AppId } from '../../../contracts/archive.ts';
 import type { Db } from '../../../db/database.ts';
 import { AppError } from '../../../errors.ts';
+import { escapeHtml } from '../../../archive/html-page.ts';
 import { HTML_ALLOWLIST } from '../../../html/sanitize.ts';
 import type { SharingService } from '../../../platform/sharing.service.ts';
 import { documentIdsIn, rewriteDocumentLinks } from '../../workspace/document-links.ts';
@@ -37,8 +38,8 @@ type ThreadRecord = z.infer<typeof threadRecord>;
 /** A record of the Actualités' folder, as the engine hands it back to `prepare`. */
 export type NewsSource =
   | { type: 'thread'; thread: ThreadRecord }
-  | { type: 'item'; item: ItemRecord }
-  /** `byExporter`: written by the user who made the archive (else kept as a name). */
+  /** `byExporter`: written by the user who made the archive (else their name is kept). */
+  | { type: 'item'; item: ItemRecord; byExporter: boolean }
   | { type: 'comment'; comment: CommentRecord; byExporter: boolean };
 
 /** A row ready to insert, every reference rewritten. */
@@ -149,6 +150,20 @@ export function checked<T>(check: () => T): T {
 
 const ms = (iso: string) => Date.parse(iso);
 
+/**
+ * Whether the importer wrote it: the archive's maker did, or it bears the importer's name
+ * (the archive may not tell who made it: then a name is all there is to go by).
+ */
+const isOwn = (byExporter: boolean, r: { authorName: string }, ctx: ImportContext) =>
+  byExporter || r.authorName === ctx.user.displayName;
+
+/** How content names someone else who wrote it. */
+const nameOf = (r: { authorName: string }) => r.authorName.trim() || 'Anonyme';
+
+/** What opens an item someone else wrote: their name, since their account does not travel. */
+const byline = (byExporter: boolean, item: ItemRecord, ctx: ImportContext) =>
+  isOwn(byExporter, item, ctx) ? '' : `<p><em>Par ${escapeHtml(nameOf(item))}</em></p>`;
+
 // ---- The importer --------------------------------------------------------------------------
 
 /**
@@ -158,8 +173,8 @@ const ms = (iso: string) => Date.parse(iso);
  * - A thread's icon becomes the imported document (or none when the archive lacks it).
  * - Items keep title, state, headline, publication and expiry dates and their creation and
  *   change dates; their HTML points at the imported documents and is sanitised again.
- *   Their author is the importer (the table holds a local account, not a name): items
- *   written by others in a shared thread become the importer's.
+ *   Their author is the importer (the table holds a local account, not a name): an item
+ *   someone else wrote opens with their name ("Par Marie Dupont"), as the Blog's posts do.
  * - Comments keep their text and date; one by another person becomes the importer's, its
  *   text starting with its author's name ("Marie Dupont : Merci !"), since accounts of the
  *   source instance are not carried over.
@@ -192,7 +207,7 @@ export function newsImporter(deps: {
           sourceId: item.id,
           name: item.title,
           bytes: 0,
-          record: { type: 'item', item },
+          record: { type: 'item', item, byExporter: exporters.has(item.authorId) },
         };
       }
     }
@@ -254,7 +269,11 @@ export function newsImporter(deps: {
             thread_id: threadId,
             author_id: ctx.user.id,
             title: checked(() => cleanTitle(i.title)),
-            content: await importedHtml(i.content, ids, unresolved),
+            content: await importedHtml(
+              byline(source.byExporter, i, ctx) + i.content,
+              ids,
+              unresolved,
+            ),
             publish_at: publishAt,
             expires_at: expiresAt,
             headline: i.headline ? 1 : 0,
@@ -271,14 +290,14 @@ export function newsImporter(deps: {
         if (itemId === undefined)
           throw new ImportItemError('parent_missing', 'Its item is not in the archive');
         const text = checked(() => cleanComment(c.text));
-        const own = source.byExporter || c.authorName === ctx.user.displayName;
+        const own = isOwn(source.byExporter, c, ctx);
         return {
           type: 'comment',
           comment: {
             id,
             item_id: itemId,
             author_id: ctx.user.id,
-            text: own ? text : `${c.authorName.trim() || 'Anonyme'}\u00a0: ${text}`,
+            text: own ? text : `${nameOf(c)}\u00a0: ${text}`,
             created_at: ms(c.createdAt),
           },
         };
