@@ -40,7 +40,7 @@ export function blogReadableDocuments(deps: {
 }
 
 /** Raster images a browser shows inline: what a post may carry as a picture. */
-function isPicture(contentType: string): boolean {
+export function isPicture(contentType: string): boolean {
   return contentType.startsWith('image/') && isInlineSafe(contentType);
 }
 

@@ -515,12 +515,14 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     expect(await blogsOf(second.user)).toHaveLength(2);
   });
 
-  it('shows no document the importer may not read, whatever the id map says', async () => {
+  it('shows no document the importer may not read, nor a thumbnail that is no picture', async () => {
     const user = await makeUser(rt.platform, 'Teacher');
     const stranger = await makeUser(rt.platform, 'Teacher');
     const secret = await buildDocument(rt, stranger, { name: 'Secret.png', bytes: png.photo });
+    // The importer's own, but no picture: no thumbnail (as the app refuses one).
+    const text = await buildDocument(rt, user, { name: 'notes.txt', bytes: 'à relire' });
     const ids = memoryIdMap({
-      'workspace/document/d-thumb': secret.id,
+      'workspace/document/d-thumb': text.id,
       'workspace/document/d-photo': secret.id,
     });
     const run = await drive(adapter, memoryReader(sourceFolder()), contextOf(user), new Map(), ids);
@@ -532,7 +534,7 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     const refs = await rt.db.kysely
       .selectFrom('blog_documents')
       .select('document_id')
-      .where('document_id', '=', secret.id)
+      .where('document_id', 'in', [secret.id, text.id])
       .execute();
     expect(refs).toEqual([]);
   });

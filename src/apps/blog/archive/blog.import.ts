@@ -21,7 +21,7 @@ import type { User } from '../../../platform/accounts.service.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import { documentIdsIn, rewriteDocumentLinks } from '../../workspace/document-links.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
-import { blogReadableDocuments } from '../blog-documents.ts';
+import { blogReadableDocuments, isPicture } from '../blog-documents.ts';
 import { MAX_DOCUMENTS_PER_POST } from '../blog-html.ts';
 import { BLOG, BLOG_KIND, BlogRepository } from '../blog.repository.ts';
 import type { BlogBlogsTable, BlogCommentsTable, BlogPostsTable } from '../blog.schema.ts';
@@ -153,10 +153,21 @@ export function blogImporter(deps: {
   const repo = new BlogRepository(deps.db.kysely);
 
   /** Of `ids` (documents of this instance), those the importer may show through a blog. */
-  async function vouchable(user: User, ids: readonly string[]): Promise<Set<string>> {
+  /**
+   * Of `ids` (documents of this instance), those the importer may show through a blog (as the
+   * app's writes decide): readable by them, and pictures only when `pictures` (a thumbnail).
+   */
+  async function vouchable(
+    user: User,
+    ids: readonly string[],
+    pictures = false,
+  ): Promise<Set<string>> {
     const readable = blogReadableDocuments(deps);
     const ok = new Set<string>();
-    for (const id of ids) if ((await readable.vouchedFor(id, [user.id])) !== undefined) ok.add(id);
+    for (const id of ids) {
+      const document = await readable.vouchedFor(id, [user.id]);
+      if (document !== undefined && (!pictures || isPicture(document.contentType))) ok.add(id);
+    }
     return ok;
   }
 
@@ -265,8 +276,8 @@ export function blogImporter(deps: {
   /** Writes a blog and its thumbnail's reference at once, unless a resumed import did. */
   async function writeBlog(blog: BlogBlogsTable, user: User): Promise<void> {
     const thumbnail = blog.thumbnail_id;
-    // A thumbnail the importer cannot show (its import failed) is dropped, never left dangling.
-    const shown = thumbnail === null ? new Set<string>() : await vouchable(user, [thumbnail]);
+    // A thumbnail the importer cannot show (its import failed, not a picture) is dropped.
+    const shown = thumbnail === null ? new Set<string>() : await vouchable(user, [thumbnail], true);
     await repo.transaction(async (trx) => {
       if ((await trx.blogById(blog.id)) !== undefined) return;
       const kept = thumbnail !== null && shown.has(thumbnail) ? thumbnail : null;
