@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { newId } from '../clock.ts';
@@ -125,6 +126,90 @@ export function addArchiveCommands(program: Command, config: () => Config): void
     );
 
   program
+    .command('import')
+    .description("Import an archive into a user's account (as Importer does), with its report")
+    .argument('<file>', 'the .zip made by Mes Données')
+    .requiredOption('--login <login>', 'into whose account')
+    .option('--apps <apps>', 'comma-separated app ids (default: every importable one)')
+    .option('--dry-run', 'say what would happen, write nothing')
+    .option('--duplicates <policy>', 'skip or copy what was already imported', 'skip')
+    .action(
+      async (
+        file: string,
+        o: { login: string; apps?: string; dryRun?: boolean; duplicates: string },
+      ) =>
+        withRuntime(config(), async (runtime) => {
+          if (o.duplicates !== 'skip' && o.duplicates !== 'copy')
+            throw new AppError('invalid_request', '--duplicates is skip or copy');
+          const duplicates = o.duplicates;
+          const user = await runtime.platform.accounts.requireByLogin(o.login);
+          runtime.queue.startWorker();
+          const tty = process.stderr.isTTY;
+          const created = await runtime.imports.create(
+            user,
+            fs.createReadStream(file),
+            path.basename(file),
+          );
+          const wait = async (done: (status: string) => boolean) => {
+            for (;;) {
+              const v = await runtime.imports.get(user, created.id);
+              if (tty && Object.keys(v.progress).length > 0)
+                process.stderr.write(`\r\x1b[2K${progressLine(v.progress)}`);
+              if (done(v.status)) return v;
+              await new Promise((r) => setTimeout(r, 250));
+            }
+          };
+          const analyzed = await wait((s) => s !== 'uploaded' && s !== 'analyzing');
+          if (analyzed.status !== 'analyzed' || analyzed.analysis === null) {
+            throw new AppError(
+              'invalid_request',
+              `The archive is refused: ${analyzed.error ?? analyzed.status}`,
+            );
+          }
+          const { source, apps: inArchive } = analyzed.analysis;
+          out(
+            `From ${source.instance} (${source.signature}), exported ${source.exportedAt ?? '?'} by ${source.exportedBy?.login ?? '?'}`,
+          );
+          for (const a of inArchive)
+            out(
+              `  ${a.app}: ${a.items} items, ${formatBytes(a.bytes)}${a.importable ? '' : ` — not importable (${a.reason ?? '?'})`}`,
+            );
+          const wanted = o.apps
+            ?.split(',')
+            .map((a) => a.trim())
+            .filter((a) => a.length > 0);
+          const apps = wanted ?? inArchive.filter((a) => a.importable).map((a) => a.app);
+          if (apps.length === 0) {
+            await runtime.imports.cancel(user, created.id);
+            throw new AppError('invalid_request', 'Nothing in this archive can be imported');
+          }
+          await runtime.imports.launch(user, created.id, {
+            apps,
+            dryRun: o.dryRun === true,
+            duplicates,
+          });
+          const ended = await wait((s) => !['queued', 'running'].includes(s) && s !== 'analyzing');
+          if (tty) process.stderr.write('\n');
+          if (ended.report === null) {
+            process.exitCode = 1;
+            out(`The import failed (${ended.error ?? ended.status})`);
+            return;
+          }
+          out(o.dryRun === true ? 'Dry run: nothing was written.' : `Import ${ended.id}:`);
+          let failures = 0;
+          for (const [app, r] of Object.entries(ended.report.apps)) {
+            failures += r.failed.length;
+            out(
+              `  ${app}: ${r.imported} imported, ${r.duplicates} already there, ${r.skipped} skipped, ${r.failed.length} failed${r.upgradedFrom === undefined ? '' : ` (upgraded from data version ${r.upgradedFrom})`}`,
+            );
+            for (const f of r.failed) out(`    ✗ ${f.name} (${f.code})`);
+            for (const w of r.warnings) out(`    ! ${w.name} (${w.code})`);
+          }
+          if (failures > 0) process.exitCode = 2;
+        }),
+    );
+
+  program
     .command('verify')
     .description(
       'Check an archive: structure, every hash, the signature and its key, every record against its schema (exit 0 only if all hold)',
@@ -184,11 +269,17 @@ export function addArchiveCommands(program: Command, config: () => Config): void
 
   program
     .command('purge')
-    .description('Delete expired export archives now (workers also do it every 10 minutes)')
+    .description(
+      'Delete expired export archives, and uploads and imports never launched, now (workers also do it every 10 minutes)',
+    )
     .action(async () =>
       withRuntime(config(), async (runtime) => {
         const n = await runtime.exports.purgeExpired();
-        out(`Purged ${n} expired export(s)`);
+        const imports = await runtime.imports.purgeStale();
+        const uploads = await runtime.uploads.purgeStale(runtime.clock.now());
+        out(
+          `Purged ${n} expired export(s), ${imports} import(s) and ${uploads} upload(s) never launched`,
+        );
       }),
     );
 }
