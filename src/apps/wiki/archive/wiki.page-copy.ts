@@ -54,9 +54,11 @@ export function offlinePageHtml(
     const id = documents.idOf(url?.trim() ?? '');
     return { id, doc: id === undefined ? undefined : documents.readable.get(id) };
   };
+  // The allowlist applied first; this pass only rewrites (no tag is added back).
   return sanitizeHtml(sanitize(html), {
     allowedTags: false,
     allowedAttributes: false,
+    allowVulnerableTags: true,
     allowedSchemes: ['http', 'https', 'mailto'],
     allowedSchemesByTag: { img: ['data'] },
     allowProtocolRelative: false,
