@@ -96,7 +96,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
  * requests for one upload must reach the same process).
  */
 export class UploadService {
-  readonly tus: Server;
+  private readonly tus: Server;
   private readonly store: FileStore;
   private readonly locker = new MemoryLocker();
   /** Who is calling, and the upload id `admit` checked: tus works on that id, none other. */
@@ -108,8 +108,8 @@ export class UploadService {
     this.deps = deps;
     this.launchedTtlMs = deps.launchedTtlMs ?? DEFAULT_LAUNCHED_TTL_MS;
     this.store = new FileStore({ directory: deps.dir });
-    // The length must be known up front (it is checked against the limit and the quota), and
-    // stale uploads are purged by `purgeStale` with the injected clock, not by tus' expiration.
+    // The length must be known up front (checked against the limit before a byte is stored),
+    // and stale uploads are purged by `purgeStale` with the injected clock, not by tus' expiration.
     this.store.extensions = this.store.extensions.filter(
       (e) => e !== 'creation-defer-length' && e !== 'expiration',
     );
