@@ -35,6 +35,31 @@ const folder = (id: string, parentId: string | null, extra: Partial<FolderRecord
   ...extra,
 });
 
+/** An import's context as the service makes it, its memo in memory. */
+function contextFor(
+  user: User,
+  options: { duplicates?: 'skip' | 'copy'; dryRun?: boolean } = {},
+): ImportContext {
+  const memo = new Map<string, string | number | boolean | null>();
+  return {
+    user,
+    importId: randomUUID(),
+    signal: new AbortController().signal,
+    dryRun: options.dryRun ?? false,
+    duplicates: options.duplicates ?? 'skip',
+    launchedAt: Date.now(),
+    memo: async <T extends string | number | boolean | null>(
+      key: string,
+      compute: () => Promise<T>,
+    ): Promise<T> => {
+      if (memo.has(key)) return memo.get(key) as T;
+      const value = await compute();
+      memo.set(key, value);
+      return value;
+    },
+  };
+}
+
 describe('folders in write order', () => {
   it('puts parents before their children whatever the order of the file', () => {
     const order = orderFolders([folder('c', 'b'), folder('b', 'a'), folder('a', null)]);
@@ -203,24 +228,7 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
       const real = archive.reader('workspace', { dataVersion: 1, import: importer });
       if (real === undefined) throw new Error('no workspace in the archive');
       const reader = options.reader?.(real) ?? real;
-      const memo = new Map<string, string | number | boolean | null>();
-      const ctx: ImportContext = {
-        user,
-        importId: randomUUID(),
-        signal: new AbortController().signal,
-        dryRun: options.dryRun ?? false,
-        duplicates: options.duplicates ?? 'skip',
-        launchedAt: Date.now(),
-        memo: async <T extends string | number | boolean | null>(
-          key: string,
-          compute: () => Promise<T>,
-        ): Promise<T> => {
-          if (memo.has(key)) return memo.get(key) as T;
-          const value = await compute();
-          memo.set(key, value);
-          return value;
-        },
-      };
+      const ctx = contextFor(user, options);
       const reports = await runImport({
         apps: [{ app: 'workspace', dependsOn: [], importer, reader }],
         ctx,
@@ -353,6 +361,35 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
     const after = await state(b);
     expect(after.blobs).toEqual(after.documents.map((d) => d.blob_key).sort());
     expect(after.quota.used).toBe(after.documents.reduce((n, d) => n + d.size, 0));
+  });
+
+  it('writes again safely (a resumed import): one row and one charge each; undo takes bytes stored without their row', async () => {
+    const b = await teacher();
+    const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs });
+    const zip = await openImportArchive(seeded.archive.file);
+    try {
+      const reader = zip.reader('workspace', { dataVersion: 1, import: importer });
+      if (reader === undefined) throw new Error('no workspace in the archive');
+      const ctx = contextFor(b);
+      const ids = new MemoryImportJournal();
+      for await (const item of importer.items(reader, ctx)) await ids.allocate('workspace', item);
+      // Twice, as a worker killed after its writes and before the journal knew would.
+      for (let run = 0; run < 2; run++)
+        for await (const item of importer.items(reader, ctx))
+          await importer.write(await importer.prepare(item, ids, ctx), reader, ctx);
+      expect(await paths(b)).toEqual(SEEDED);
+      const after = await state(b);
+      expect(after.quota.used).toBe(after.documents.reduce((n, d) => n + d.size, 0));
+      expect(after.blobs).toEqual(after.documents.map((d) => d.blob_key).sort());
+
+      // A write stopped after its bytes and before its row: undo leaves no orphan.
+      const stopped = randomUUID();
+      await rt.blobs.put(`workspace/${b.id}/${stopped}`, Readable.from([Buffer.from('x')]));
+      expect(await importer.remove({ type: 'document', id: stopped }, ctx)).toBe('missing');
+      expect((await state(b)).blobs).toEqual(after.blobs);
+    } finally {
+      zip.close();
+    }
   });
 
   it('a document whose bytes the archive lacks fails alone with document_missing', async () => {
