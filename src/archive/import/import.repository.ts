@@ -62,7 +62,7 @@ function toImport(r: Selectable<ArchiveImportsTable>): ArchiveImport {
     sourceInstance: r.source_instance,
     analysis: json<ImportAnalysis | null>(r.analysis, null),
     options: json<ImportOptions | null>(r.options, null),
-    progress: progress.success ? (progress.data) : {},
+    progress: progress.success ? progress.data : {},
     report: json<ImportReport | null>(r.report, null),
     memo: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
