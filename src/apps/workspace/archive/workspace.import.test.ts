@@ -501,6 +501,25 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
       expect(after.quota.used).toBe(after.documents.reduce((n, d) => n + d.size, 0));
     });
 
+    it('a document added from a blog stays the blog’s, the imported blog’s', async () => {
+      const a = await teacher();
+      await seeds.blog(rt, a);
+      const { archive } = await exportApp(rt, a, 'blog', dir);
+      const b = await teacher();
+      const result = await importArchive(rt, b, archive.file, { apps: ['workspace', 'blog'] });
+      expect(result.apps.workspace?.failed).toEqual([]);
+      const blogs = await rt.db.kysely
+        .selectFrom('blog_blogs')
+        .select('id')
+        .where('owner_id', '=', b.id)
+        .execute();
+      expect(blogs).toHaveLength(1);
+      const fromApps = (await state(b)).documents.filter((d) => d.app_source !== null);
+      expect(fromApps.map((d) => [d.name, d.app_source, d.app_resource_id])).toEqual([
+        ['Photo de classe.png', 'blog', blogs[0]?.id],
+      ]);
+    });
+
     it('dry run: reports what would happen and writes nothing', async () => {
       const b = await teacher();
       await buildFolder(rt, b, { name: 'Mon dossier' });
