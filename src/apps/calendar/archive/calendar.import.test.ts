@@ -109,12 +109,36 @@ describe.each(testDbKinds())('Agenda import on %s', (db) => {
     expect(Buffer.concat(chunks).toString('utf8')).toBe('Signature des parents\n');
   });
 
-  it('imports nothing new the second time with skip', async () => {
+  it('writes nothing in a dry run; then skip adds nothing, copy a " (copie)" calendar, undone alone', async () => {
     const b = await teacherB();
+    const dry = await importArchive(rt, b, source.archive.file, { apps: [...APPS], dryRun: true });
+    expect(dry.apps.calendar).toMatchObject({ imported: 4, duplicates: 0, failed: [] });
+    expect(await calendarsOf(b)).toEqual([]);
+
     await importArchive(rt, b, source.archive.file, { apps: [...APPS] });
     const again = await importArchive(rt, b, source.archive.file, { apps: [...APPS] });
     expect(again.apps.calendar).toMatchObject({ imported: 0, duplicates: 4, failed: [] });
     expect(await calendarsOf(b)).toHaveLength(1);
+    expect(await eventsOf(b)).toHaveLength(3);
+
+    // Copy: the calendar is a duplicate, imported renamed, its events in it with their UIDs.
+    const copy = await importArchive(rt, b, source.archive.file, {
+      apps: [...APPS],
+      duplicates: 'copy',
+    });
+    expect(copy.apps.calendar).toMatchObject({ imported: 4, duplicates: 0, failed: [] });
+    const calendars = await calendarsOf(b);
+    expect(calendars.map((c) => c.title).sort()).toEqual([
+      'Classe de 6e B — agenda',
+      'Classe de 6e B — agenda (copie)',
+    ]);
+    const copied = calendars.find((c) => c.title.endsWith('(copie)'));
+    const events = await rt.apps.calendar.listEvents(b, copied?.id ?? '');
+    expect(events.map(said)).toEqual((await eventsOf(teacher)).map(said));
+
+    // Undoing the copy removes what it made, and only that.
+    await undoImport(rt, b, copy.id);
+    expect((await calendarsOf(b)).map((c) => c.title)).toEqual(['Classe de 6e B — agenda']);
     expect(await eventsOf(b)).toHaveLength(3);
   });
 
@@ -133,41 +157,12 @@ describe.each(testDbKinds())('Agenda import on %s', (db) => {
     );
   });
 
-  it('imports a " (copie)" calendar with its events, UIDs kept, with copy', async () => {
-    const b = await teacherB();
-    await importArchive(rt, b, source.archive.file, { apps: [...APPS] });
-    const copy = await importArchive(rt, b, source.archive.file, {
-      apps: [...APPS],
-      duplicates: 'copy',
-    });
-    expect(copy.apps.calendar).toMatchObject({ imported: 4, duplicates: 0, failed: [] });
-    const calendars = await calendarsOf(b);
-    expect(calendars.map((c) => c.title).sort()).toEqual([
-      'Classe de 6e B — agenda',
-      'Classe de 6e B — agenda (copie)',
-    ]);
-    const copied = calendars.find((c) => c.title.endsWith('(copie)'));
-    const events = await rt.apps.calendar.listEvents(b, copied?.id ?? '');
-    expect(events.map(said)).toEqual((await eventsOf(teacher)).map(said));
-  });
-
-  it('writes nothing in a dry run, and reports what would happen', async () => {
-    const b = await teacherB();
-    const dry = await importArchive(rt, b, source.archive.file, { apps: [...APPS], dryRun: true });
-    expect(dry.apps.calendar).toMatchObject({ imported: 4, duplicates: 0, failed: [] });
-    expect(await calendarsOf(b)).toEqual([]);
-  });
-
   it('undoes what it created, and keeps a calendar holding an event added since', async () => {
     const b = await teacherB();
     const first = await importArchive(rt, b, source.archive.file, { apps: [...APPS] });
-    await undoImport(rt, b, first.id);
-    expect(await calendarsOf(b)).toEqual([]);
-
-    const second = await importArchive(rt, b, source.archive.file, { apps: [...APPS] });
     const [calendar] = await calendarsOf(b);
     await buildEvent(rt, b, { id: calendar?.id ?? '' }, { title: 'Ajouté depuis' });
-    await undoImport(rt, b, second.id);
+    await undoImport(rt, b, first.id);
     expect((await calendarsOf(b)).map((c) => c.id)).toEqual([calendar?.id]);
     expect((await eventsOf(b)).map((e) => e.title)).toEqual(['Ajouté depuis']);
   });

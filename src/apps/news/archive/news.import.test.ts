@@ -31,6 +31,7 @@ import type {
 import { openImportArchive } from '../../../archive/import/archive-reader.ts';
 import { MemoryImportJournal } from '../../../archive/import/import-journal.ts';
 import { makePng } from '../../../demo/demo-files.ts';
+import type { AppId } from '../../../contracts/archive.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { Runtime } from '../../../runtime.ts';
 import { documentIdsIn, documentUrl } from '../../workspace/document-links.ts';
@@ -163,31 +164,28 @@ describe.each(testDbKinds())('Actualités import on %s', (db) => {
     expect(items.every((i) => i.authorId === b.id)).toBe(true);
   });
 
-  it('imports nothing new the second time with skip', async () => {
+  it('writes nothing in a dry run; then skip adds nothing, copy a " (copie)" thread, undone alone', async () => {
     const b = await teacherB();
-    await importArchive(rt, b, source.archive.file, { apps: ['workspace', 'news'] });
-    const again = await importArchive(rt, b, source.archive.file, {
-      apps: ['workspace', 'news'],
-    });
+    const apps: AppId[] = ['workspace', 'news'];
+    const dry = await importArchive(rt, b, source.archive.file, { apps, dryRun: true });
+    expect(dry.apps.news).toMatchObject({ imported: 7, duplicates: 0, failed: [] });
+    expect(await threadsOf(b)).toEqual([]);
+
+    await importArchive(rt, b, source.archive.file, { apps });
+    const again = await importArchive(rt, b, source.archive.file, { apps });
     expect(again.apps.news).toMatchObject({ imported: 0, duplicates: 7, failed: [] });
     expect(await threadsOf(b)).toHaveLength(1);
     expect(await itemsOf(b)).toHaveLength(5);
-  });
 
-  it('imports a " (copie)" thread with its items and comments with copy', async () => {
-    const b = await teacherB();
-    await importArchive(rt, b, source.archive.file, { apps: ['workspace', 'news'] });
-    const copy = await importArchive(rt, b, source.archive.file, {
-      apps: ['workspace', 'news'],
-      duplicates: 'copy',
-    });
+    // Copy: the thread is a duplicate, imported renamed; its items and comments go into it.
+    const copy = await importArchive(rt, b, source.archive.file, { apps, duplicates: 'copy' });
     expect(copy.apps.news).toMatchObject({ imported: 7, duplicates: 0, failed: [] });
-    const titles = (await threadsOf(b)).map((x) => x.title).sort();
-    expect(titles).toEqual([
+    const threads = await threadsOf(b);
+    expect(threads.map((x) => x.title).sort()).toEqual([
       'Vie du collège — informations',
       'Vie du collège — informations (copie)',
     ]);
-    const copied = (await threadsOf(b)).find((x) => x.title.endsWith('(copie)'));
+    const copied = threads.find((x) => x.title.endsWith('(copie)'));
     const items = await rt.apps.news.listItems(b, copied?.id ?? '');
     expect(items.map((i) => i.title).sort()).toEqual(
       [
@@ -200,30 +198,19 @@ describe.each(testDbKinds())('Actualités import on %s', (db) => {
     );
     const rentree = items.find((i) => i.title === 'Rentrée des classes');
     expect(await rt.apps.news.listComments(b, rentree?.id ?? '')).toHaveLength(1);
-  });
 
-  it('writes nothing in a dry run, and reports what would happen', async () => {
-    const b = await teacherB();
-    const dry = await importArchive(rt, b, source.archive.file, {
-      apps: ['workspace', 'news'],
-      dryRun: true,
-    });
-    expect(dry.apps.news).toMatchObject({ imported: 7, duplicates: 0, failed: [] });
-    expect(await threadsOf(b)).toEqual([]);
+    // Undoing the copy removes what it made, and only that.
+    await undoImport(rt, b, copy.id);
+    expect((await threadsOf(b)).map((x) => x.title)).toEqual(['Vie du collège — informations']);
+    expect(await itemsOf(b)).toHaveLength(5);
   });
 
   it('undoes what it created, and keeps a thread holding an item added since', async () => {
     const b = await teacherB();
     const first = await importArchive(rt, b, source.archive.file, { apps: ['workspace', 'news'] });
-    await undoImport(rt, b, first.id);
-    expect(await threadsOf(b)).toEqual([]);
-
-    const second = await importArchive(rt, b, source.archive.file, {
-      apps: ['workspace', 'news'],
-    });
     const [thread] = await threadsOf(b);
     await buildNewsItem(rt, b, { id: thread?.id ?? '' }, { title: 'Ajoutée depuis' });
-    await undoImport(rt, b, second.id);
+    await undoImport(rt, b, first.id);
     const left = await threadsOf(b);
     expect(left.map((x) => x.id)).toEqual([thread?.id]);
     expect((await itemsOf(b)).map((i) => i.title)).toEqual(['Ajoutée depuis']);
