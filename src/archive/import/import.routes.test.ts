@@ -178,26 +178,28 @@ describe.each(testDbKinds())('imports over HTTP on %s', (db) => {
   });
 
   it('refuses every hostile archive with its code, and writes nothing', async () => {
-    const b = await teacher();
-    for (const h of HOSTILE_ARCHIVES) {
-      const file = await h.build(dir);
-      const res = await upload(b, file);
-      if (res.status === 413) continue; // too large even to be taken in (the bombs' limit)
-      expect(res.status, h.name).toBe(202);
-      const { id } = (await res.json()) as { id: string };
-      const v = await settled(b, id, ['analyzed', 'rejected']);
-      expect({ name: h.name, status: v.status, error: v.error }).toEqual({
-        name: h.name,
-        status: 'rejected',
-        error: h.code,
-      });
+    // One user per archive (one import at a time each), all at once.
+    const outcomes = await Promise.all(
+      HOSTILE_ARCHIVES.map(async (h) => {
+        const b = await teacher();
+        const res = await upload(b, await h.build(dir));
+        if (res.status === 413) return { b, name: h.name, status: 'too large', error: h.code };
+        const { id } = (await res.json()) as { id: string };
+        const v = await settled(b, id, ['analyzed', 'rejected']);
+        return { b, name: h.name, status: v.status, error: v.error };
+      }),
+    );
+    for (const [i, o] of outcomes.entries()) {
+      const h = HOSTILE_ARCHIVES[i];
+      expect({ name: o.name, error: o.error }).toEqual({ name: h?.name, error: h?.code });
+      expect(['rejected', 'too large'], o.name).toContain(o.status);
+      // Nothing kept: no archive left in the store, no quota used.
+      const left = [];
+      for await (const blob of server.t.runtime.blobs.list(`imports/${o.b.user.id}/`))
+        left.push(blob.key);
+      expect(left, o.name).toEqual([]);
+      expect((await server.t.runtime.platform.quota.usage(o.b.user.id)).used).toBe(0);
     }
-    // Nothing kept: no archive left in the store, no content, no quota used.
-    const left = [];
-    for await (const blob of server.t.runtime.blobs.list(`imports/${b.user.id}/`))
-      left.push(blob.key);
-    expect(left).toEqual([]);
-    expect((await server.t.runtime.platform.quota.usage(b.user.id)).used).toBe(0);
   });
 
   it('refuses too large an upload from its announced size (413)', async () => {
@@ -284,6 +286,46 @@ describe.each(testDbKinds())('imports over HTTP on %s', (db) => {
     expect(after.report?.apps.blog?.imported).toBeGreaterThan(0);
     const blogs = (await (await b.fetch('/api/blog/blogs')).json()) as { items: unknown[] };
     expect(blogs.items).toEqual([]);
+    expect((await server.t.runtime.platform.quota.usage(b.user.id)).used).toBe(0);
+  });
+});
+
+describe('imports over HTTP with blobs on S3', () => {
+  let server: TestServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-import-s3-'));
+    server = await createTestServer(testDbKinds()[0] ?? 'sqlite', 's3');
+    server.t.runtime.queue.startWorker();
+  });
+  afterAll(async () => {
+    await server?.close();
+    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('imports an archive whose upload and documents live in the bucket, and undoes it', async () => {
+    const a = await makeUser(server.t.runtime.platform, 'Teacher');
+    const exported = await roundTrip.blog(server.t.runtime, a, dir);
+    const b = await Session.of(server, await makeUser(server.t.runtime.platform, 'Teacher'));
+    const v = await uploaded(b, exported.archive.file);
+    expect(v.status, v.error ?? '').toBe('analyzed');
+    await b.fetch(`/api/archive/imports/${v.id}/launch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apps: ['workspace', 'blog'] }),
+    });
+    const done = await settled(b, v.id, ['done', 'failed']);
+    expect(done.report?.apps.workspace?.imported).toBeGreaterThan(0);
+    expect(done.report?.apps.blog?.failed).toEqual([]);
+    // The uploaded archive is gone from the bucket; the documents are there.
+    const keys: string[] = [];
+    for await (const blob of server.t.runtime.blobs.list('')) keys.push(blob.key);
+    expect(keys.filter((k) => k.startsWith(`imports/${b.user.id}/`))).toEqual([]);
+    expect(keys.filter((k) => k.startsWith(`workspace/${b.user.id}/`)).length).toBeGreaterThan(0);
+    expect((await b.fetch(`/api/archive/imports/${v.id}/undo`, { method: 'POST' })).status).toBe(
+      200,
+    );
     expect((await server.t.runtime.platform.quota.usage(b.user.id)).used).toBe(0);
   });
 });
