@@ -124,14 +124,11 @@ export function orderFolders(
         path.length = at;
         break;
       }
-      path.push(above);
-      onPath.add(above.id);
-      const parentId: string | null = above.parentId;
-      if (parentId === null) above = undefined;
-      else {
-        above = byId.get(parentId);
-        if (above === undefined) detached.set(path[path.length - 1]?.id ?? '', 'unknown_parent');
-      }
+      const child: FolderRecord = above;
+      path.push(child);
+      onPath.add(child.id);
+      above = child.parentId === null ? undefined : byId.get(child.parentId);
+      if (above === undefined && child.parentId !== null) detached.set(child.id, 'unknown_parent');
     }
     let d = above === undefined ? -1 : (depth.get(above.id) ?? -1);
     for (let i = path.length - 1; i >= 0; i--) {
