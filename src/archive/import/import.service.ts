@@ -710,7 +710,8 @@ export class ImportService {
     await this.#deps.platform.timeline.notify(user.id, {
       type: 'archive',
       messageKey: failed > 0 ? 'import.partial' : 'import.done',
-      params: { imported, duplicates, failed },
+      // `count` picks the plural: the items that failed, or those imported.
+      params: { count: failed > 0 ? failed : imported, imported, duplicates, failed },
       link: importLink(i.id),
     });
   }
