@@ -340,6 +340,15 @@ export class BlogRepository {
     await this.db.insertInto('blog_comments').values(row).execute();
   }
 
+  /** Inserts a comment unless one has its id (an import written again after a crash). */
+  async insertCommentIfAbsent(row: BlogCommentsTable): Promise<void> {
+    await this.db
+      .insertInto('blog_comments')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
   async setCommentState(id: string, state: CommentState): Promise<void> {
     await this.db.updateTable('blog_comments').set({ state }).where('id', '=', id).execute();
   }
@@ -354,8 +363,10 @@ export class BlogRepository {
     return Number(row?.n ?? 0);
   }
 
-  async deleteComment(id: string): Promise<void> {
-    await this.db.deleteFrom('blog_comments').where('id', '=', id).execute();
+  /** Whether there was such a comment. */
+  async deleteComment(id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('blog_comments').where('id', '=', id).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
   }
 
   // ---- documents --------------------------------------------------------------------------

@@ -572,12 +572,14 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     const folder = sourceFolder();
     const long = { ...(folder.posts[2] as PostRecord), id: 'p-long', title: 'x'.repeat(301) };
     const blank = { ...(folder.comments[0] as CommentRecord), id: 'c-blank', text: '  ' };
+    // On a post that has an id but could not be written.
+    const orphan = { ...(folder.comments[0] as CommentRecord), id: 'c-cdi', postId: 'p-cdi' };
     const run = await drive(
       adapter,
       memoryReader({
         blogs: folder.blogs.slice(0, 1),
         posts: [...folder.posts, long],
-        comments: [...folder.comments, blank],
+        comments: [...folder.comments, blank, orphan],
       }),
       contextOf(user),
       new Map(),
@@ -587,6 +589,7 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
       { name: 'Nouveautés du CDI', code: 'parent_missing' },
       { name: 'x'.repeat(301), code: 'record_invalid' },
       { name: 'Commentaire de Mme Curie', code: 'record_invalid' },
+      { name: 'Commentaire de Mme Curie', code: 'parent_missing' },
     ]);
     expect(run.imported).toBe(1 + 3 + 2);
   });

@@ -17,9 +17,9 @@ import { escapeHtml } from '../../../archive/html-page.ts';
 import { newId } from '../../../clock.ts';
 import type { Db } from '../../../db/database.ts';
 import { sanitize } from '../../../html/sanitize.ts';
-import type { User } from '../../../platform/accounts.service.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import { documentIdsIn, rewriteDocumentLinks } from '../../workspace/document-links.ts';
+import type { ReadableDocuments } from '../../workspace/readable-documents.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
 import { blogReadableDocuments, isPicture } from '../blog-documents.ts';
 import { MAX_DOCUMENTS_PER_POST } from '../blog-html.ts';
@@ -153,19 +153,23 @@ export function blogImporter(deps: {
   const repo = new BlogRepository(deps.db.kysely);
 
   /** Of `ids` (documents of this instance), those the importer may show through a blog. */
+  /** One resolver an import (it keeps the accounts it looked up). */
+  let readable: { importId: string; documents: ReadableDocuments } | undefined;
+
   /**
    * Of `ids` (documents of this instance), those the importer may show through a blog (as the
    * app's writes decide): readable by them, and pictures only when `pictures` (a thumbnail).
    */
   async function vouchable(
-    user: User,
+    ctx: ImportContext,
     ids: readonly string[],
     pictures = false,
   ): Promise<Set<string>> {
-    const readable = blogReadableDocuments(deps);
+    if (readable?.importId !== ctx.importId)
+      readable = { importId: ctx.importId, documents: blogReadableDocuments(deps) };
     const ok = new Set<string>();
     for (const id of ids) {
-      const document = await readable.vouchedFor(id, [user.id]);
+      const document = await readable.documents.vouchedFor(id, [ctx.user.id]);
       if (document !== undefined && (!pictures || isPicture(document.contentType))) ok.add(id);
     }
     return ok;
@@ -274,28 +278,25 @@ export function blogImporter(deps: {
   }
 
   /** Writes a blog and its thumbnail's reference at once, unless a resumed import did. */
-  async function writeBlog(blog: BlogBlogsTable, user: User): Promise<void> {
+  async function writeBlog(blog: BlogBlogsTable, ctx: ImportContext): Promise<void> {
+    const owner = ctx.user.id;
     const thumbnail = blog.thumbnail_id;
     // A thumbnail the importer cannot show (its import failed, not a picture) is dropped.
-    const shown = thumbnail === null ? new Set<string>() : await vouchable(user, [thumbnail], true);
+    const shown = thumbnail === null ? new Set<string>() : await vouchable(ctx, [thumbnail], true);
+    const kept = thumbnail !== null && shown.has(thumbnail) ? thumbnail : null;
     await repo.transaction(async (trx) => {
       if ((await trx.blogById(blog.id)) !== undefined) return;
-      const kept = thumbnail !== null && shown.has(thumbnail) ? thumbnail : null;
-      await trx.insertBlog({ ...blog, owner_id: user.id, thumbnail_id: kept });
-      if (kept !== null)
-        await trx.replaceDocuments(
-          blog.id,
-          null,
-          [{ documentId: kept, vouchedBy: user.id }],
-          newId,
-        );
+      await trx.insertBlog({ ...blog, owner_id: owner, thumbnail_id: kept });
+      if (kept === null) return;
+      await trx.replaceDocuments(blog.id, null, [{ documentId: kept, vouchedBy: owner }], newId);
     });
   }
 
   /** Writes a post and the references to the documents it shows, unless a resumed import did. */
-  async function writePost(post: BlogPostsTable, user: User): Promise<void> {
+  async function writePost(post: BlogPostsTable, ctx: ImportContext): Promise<void> {
+    const owner = ctx.user.id;
     const ids = documentIdsIn(post.content);
-    const shown = await vouchable(user, ids.slice(0, MAX_DOCUMENTS_PER_POST));
+    const shown = await vouchable(ctx, ids.slice(0, MAX_DOCUMENTS_PER_POST));
     // Documents the importer cannot show (their import failed) are neutralised like missing ones.
     const content =
       shown.size === ids.length
@@ -304,21 +305,30 @@ export function blogImporter(deps: {
     await repo.transaction(async (trx) => {
       if ((await trx.postById(post.id)) !== undefined) return;
       const blog = await trx.blogById(post.blog_id);
-      if (blog === undefined || blog.ownerId !== user.id)
+      if (blog?.ownerId !== owner)
         throw new ImportItemError('parent_missing', `The blog ${post.blog_id} was not imported`);
-      await trx.insertPost({ ...post, author_id: user.id, content });
-      const refs = [...shown].map((documentId) => ({ documentId, vouchedBy: user.id }));
+      await trx.insertPost({ ...post, author_id: owner, content });
+      const refs = [...shown].map((documentId) => ({ documentId, vouchedBy: owner }));
       await trx.replaceDocuments(post.blog_id, post.id, refs, newId);
     });
   }
 
-  async function writeComment(comment: BlogCommentsTable, user: User): Promise<void> {
-    await repo.transaction(async (trx) => {
-      if ((await trx.commentById(comment.id)) !== undefined) return;
-      if ((await trx.postById(comment.post_id)) === undefined)
-        throw new ImportItemError('parent_missing', `The post ${comment.post_id} was not imported`);
-      await trx.insertComment({ ...comment, author_id: user.id });
-    });
+  /** One statement (comments are the bulk of a blog): a resumed import's is already there. */
+  async function writeComment(comment: BlogCommentsTable, ctx: ImportContext): Promise<void> {
+    try {
+      await repo.insertCommentIfAbsent({ ...comment, author_id: ctx.user.id });
+    } catch (error) {
+      // The post's foreign key: its post was not written.
+      if ((await repo.postById(comment.post_id)) === undefined)
+        throw new ImportItemError(
+          'parent_missing',
+          `The post ${comment.post_id} was not imported`,
+          {
+            cause: error,
+          },
+        );
+      throw error;
+    }
   }
 
   return {
@@ -461,22 +471,18 @@ export function blogImporter(deps: {
       const row = item.row;
       switch (row.type) {
         case 'blog':
-          return writeBlog(row.blog, ctx.user);
+          return writeBlog(row.blog, ctx);
         case 'post':
-          return writePost(row.post, ctx.user);
+          return writePost(row.post, ctx);
         case 'comment':
-          return writeComment(row.comment, ctx.user);
+          return writeComment(row.comment, ctx);
       }
     },
 
     async remove(item): Promise<RemoveOutcome> {
       switch (item.type) {
         case 'comment':
-          return repo.transaction(async (trx) => {
-            if ((await trx.commentById(item.id)) === undefined) return 'missing';
-            await trx.deleteComment(item.id);
-            return 'removed';
-          });
+          return (await repo.deleteComment(item.id)) ? 'removed' : 'missing';
         case 'post':
           // Comments left now are not the import's (it removes its own first): keep them.
           return repo.transaction(async (trx) => {
