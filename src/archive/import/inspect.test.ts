@@ -242,6 +242,22 @@ describe('large entries, streamed', () => {
     });
   });
 
+  it('reads a large stored entry in chunks, checking its CRC-32 over them all', async () => {
+    const video = randomBytes(3 * 1024 * 1024);
+    const bytes = signedZip([{ name: 'video.mp4', data: video }]);
+    const file = path.join(dir, 'stored.zip');
+    await fsp.writeFile(file, bytes);
+    expect(await inspect(file)).toMatchObject({ ok: true });
+    // The last byte: read in the last chunk.
+    const at = bytes.indexOf(video.subarray(-32)) + 31;
+    bytes[at] = (bytes[at] ?? 0) ^ 1;
+    await fsp.writeFile(file, bytes);
+    expect(await inspect(file)).toMatchObject({
+      code: 'archive_corrupt',
+      message: 'CRC-32 mismatch: video.mp4',
+    });
+  });
+
   it('stops a large entry at its declared size when it inflates to more', async () => {
     const declared = 17 * 1024 * 1024;
     const file = path.join(dir, 'large-bomb.zip');

@@ -206,6 +206,13 @@ export class ZipFileReader {
     signal?: AbortSignal,
   ): Promise<boolean> {
     if (position < 0 || length < 0 || position + length > this.size) return false;
+    // Small entries come from the window: their neighbours are read with them.
+    if (length <= this.window.length) {
+      const bytes = await this.read(position, length);
+      if (bytes === undefined) return false;
+      onChunk(bytes);
+      return true;
+    }
     for (let done = 0; done < length;) {
       signal?.throwIfAborted();
       const n = Math.min(this.chunk.length, length - done);
@@ -724,10 +731,12 @@ export async function readEntryData(
       if (raw === undefined) return fail('archive_corrupt', `Entry ${shown(name)} is truncated`);
       // One more byte than declared is enough to know it lies.
       const maxOutputLength = Math.max(1, declared + 1);
+      // Output buffers of the size expected, not zlib's 16 KiB each (200,000 small files).
+      const chunkSize = Math.max(64, Math.min(declared + 1, 1024 * 1024));
       if (raw.length === 0) take(raw);
-      else if (declared <= SYNC_BYTES) take(inflateRawSync(raw, { maxOutputLength }));
+      else if (declared <= SYNC_BYTES) take(inflateRawSync(raw, { maxOutputLength, chunkSize }));
       // No read happens meanwhile: `raw`, a view of the reader's window, stays whole.
-      else take(await inflateRawAsync(raw, { maxOutputLength }));
+      else take(await inflateRawAsync(raw, { maxOutputLength, chunkSize }));
     } else if (e.compressedSize > 0) {
       const source = reader.handle.createReadStream({
         start: e.dataStart,
