@@ -202,6 +202,28 @@ describe.each(testDbKinds())('imports over HTTP on %s', (db) => {
     }
   });
 
+  it('purges an analysed archive never launched after UPLOAD_TTL, and keeps a fresh one', async () => {
+    const old = await teacher();
+    const fresh = await teacher();
+    const a = await uploaded(old, blogExport.archive.file);
+    const b = await uploaded(fresh, blogExport.archive.file);
+    await server.t.runtime.db.kysely
+      .updateTable('archive_imports')
+      .set({ created_at: Date.now() - 2 * 86_400_000 })
+      .where('id', '=', a.id)
+      .execute();
+    expect(await server.t.runtime.imports.purgeStale()).toBeGreaterThanOrEqual(1);
+    const gone = (await (await old.fetch(`/api/archive/imports/${a.id}`)).json()) as View;
+    expect(gone).toMatchObject({ status: 'cancelled', error: 'upload_expired' });
+    const kept = (await (await fresh.fetch(`/api/archive/imports/${b.id}`)).json()) as View;
+    expect(kept.status).toBe('analyzed');
+    const left: string[] = [];
+    for await (const blob of server.t.runtime.blobs.list(`imports/${old.user.id}/`))
+      left.push(blob.key);
+    expect(left).toEqual([]);
+    await fresh.fetch(`/api/archive/imports/${b.id}`, { method: 'DELETE' });
+  });
+
   it('refuses too large an upload from its announced size (413)', async () => {
     const b = await teacher();
     const res = await b.upload('/api/archive/imports', 'big.zip', Buffer.alloc(9 * 1024 * 1024));
