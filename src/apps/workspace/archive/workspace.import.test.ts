@@ -392,23 +392,36 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
     }
   });
 
-  it('a document whose bytes the archive lacks fails alone with document_missing', async () => {
+  it('a document whose bytes the archive lacks fails alone with document_missing; a shared document alone gets its folder', async () => {
     const a = await teacher();
     const kept = await buildDocument(rt, a, { name: 'Gardé.txt', bytes: 'gardé' });
     const lost = await buildDocument(rt, a, { name: 'Perdu.txt', bytes: 'perdu' });
     // Its stored file is gone: the export lists it without bytes (path null).
     const { blobKey } = await rt.apps.workspace.contentOf(a, lost.id);
     await rt.blobs.delete(blobKey);
+    // Shared with A on its own, outside any folder.
+    const c = await teacher();
+    const menu = await buildDocument(rt, c, { name: 'Menu.txt', bytes: 'frites' });
+    await rt.platform.sharing.share(
+      c.id,
+      { app: 'workspace', type: 'document', id: menu.id },
+      { kind: 'user', id: a.id },
+      'read',
+    );
     const { archive } = await exportApp(rt, a, 'workspace', dir);
     const b = await teacher();
     const report = await runWorkspaceImport(b, archive.file);
     expect(report).toMatchObject({
       status: 'partial',
-      imported: 1,
+      imported: 2,
       failed: [{ name: 'Perdu.txt', code: 'document_missing' }],
     });
-    expect(await paths(b)).toEqual(['Gardé.txt']);
-    expect((await state(b)).quota.used).toBe(kept.size);
+    expect(await paths(b)).toEqual([
+      'Gardé.txt',
+      'Partagés avec moi/',
+      'Partagés avec moi/Menu.txt',
+    ]);
+    expect((await state(b)).quota.used).toBe(kept.size + menu.size);
   });
 
   // ---- Through the import service, as a user imports --------------------------------------
