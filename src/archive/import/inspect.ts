@@ -89,7 +89,8 @@ const ENTCORE_MANIFEST = 'Manifest.json';
 const failure = (code: InspectFailureCode, message: string): InspectFailure => ({
   ok: false,
   code,
-  message,
+  // One line for logs, whatever a schema's message holds.
+  message: message.replace(/\s*\n\s*/g, ' '),
 });
 
 /**
