@@ -296,31 +296,27 @@ export class WikiRepository {
       .execute();
   }
 
-  /**
-   * Records links between pages of a wiki: those whose two ends are pages of it now (an
-   * import records a link when its second end is written); links already recorded are kept.
-   */
-  async addLinks(
-    wikiId: string,
-    links: readonly { pageId: string; targetId: string }[],
-  ): Promise<void> {
-    const wanted = links.filter((l) => l.pageId !== l.targetId);
-    if (wanted.length === 0) return;
-    const ends = [...new Set(wanted.flatMap((l) => [l.pageId, l.targetId]))];
+  /** Which of `pageIds` are pages of the wiki. */
+  async existingPages(wikiId: string, pageIds: readonly string[]): Promise<Set<string>> {
+    if (pageIds.length === 0) return new Set();
     const rows = await this.db
       .selectFrom('wiki_pages')
       .select('id')
       .where('wiki_id', '=', wikiId)
-      .where('id', 'in', ends)
+      .where('id', 'in', [...new Set(pageIds)])
       .execute();
-    const existing = new Set(rows.map((r) => r.id));
-    const values = wanted
-      .filter((l) => existing.has(l.pageId) && existing.has(l.targetId))
-      .map((l) => ({ wiki_id: wikiId, page_id: l.pageId, target_id: l.targetId }));
-    if (values.length === 0) return;
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Records links between pages of a wiki (both ends must be its pages); known ones are kept. */
+  async insertLinks(
+    wikiId: string,
+    links: readonly { pageId: string; targetId: string }[],
+  ): Promise<void> {
+    if (links.length === 0) return;
     await this.db
       .insertInto('wiki_page_links')
-      .values(values)
+      .values(links.map((l) => ({ wiki_id: wikiId, page_id: l.pageId, target_id: l.targetId })))
       .onConflict((oc) => oc.columns(['page_id', 'target_id']).doNothing())
       .execute();
   }

@@ -290,9 +290,6 @@ async function wikiHref(
   return wikiId === undefined ? undefined : `/wiki/${wikiId}${home?.[2] ?? ''}`;
 }
 
-/** A tag the allowlist refuses: `sanitize` drops it and keeps its text. */
-const unwrapped = (): sanitizeHtml.Tag => ({ tagName: 'md-unlinked', attribs: {} });
-
 /**
  * Stored HTML of the archive made fit for this instance: sanitised with the one allowlist,
  * document URLs pointing at the imported documents, links to pages and wikis at the imported
@@ -316,15 +313,26 @@ export async function importHtml(
     } else documents.set(id, to);
   }
   const links = new Map<string, string | undefined>();
-  for (const href of hrefsIn(clean))
-    if (isWikiPath(href)) links.set(href, await wikiHref(href, ids, unresolved));
+  // Most pages link no other page: their HTML is not parsed for links.
+  if (clean.includes('/wiki/'))
+    for (const href of hrefsIn(clean))
+      if (isWikiPath(href)) links.set(href, await wikiHref(href, ids, unresolved));
 
-  // Every resolved document URL at once (text and attributes alike): no id is mapped twice.
-  const rewritten = rewriteDocumentLinks(clean, (id) => documents.get(id));
+  // Every resolved document URL at once (text and attributes alike): no id is mapped twice. An
+  // id inside a URL changes, nothing else: the HTML stays as sanitised.
+  const rewritten =
+    documents.size === 0 ? clean : rewriteDocumentLinks(clean, (id) => documents.get(id));
+  if (links.size === 0 && missing.size === 0) return rewritten;
+
   const namesMissing = (url: string | undefined) =>
-    documentIdsIn(url ?? '').some((id) => missing.has(id));
+    missing.size > 0 && documentIdsIn(url ?? '').some((id) => missing.has(id));
+  let neutralised = false;
   // Everything is kept in this pass (the HTML is sanitised already): a neutralised link becomes
-  // a tag outside the allowlist, which the last pass drops, keeping its text.
+  // a tag outside the allowlist, which a last pass drops, keeping its text.
+  const unlink = (): sanitizeHtml.Tag => {
+    neutralised = true;
+    return { tagName: 'md-unlinked', attribs: {} };
+  };
   const linked = sanitizeHtml(rewritten, {
     allowedTags: false,
     allowedAttributes: false,
@@ -334,13 +342,14 @@ export async function importHtml(
         const href = attribs.href ?? '';
         if (isWikiPath(href)) {
           const to = links.get(href);
-          return to === undefined ? unwrapped() : { tagName, attribs: { ...attribs, href: to } };
+          return to === undefined ? unlink() : { tagName, attribs: { ...attribs, href: to } };
         }
-        return namesMissing(href) ? unwrapped() : { tagName, attribs };
+        return namesMissing(href) ? unlink() : { tagName, attribs };
       },
     },
     exclusiveFilter: (frame) => frame.tag === 'img' && namesMissing(frame.attribs.src),
   });
+  if (!neutralised && missing.size === 0) return linked;
   // A missing document's URL may be left as text or in a title: it goes there too.
   let out = linked;
   for (const id of missing) out = out.split(documentUrl(id)).join('');
@@ -382,6 +391,42 @@ export function wikiImporter(deps: {
     const id = await ids.resolve(WIKI, { type: item.type, sourceId: item.sourceId });
     if (id === undefined) throw new Error(`No id allocated for ${item.type} ${item.sourceId}`);
     return id;
+  }
+
+  /**
+   * A page, then its links to and from the pages of its wiki written so far (a link is recorded
+   * when its second page is written), in one transaction: one commit per page (on PostgreSQL,
+   * commits are what an import waits on). Each statement keeps what is there, so writing again
+   * is a no-op. The wiki was written before (a failed wiki resolves to nothing and `prepare`
+   * refuses its pages): the foreign keys hold the rest.
+   */
+  async function writePage(row: Extract<WikiImportRow, { kind: 'page' }>): Promise<void> {
+    await repo.transaction((tx) => writePageIn(tx, row));
+  }
+
+  async function writePageIn(
+    tx: WikiRepository,
+    row: Extract<WikiImportRow, { kind: 'page' }>,
+  ): Promise<void> {
+    const page = row.page;
+    const parent = page.parent_id === null ? [] : [page.parent_id];
+    const existing = await tx.existingPages(page.wiki_id, [
+      ...parent,
+      ...row.links,
+      ...row.linkedFrom,
+    ]);
+    // A parent that could not be written: the page goes to the root rather than be lost.
+    const parentId =
+      page.parent_id !== null && existing.has(page.parent_id) ? page.parent_id : null;
+    await tx.insertPageIfAbsent({ ...page, parent_id: parentId });
+    await tx.insertLinks(page.wiki_id, [
+      ...row.links
+        .filter((id) => existing.has(id) && id !== page.id)
+        .map((targetId) => ({ pageId: page.id, targetId })),
+      ...row.linkedFrom
+        .filter((id) => existing.has(id) && id !== page.id)
+        .map((pageId) => ({ pageId, targetId: page.id })),
+    ]);
   }
 
   return {
@@ -639,30 +684,11 @@ export function wikiImporter(deps: {
           await repo.insertWikiIfAbsent(row.wiki);
           return;
         case 'page':
-          await repo.transaction(async (tx) => {
-            const page = row.page;
-            if ((await tx.findWiki(page.wiki_id)) === undefined)
-              throw new ImportItemError('reference_missing', 'The wiki of this page is missing');
-            // A parent that could not be written: the page goes to the root rather than be lost.
-            const parent =
-              page.parent_id === null ? undefined : await tx.findPageById(page.parent_id);
-            const parentId = parent?.wiki_id === page.wiki_id ? page.parent_id : null;
-            await tx.insertPageIfAbsent({ ...page, parent_id: parentId });
-            await tx.addLinks(page.wiki_id, [
-              ...row.links.map((targetId) => ({ pageId: page.id, targetId })),
-              ...row.linkedFrom.map((pageId) => ({ pageId, targetId: page.id })),
-            ]);
-          });
+          await writePage(row);
           return;
-        case 'revision': {
-          const revision = row.revision;
-          await repo.transaction(async (tx) => {
-            if ((await tx.findPageById(revision.page_id)) === undefined)
-              throw new ImportItemError('reference_missing', 'The page of this version is missing');
-            await tx.insertRevisionIfAbsent(revision);
-          });
+        case 'revision':
+          await repo.insertRevisionIfAbsent(row.revision);
           return;
-        }
       }
     },
 
