@@ -258,7 +258,7 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
     expect(after.blobs).toEqual(after.documents.map((d) => d.blob_key).sort());
   });
 
-  it('keeps documents shared with the exporting user in "Partagés avec moi" and app documents as such', async () => {
+  it('keeps documents shared with the exporting user in "Partagés avec moi", app documents as such, a trashed folder in the trash', async () => {
     const a = await teacher();
     const c = await teacher();
     const theirs = await buildFolder(rt, c, { name: 'Sorties' });
@@ -282,6 +282,9 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
       body: Readable.from([Buffer.from('signée')]),
     });
     await buildDocument(rt, a, { name: 'À moi.txt', bytes: 'mien' });
+    const old = await buildFolder(rt, a, { name: 'Ancien' });
+    await buildDocument(rt, a, { name: 'vieux.txt', bytes: 'vieux', folderId: old.id });
+    await rt.apps.workspace.trashFolder(a, old.id);
     const archive = await exportThroughService(rt, a, { apps: ['workspace'] }, dir);
 
     const b = await teacher();
@@ -294,7 +297,15 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
       'Partagés avec moi/Sorties/',
       'Partagés avec moi/Sorties/Programme.txt',
       'À moi.txt',
+      '🗑 Ancien/',
+      '🗑 Ancien/vieux.txt',
     ]);
+    // In B's trash as B would have put it there: the folder with what it carried.
+    const trash = await rt.apps.workspace.listFolders(b, { filter: 'trash' });
+    expect(trash.map((f) => f.name)).toEqual(['Ancien']);
+    expect(await rt.apps.workspace.listDocuments(b, { filter: 'trash' })).toEqual([]);
+    await rt.apps.workspace.restoreFolder(b, trash[0]?.id ?? '');
+    expect(await paths(b)).toContain('Ancien/vieux.txt');
     const docs = (await state(b)).documents;
     expect(docs.find((d) => d.name === 'Autorisation.txt')?.app_source).toBe('calendar');
     expect(docs.filter((d) => d.app_source !== null)).toHaveLength(1);
@@ -387,6 +398,14 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
       await rt.blobs.put(`workspace/${b.id}/${stopped}`, Readable.from([Buffer.from('x')]));
       expect(await importer.remove({ type: 'document', id: stopped }, ctx)).toBe('missing');
       expect((await state(b)).blobs).toEqual(after.blobs);
+
+      // Undo, children first: a folder that still holds something is kept.
+      const course = after.folders.find((f) => f.parent_id === null);
+      const notes = after.documents.find((d) => d.name === 'notes.txt');
+      expect(await importer.remove({ type: 'folder', id: course?.id ?? '' }, ctx)).toBe('kept');
+      expect(await importer.remove({ type: 'document', id: notes?.id ?? '' }, ctx)).toBe('removed');
+      expect(await importer.remove({ type: 'document', id: notes?.id ?? '' }, ctx)).toBe('missing');
+      expect((await state(b)).quota.used).toBe(after.quota.used - (notes?.size ?? 0));
     } finally {
       zip.close();
     }
