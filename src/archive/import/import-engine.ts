@@ -11,7 +11,7 @@ import { AppError } from '../../errors.ts';
 import type { AppArchiveReader, ImportAdapter, ImportContext, ImportItem } from '../adapter.ts';
 import { ImportItemError } from '../adapter.ts';
 import { dependencyOrder } from '../app-order.ts';
-import { SYNTHETIC, type ImportJournal, type JournalItem } from './import-journal.ts';
+import { itemKey, SYNTHETIC, type ImportJournal, type JournalItem } from './import-journal.ts';
 
 export interface EngineApp {
   readonly app: AppId;
@@ -81,14 +81,17 @@ export async function runImport(run: EngineRun): Promise<Record<string, AppImpor
     if (p === undefined) continue;
     p.status = 'running';
     emit();
+    // Items an earlier run of this import settled (resumed after a crash) are not done again.
+    const settled = await journal.settled(a.app);
     for await (const item of a.importer.items(a.reader, ctx)) {
       ctx.signal.throwIfAborted();
-      await importItem(a, item, run);
+      if (!settled.has(itemKey(item))) await importItem(a, item, run);
       if (item.synthetic === true) continue;
       p.items += 1;
       p.bytes += item.bytes;
       emit();
     }
+    await journal.flush();
     if (!ctx.dryRun) await a.importer.finish?.(ctx);
     const report = await journal.report(a.app);
     const status: AppJobStatus =
@@ -111,9 +114,6 @@ export async function runImport(run: EngineRun): Promise<Record<string, AppImpor
 
 async function importItem(a: EngineApp, item: ImportItem, run: EngineRun): Promise<void> {
   const { ctx, journal } = run;
-  const state = await journal.state(a.app, item);
-  // Settled by an earlier run of this import (resumed after a crash).
-  if (state !== undefined && state !== 'allocated') return;
   try {
     let prepared = await a.importer.prepare(item, journal, ctx);
     const warnings = prepared.unresolved.map(() => 'reference_missing');

@@ -35,6 +35,10 @@ export interface ImportJournal extends IdMap {
   /** Allocates ids for items not yet in the journal (a resumed import keeps its ids). */
   allocateMany(app: AppId, items: readonly JournalItem[]): Promise<void>;
   state(app: AppId, ref: SourceRef): Promise<ImportItemState | undefined>;
+  /** The items of `app` an earlier run of this import settled (empty on a first run). */
+  settled(app: AppId): Promise<ReadonlySet<string>>;
+  /** Writes what is pending (settles are batched: a crash before the flush rewrites them). */
+  flush(): Promise<void>;
   settle(app: AppId, ref: SourceRef, outcome: ItemOutcome): Promise<void>;
   /** What earlier imports (same user, same source instance, not undone) made of this item. */
   earlier(app: AppId, ref: SourceRef): Promise<string[]>;
@@ -49,6 +53,10 @@ export interface ImportJournal extends IdMap {
 export const SYNTHETIC = 'synthetic';
 
 const key = (app: string, r: SourceRef) => `${app}\u0000${r.type}\u0000${r.sourceId}`;
+/** The key of an item within its app (`settled`). */
+export const itemKey = (r: SourceRef) => `${r.type}\u0000${r.sourceId}`;
+/** Settles written at once (one transaction). */
+const SETTLE_BATCH = 250;
 /** Failed and warned items listed in a report, per app; past it, counts only. */
 const MAX_LISTED = 1000;
 
@@ -59,6 +67,8 @@ export class DbImportJournal implements ImportJournal {
   readonly #earlierOf: { userId: string; sourceInstance: string } | undefined;
   readonly #cache = new Map<string, string>();
   #seq: number | undefined;
+  #pending: { app: string; ref: SourceRef; outcome: ItemOutcome }[] = [];
+  #hasEarlier: boolean | undefined;
 
   constructor(db: Db, importId: string, earlierOf?: { userId: string; sourceInstance: string }) {
     this.#db = db;
@@ -118,6 +128,8 @@ export class DbImportJournal implements ImportJournal {
     const k = key(app, ref);
     const cached = this.#cache.get(k);
     if (cached !== undefined) return cached;
+    if (this.#pending.some((p) => p.outcome.state === 'failed' && key(p.app, p.ref) === k))
+      return undefined;
     const row = await this.#row(app, ref);
     if (row === undefined || row.state === 'failed' || row.state === 'removed') return undefined;
     this.#remember(k, row.new_id);
@@ -136,6 +148,7 @@ export class DbImportJournal implements ImportJournal {
   }
 
   async state(app: AppId, ref: SourceRef): Promise<ImportItemState | undefined> {
+    await this.flush();
     return (await this.#row(app, ref))?.state;
   }
 
@@ -143,26 +156,61 @@ export class DbImportJournal implements ImportJournal {
     const k = key(app, ref);
     if (outcome.state === 'failed') this.#cache.delete(k);
     if (outcome.newId !== undefined) this.#remember(k, outcome.newId);
-    await this.#db.kysely
-      .updateTable('archive_import_items')
-      .set({
-        state: outcome.state,
-        code: outcome.code ?? null,
-        warnings:
-          outcome.warnings !== undefined && outcome.warnings.length > 0
-            ? JSON.stringify(outcome.warnings)
-            : null,
-        ...(outcome.newId === undefined ? {} : { new_id: outcome.newId }),
-      })
+    this.#pending.push({ app, ref, outcome });
+    if (this.#pending.length >= SETTLE_BATCH) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#pending.length === 0) return;
+    const batch = this.#pending;
+    this.#pending = [];
+    await this.#db.kysely.transaction().execute(async (trx) => {
+      for (const { app, ref, outcome } of batch) {
+        await trx
+          .updateTable('archive_import_items')
+          .set({
+            state: outcome.state,
+            code: outcome.code ?? null,
+            warnings:
+              outcome.warnings !== undefined && outcome.warnings.length > 0
+                ? JSON.stringify(outcome.warnings)
+                : null,
+            ...(outcome.newId === undefined ? {} : { new_id: outcome.newId }),
+          })
+          .where('import_id', '=', this.#importId)
+          .where('app', '=', app)
+          .where('type', '=', ref.type)
+          .where('source_id', '=', ref.sourceId)
+          .execute();
+      }
+    });
+  }
+
+  async settled(app: AppId): Promise<ReadonlySet<string>> {
+    await this.flush();
+    const rows = await this.#db.kysely
+      .selectFrom('archive_import_items')
+      .select(['type', 'source_id'])
       .where('import_id', '=', this.#importId)
       .where('app', '=', app)
-      .where('type', '=', ref.type)
-      .where('source_id', '=', ref.sourceId)
+      .where('state', '!=', 'allocated')
       .execute();
+    return new Set(rows.map((r) => itemKey({ type: r.type, sourceId: r.source_id })));
   }
 
   async earlier(app: AppId, ref: SourceRef): Promise<string[]> {
     if (this.#earlierOf === undefined) return [];
+    // Most imports are a user's first of that source: one query says so for all items.
+    this.#hasEarlier ??=
+      (await this.#db.kysely
+        .selectFrom('archive_imports')
+        .select('id')
+        .where('user_id', '=', this.#earlierOf.userId)
+        .where('source_instance', '=', this.#earlierOf.sourceInstance)
+        .where('status', '!=', 'undone')
+        .where('id', '!=', this.#importId)
+        .executeTakeFirst()) !== undefined;
+    if (!this.#hasEarlier) return [];
     const rows = await this.#db.kysely
       .selectFrom('archive_import_items as i')
       .innerJoin('archive_imports as m', 'm.id', 'i.import_id')
@@ -180,6 +228,7 @@ export class DbImportJournal implements ImportJournal {
   }
 
   async report(app: AppId): Promise<Omit<AppImportReport, 'status'>> {
+    await this.flush();
     const counts = await this.#db.kysely
       .selectFrom('archive_import_items')
       .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
@@ -219,7 +268,9 @@ export class DbImportJournal implements ImportJournal {
   }
 
   async *undoable(): AsyncGenerator<JournalEntry> {
-    let before = Number.MAX_SAFE_INTEGER;
+    await this.flush();
+    // The largest 32-bit integer: the column is an `integer` (PostgreSQL refuses more).
+    let before = 2_147_483_647;
     for (;;) {
       const rows = await this.#db.kysely
         .selectFrom('archive_import_items')
@@ -311,6 +362,20 @@ export class MemoryImportJournal implements ImportJournal {
 
   state(app: AppId, ref: SourceRef): Promise<ImportItemState | undefined> {
     return Promise.resolve(this.#items.get(key(app, ref))?.state);
+  }
+
+  settled(app: AppId): Promise<ReadonlySet<string>> {
+    return Promise.resolve(
+      new Set(
+        [...this.#items.values()]
+          .filter((i) => i.app === app && i.state !== 'allocated')
+          .map((i) => itemKey(i)),
+      ),
+    );
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
   settle(app: AppId, ref: SourceRef, outcome: ItemOutcome): Promise<void> {
