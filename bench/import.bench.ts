@@ -28,6 +28,7 @@ import { pino } from 'pino';
 import { newId } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { APP_IDS, type JobProgress } from '../src/contracts/archive.ts';
+import { DbImportJournal } from '../src/archive/import/import-journal.ts';
 import type { ImportView } from '../src/archive/import/import.service.ts';
 import { documentUrl } from '../src/apps/workspace/document-links.ts';
 import { pagePath } from '../src/apps/wiki/wiki-links.ts';
@@ -352,9 +353,17 @@ spawnSync('cat', [archive], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 // unzip -q into a temp dir, deleted after (not timed).
 const unzipDir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-import-bench-unzip-'));
+/** CPU seconds of this process's waited-for children (Linux: /proc/self/stat, 100 ticks/s). */
+async function childCpuSeconds(): Promise<number> {
+  const stat = await fs.readFile('/proc/self/stat', 'utf8').catch(() => '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13] ?? 0) + Number(fields[14] ?? 0)) / 100;
+}
+const unzipCpu0 = await childCpuSeconds();
 const t = performance.now();
 const unzip = spawnSync('unzip', ['-q', archive, '-d', unzipDir], { stdio: 'inherit' });
 const unzipSeconds = (performance.now() - t) / 1000;
+const unzipCpuSeconds = (await childCpuSeconds()) - unzipCpu0;
 await fs.rm(unzipDir, { recursive: true, force: true });
 if (unzip.status !== 0) throw new Error(`unzip failed (${unzip.status})`);
 
@@ -395,6 +404,90 @@ const user = await runtime.platform.accounts.createUser({
 });
 runtime.queue.startWorker();
 
+// Where the time goes, without touching the engine: the wall time of every call the engine
+// makes to the importers, the journal and the blob store is summed per stage. The engine
+// handles one item at a time, so the stages of the run add up to (nearly) its wall time;
+// names with ">" are spent inside the stage before them (a blob write inside `write`).
+const stages = new Map<string, { ms: number; calls: number }>();
+let phase: 'analysis' | 'run' = 'analysis';
+const itemsCalls = new Map<string, number>();
+const addStage = (name: string, ms: number) => {
+  const s = stages.get(name) ?? { ms: 0, calls: 0 };
+  s.ms += ms;
+  s.calls += 1;
+  stages.set(name, s);
+};
+function timed(target: object, method: string, name: () => string): void {
+  const o = target as Record<string, unknown>;
+  const original = o[method];
+  if (typeof original !== 'function') return;
+  o[method] = async function (this: unknown, ...args: unknown[]) {
+    const t = performance.now();
+    try {
+      return (await original.apply(this, args)) as unknown;
+    } finally {
+      addStage(name(), performance.now() - t);
+    }
+  };
+}
+for (const m of ['allocateMany', 'state', 'settled', 'earlier', 'settle', 'flush', 'report'])
+  timed(DbImportJournal.prototype, m, () => `journal.${m}`);
+timed(DbImportJournal.prototype, 'resolve', () => '  > prepare > journal.resolve');
+for (const a of runtime.apps.list) {
+  const importer = a.archive?.import;
+  if (importer === undefined) continue;
+  const app = a.archive?.app ?? '?';
+  timed(importer, 'analyze', () => `${app}.analyze`);
+  for (const m of ['prepare', 'findDuplicate', 'write', 'finish'])
+    timed(importer, m, () => `${app}.${m}`);
+  // Reading the records (inflate, JSON, schema): the time spent waiting on each next item.
+  const items = importer.items.bind(importer);
+  importer.items = (src, ctx) => {
+    const it = items(src, ctx)[Symbol.asyncIterator]();
+    const n = phase === 'run' ? (itemsCalls.get(app) ?? 0) + 1 : 0;
+    itemsCalls.set(app, n);
+    const name = `${app}.items (${n === 0 ? 'analysis' : n === 1 ? 'pass 1' : 'pass 2'})`;
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: async () => {
+          const t = performance.now();
+          try {
+            return await it.next();
+          } finally {
+            addStage(name, performance.now() - t);
+          }
+        },
+        return: async (value?: unknown) => (await it.return?.(value)) ?? { done: true, value },
+      }),
+    };
+  };
+}
+const blobs = runtime.blobs;
+const put = blobs.put.bind(blobs);
+blobs.put = async (key, body, opts) => {
+  const t = performance.now();
+  try {
+    return await put(key, body, opts);
+  } finally {
+    addStage(
+      key.startsWith('imports/') ? 'upload: blob write' : '  > write > blob write (+ archive read)',
+      performance.now() - t,
+    );
+  }
+};
+const get = blobs.get.bind(blobs);
+blobs.get = async (key, range) => {
+  const stream = await get(key, range);
+  const t = performance.now();
+  const name = `copy of the archive to the work dir (${phase})`;
+  if (key.startsWith('imports/')) stream.once('close', () => addStage(name, performance.now() - t));
+  return stream;
+};
+const wrap = runtime.imports.launch.bind(runtime.imports);
+runtime.imports.launch = (...args) => {
+  phase = 'run';
+  return wrap(...args);
+};
 global.gc?.();
 const baseRss = process.memoryUsage().rss;
 let peakRss = baseRss;
@@ -419,6 +512,11 @@ const watch = (progress: JobProgress | null, at: number) => {
   }
 };
 
+const loadBefore = os.loadavg()[0] ?? 0;
+const cpu0 = process.cpuUsage();
+/** Monotonic microseconds, the clock of `--cpu-prof` samples (to cut a profile by phase). */
+const mono = () => Number(process.hrtime.bigint() / 1000n);
+const monoStart = mono();
 const tStart = performance.now();
 const created = await runtime.imports.create(user, createReadStream(archive), 'archive.zip');
 const tUploaded = performance.now();
@@ -427,6 +525,7 @@ const analyzed = await until(async () => {
   return v.status === 'analyzed' || v.status === 'rejected' ? v : undefined;
 });
 const tAnalyzed = performance.now();
+const monoAnalyzed = mono();
 if (analyzed.status !== 'analyzed' || analyzed.analysis === null)
   throw new Error(`the archive was refused: ${analyzed.error ?? analyzed.status}`);
 const apps = analyzed.analysis.apps.filter((a) => a.importable).map((a) => a.app);
@@ -444,6 +543,8 @@ const finished: ImportView = await until(async () => {
   return v.status === 'done' ? v : undefined;
 });
 const tDone = performance.now();
+const monoDone = mono();
+const cpu = process.cpuUsage(cpu0);
 watch(finished.progress, tDone);
 clearInterval(sampler);
 
@@ -471,6 +572,7 @@ const figures = {
   failed,
   unzipSeconds: sec(unzipSeconds * 1000),
   unzipMiBps: Math.round(archiveMb / unzipSeconds),
+  unzipCpuSeconds: Number(unzipCpuSeconds.toFixed(2)),
   phases: {
     uploadSeconds: sec(tUploaded - tStart),
     analysisSeconds: sec(tAnalyzed - tUploaded),
@@ -486,13 +588,44 @@ const figures = {
     run: Number((unzipSeconds / runS).toFixed(2)),
     goal: 0.7,
   },
+  importCpuSeconds: sec((cpu.user + cpu.system) / 1000),
   baseRssMiB: Math.round(baseRss / MiB),
   peakRssMiB: Math.round(peakRss / MiB),
   peakHeapMiB: Math.round(peakHeap / MiB),
   node: process.version,
   cpus: os.cpus().length,
+  loadAverage: [Number(loadBefore.toFixed(1)), Number((os.loadavg()[0] ?? 0).toFixed(1))],
+  profileWindowUs: { start: monoStart, analyzed: monoAnalyzed, done: monoDone },
 };
 console.log(JSON.stringify(figures, null, 2));
+
+// The stages, in seconds and share of their phase's wall time.
+const analysisMs = tAnalyzed - tStart;
+const runMs = tDone - tLaunch;
+const inAnalysis = (name: string) =>
+  name.startsWith('upload') || name.endsWith('(analysis)') || name.endsWith('.analyze');
+let accounted = { analysis: 0, run: 0 };
+const lines = [...stages]
+  .sort((a, b) => b[1].ms - a[1].ms)
+  .map(([name, s]) => {
+    const of = inAnalysis(name) ? analysisMs : runMs;
+    if (!name.startsWith(' ')) {
+      if (inAnalysis(name)) accounted.analysis += s.ms;
+      else accounted.run += s.ms;
+    }
+    return `${(s.ms / 1000).toFixed(2).padStart(9)} s ${((100 * s.ms) / of).toFixed(1).padStart(5)} % ${String(s.calls).padStart(7)} calls ${((1000 * s.ms) / s.calls).toFixed(0).padStart(7)} µs/call  ${inAnalysis(name) ? 'analysis' : 'run     '}  ${name}`;
+  });
+accounted = { analysis: analysisMs - accounted.analysis, run: runMs - accounted.run };
+console.log(
+  `Stages (wall time of the calls; phases: upload + analysis ${sec(analysisMs)} s, run ${sec(runMs)} s):`,
+);
+for (const line of lines) console.log(line);
+console.log(
+  `${(accounted.analysis / 1000).toFixed(2).padStart(9)} s  elsewhere in upload + analysis (inspection: entries, CRC and SHA-256 of every byte; job pickup)`,
+);
+console.log(
+  `${(accounted.run / 1000).toFixed(2).padStart(9)} s  elsewhere in the run (job pickup, opening the zip, progress, reports)`,
+);
 if (failed > 0) console.log(JSON.stringify(report, null, 2));
 
 await runtime.close();
