@@ -212,7 +212,7 @@ async function* pagesInOrder(
   for (let start = 0; start < order.length;) {
     const window: PageNode[] = [];
     let bytes = 0;
-    for (const node of order.slice(start)) {
+    for (let node = order[start]; node !== undefined; node = order[start + window.length]) {
       if (window.length > 0 && bytes + node.size > windowBytes) break;
       window.push(node);
       bytes += node.size;
