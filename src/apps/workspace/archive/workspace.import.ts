@@ -158,10 +158,11 @@ function importedName(raw: string): string {
 /** The problem an unreadable data file or broken record makes in the analysis. */
 function recordProblem(error: unknown, file: string): AppAnalysis['problems'][number] {
   // The reader's errors say which file and line (`RecordError`); read them without its class.
-  const at = (key: 'file' | 'line'): unknown =>
-    error instanceof Error
-      ? (Object.getOwnPropertyDescriptor(error, key)?.value as unknown)
-      : undefined;
+  const at = (key: 'file' | 'line'): unknown => {
+    if (!(error instanceof Error)) return undefined;
+    const value: unknown = Object.getOwnPropertyDescriptor(error, key)?.value;
+    return value;
+  };
   const where = at('file');
   const line = at('line');
   return {
@@ -178,12 +179,14 @@ function recordProblem(error: unknown, file: string): AppAnalysis['problems'][nu
  * while a failure of the store stays what it is.
  */
 function checkedBytes(stream: Readable, size: number, name: string) {
-  const head: Buffer[] = [];
+  const head: Uint8Array[] = [];
   let headBytes = 0;
   let seen = 0;
   async function* chunks(): AsyncGenerator<Uint8Array> {
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const source: AsyncIterable<unknown> = stream;
+      for await (const chunk of source) {
+        if (!(chunk instanceof Uint8Array)) throw new Error(`${name}: not bytes`);
         seen += chunk.length;
         if (seen > size) throw new Error(`${name}: larger than its record says`);
         if (headBytes < SNIFF_BYTES) {
