@@ -190,6 +190,16 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
     };
   }
 
+  /** The "Import du …" folder at the user's root, named after a launch between `since` and now. */
+  async function importFolderOf(user: User, since: number): Promise<string> {
+    const names = [importFolderName(since), importFolderName(Date.now())];
+    const found = (await state(user)).folders.find(
+      (f) => f.parent_id === null && names.includes(f.name),
+    );
+    if (found === undefined) throw new Error('no import folder');
+    return found.name;
+  }
+
   /** The user's folders and documents by path ("a/b/c.txt", "🗑 d.txt" in the trash). */
   async function paths(user: User): Promise<string[]> {
     const s = await state(user);
@@ -475,10 +485,10 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
     it('puts everything in "Import du …" when the user has content, the same folder all day; again with skip adds nothing', async () => {
       const b = await teacher();
       await buildDocument(rt, b, { name: 'Déjà là.txt', bytes: 'à moi' });
-      const day = importFolderName(Date.now());
+      const since = Date.now();
       const first = await importArchive(rt, b, seeded.archive.file, { apps: ['workspace'] });
       expect(first.apps.workspace).toMatchObject({ imported: 7, failed: [] });
-      const root = importFolderName(Date.now()) === day ? day : importFolderName(Date.now());
+      const root = await importFolderOf(b, since);
       expect(await paths(b)).toEqual(
         ['Déjà là.txt', `${root}/`, ...SEEDED.map((p) => p.replace(/^(🗑 )?/, `$1${root}/`))].sort(),
       );
@@ -512,12 +522,13 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
       expect(again.apps.workspace).toMatchObject({ imported: 0, duplicates: 7, failed: [] });
       expect(await state(b)).toEqual(before);
 
+      const since = Date.now();
       const copied = await importArchive(rt, b, seeded.archive.file, {
         apps: ['workspace'],
         duplicates: 'copy',
       });
       expect(copied.apps.workspace?.failed).toEqual([]);
-      const root = importFolderName(Date.now());
+      const root = await importFolderOf(b, since);
       expect(await paths(b)).toEqual(
         [
           ...SEEDED,
