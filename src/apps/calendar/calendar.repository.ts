@@ -197,6 +197,15 @@ export class CalendarRepository {
    * again); a UID the calendar already holds is a unique violation.
    */
   async insertEventOnce(row: NewEventRow, attachments: readonly AttachmentRef[]): Promise<void> {
+    if (attachments.length === 0) {
+      // One statement: no transaction needed to keep the event and its attachments together.
+      await this.db
+        .insertInto('cal_events')
+        .values(row)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      return;
+    }
     await this.db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom('cal_events')

@@ -245,8 +245,7 @@ export function calendarImporter(deps: {
           await repo.insertCalendarOnce(row.calendar);
           return;
         case 'event': {
-          if ((await repo.findCalendar(row.event.calendar_id)) === undefined)
-            throw new ImportItemError('parent_missing', 'Its calendar was not imported');
+          // Its calendar was written before, or is the duplicate it maps to (foreign key).
           const attachments = row.attachments.map((documentId) => ({
             documentId,
             vouchedBy: ctx.user.id,

@@ -374,19 +374,17 @@ export function newsImporter(deps: {
     },
 
     async write(item) {
+      // The parent was written before (parents come first) or is the duplicate it maps to;
+      // one deleted meanwhile fails the item on its foreign key.
       const { row } = item;
       switch (row.type) {
         case 'thread':
           await repo.insertThreadOnce(row.thread);
           return;
         case 'item':
-          if ((await repo.thread(row.item.thread_id)) === undefined)
-            throw new ImportItemError('parent_missing', 'Its thread was not imported');
           await repo.insertItemOnce(row.item);
           return;
         case 'comment':
-          if ((await repo.item(row.comment.item_id)) === undefined)
-            throw new ImportItemError('parent_missing', 'Its item was not imported');
           await repo.insertCommentOnce(row.comment);
           return;
       }
