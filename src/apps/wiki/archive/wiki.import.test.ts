@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { buildPage, buildWiki, makeUser } from '../../../../test/support/factories.ts';
+import { buildPage, buildWiki, makeUser, share } from '../../../../test/support/factories.ts';
 import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
 import {
   compareRecords,
@@ -537,7 +537,14 @@ describe.each(testDbKinds())('Cours et Wiki importer on %s', (db) => {
     expect(snapshots[1]).toEqual(snapshots[0]);
     const [course] = await rt.apps.wiki.listWikis(user);
 
-    // The user adds a sub-page under an imported page since.
+    // The user shares an imported wiki, and adds a sub-page under an imported page since.
+    const cdi = written.find((w) => w.sourceId === 'w-shared');
+    await share(
+      rt,
+      user,
+      { app: 'wiki', type: 'wiki', id: cdi?.id ?? '' },
+      await makeUser(rt.platform, 'Student'),
+    );
     const intro = written.find((w) => w.sourceId === 'p-intro');
     await rt.apps.wiki.createPage(user, course?.id ?? '', {
       title: 'Ajoutée depuis',
@@ -550,7 +557,8 @@ describe.each(testDbKinds())('Cours et Wiki importer on %s', (db) => {
     expect(outcomes.get('p-intro')).toBe('kept');
     expect(outcomes.get('w-course')).toBe('kept');
     expect(outcomes.get('p-chapter')).toBe('removed');
-    expect(outcomes.get('w-shared')).toBe('removed');
+    expect(outcomes.get('w-shared')).toBe('kept');
+    expect(outcomes.get('p-cdi')).toBe('removed');
     expect(outcomes.get('r-intro')).toBe('removed');
     expect((await repo.pageNodes(course?.id ?? '')).map((p) => p.title).sort()).toEqual([
       'Ajoutée depuis',
