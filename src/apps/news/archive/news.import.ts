@@ -123,7 +123,9 @@ export async function countRecords<S extends z.ZodType>(
   if (!src.has(file)) return 0;
   let n = 0;
   try {
-    for await (const { line } of src.ndjson(file)) n = line;
+    // Counted, not read off `line`: blank lines are skipped.
+    const records = src.ndjson(file)[Symbol.asyncIterator]();
+    while (!(await records.next()).done) n += 1;
   } catch (error) {
     problems.push(recordProblem(error, file));
   }
