@@ -9,6 +9,7 @@ import {
 } from '../../contracts/archive.ts';
 import type { Db } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/dialect.ts';
+import { AppError } from '../../errors.ts';
 import type { ArchiveImportsTable } from '../archive.schema.ts';
 import { jobProgressSchema } from '../contract.schemas.ts';
 
@@ -170,6 +171,22 @@ export class ImportRepository {
       startedAt: number;
       finishedAt: number | null;
     }> = {},
+  ): Promise<boolean> {
+    try {
+      return await this.#transition(id, from, to, fields);
+    } catch (error) {
+      // Becoming active while another import of the user is: the partial unique index says no.
+      if (isUniqueViolation(error))
+        throw new AppError('import_in_progress', 'An import is already in progress');
+      throw error;
+    }
+  }
+
+  async #transition(
+    id: string,
+    from: readonly ImportStatus[],
+    to: ImportStatus,
+    fields: Parameters<ImportRepository['transition']>[3] = {},
   ): Promise<boolean> {
     const res = await this.#db.kysely
       .updateTable('archive_imports')
