@@ -12,7 +12,12 @@
  * `os.tmpdir()/md-import-bench/<mb>mb-<records>r-v1/`, keyed by size; `--fresh` makes it again.
  * The account is seeded and exported in a child process, so this process's RSS is the import's.
  * Prints the phases (upload, analysis, run per app), records/s, MB/s, the speed ratio to
- * `unzip -q` (goal ≥ 0.7) and the peak RSS (sampled every 50 ms).
+ * `unzip -q` (goal ≥ 0.7; wall time, and CPU seconds of both), the peak RSS (sampled every
+ * 50 ms, per phase), then where the time went: the wall time of every call the engine makes to
+ * the importers, the journal and the blob store, summed per stage. `profileWindowUs` gives the
+ * phases on the clock of `--cpu-prof` samples, to cut the profile by phase.
+ * `--db postgres` makes a database on TEST_PG_URL (default postgres://postgres@127.0.0.1:5432)
+ * and drops it after.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
