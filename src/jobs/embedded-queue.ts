@@ -67,6 +67,14 @@ export class EmbeddedQueue implements JobQueue {
       maxAttempts: options.maxAttempts ?? def.maxAttempts ?? this.deps.maxAttempts,
       runAt: this.deps.clock.now() + (options.delayMs ?? 0),
     });
+    // A job queued by this process is taken now by its own worker, not at the next poll.
+    if (
+      this.running &&
+      this.ticking === undefined &&
+      (options.delayMs ?? 0) === 0 &&
+      this.active.size < this.deps.concurrency
+    )
+      this.schedule(0);
     return id;
   }
 

@@ -121,7 +121,11 @@ async function importItem(a: EngineApp, item: ImportItem, run: EngineRun): Promi
     const existing = await a.importer.findDuplicate(prepared, ctx, earlier);
     if (existing !== undefined && existing !== prepared.id) {
       if (ctx.duplicates === 'skip') {
-        await journal.settle(a.app, item, { state: 'duplicate', newId: existing });
+        await journal.settle(a.app, item, {
+          state: 'duplicate',
+          newId: existing,
+          ...(item.synthetic === true ? { code: SYNTHETIC } : {}),
+        });
         return;
       }
       prepared = a.importer.copy(prepared);
