@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isFinalExport } from '../contracts/archive.ts';
 import { requireUser } from '../http/auth.ts';
 import { sendBlob } from '../http/send-blob.ts';
+import { streamProgress } from '../http/sse.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import { exportStatusSchema, jobProgressSchema } from './contract.schemas.ts';
@@ -130,36 +131,8 @@ export function archiveRoutes(deps: {
       { schema: byId('Server-Sent Events: `progress` with the export, until it ends') },
       async (request, reply) => {
         const user = requireUser(request);
-        let current = present(await exports.get(user, request.params.id));
-        let last = JSON.stringify(current);
-        reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        res.write(`event: progress\ndata: ${last}\n\n`);
-        let closed = false;
-        request.raw.on('close', () => {
-          closed = true;
-        });
-        // Polls the row (shared by every web process) and pushes changes; a comment line
-        // keeps proxies from closing an idle stream.
-        for (let tick = 0; !closed && !isFinalExport(current.status); tick++) {
-          await new Promise((r) => setTimeout(r, 1000));
-          if (closed) break;
-          current = present(await exports.get(user, request.params.id));
-          const next = JSON.stringify(current);
-          if (next !== last) {
-            last = next;
-            res.write(`event: progress\ndata: ${next}\n\n`);
-          } else if (tick % 15 === 14) {
-            res.write(': keep-alive\n\n');
-          }
-        }
-        res.end();
+        const load = async () => present(await exports.get(user, request.params.id));
+        await streamProgress(request, reply, await load(), load, (e) => !isFinalExport(e.status));
       },
     );
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isActiveImport, type ImportReport } from '../../contracts/archive.ts';
 import { AppError } from '../../errors.ts';
 import { requireUser } from '../../http/auth.ts';
+import { streamProgress } from '../../http/sse.ts';
 import {
   importAnalysisSchema,
   importReportSchema,
@@ -189,34 +190,8 @@ export function importRoutes(deps: {
       { schema: byId('Server-Sent Events: `progress` with the import, until it settles') },
       async (request, reply) => {
         const user = requireUser(request);
-        let current = await imports.get(user, request.params.id);
-        let last = JSON.stringify(current);
-        reply.hijack();
-        const res = reply.raw;
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-          'x-accel-buffering': 'no',
-        });
-        res.write(`event: progress\ndata: ${last}\n\n`);
-        let closed = false;
-        request.raw.on('close', () => {
-          closed = true;
-        });
-        for (let tick = 0; !closed && isActiveImport(current.status); tick++) {
-          await new Promise((r) => setTimeout(r, 1000));
-          if (closed) break;
-          current = await imports.get(user, request.params.id);
-          const next = JSON.stringify(current);
-          if (next !== last) {
-            last = next;
-            res.write(`event: progress\ndata: ${next}\n\n`);
-          } else if (tick % 15 === 14) {
-            res.write(': keep-alive\n\n');
-          }
-        }
-        res.end();
+        const load = () => imports.get(user, request.params.id);
+        await streamProgress(request, reply, await load(), load, (i) => isActiveImport(i.status));
       },
     );
 
