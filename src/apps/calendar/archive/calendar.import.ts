@@ -2,7 +2,6 @@ import type { Insertable } from 'kysely';
 import {
   copyName,
   ImportItemError,
-  type AppAnalysis,
   type AppArchiveReader,
   type IdMap,
   type ImportAdapter,
@@ -11,16 +10,11 @@ import {
   type PreparedItem,
   type SourceRef,
 } from '../../../archive/adapter.ts';
+import { allocatedId, analyzeRecords, checked } from '../../../archive/import/importer-kit.ts';
 import type { Db } from '../../../db/database.ts';
 import { isUniqueViolation } from '../../../db/dialect.ts';
 import type { SharingService } from '../../../platform/sharing.service.ts';
-import {
-  allocatedId,
-  checked,
-  countRecords,
-  importedHtml,
-  recordProblem,
-} from '../../news/archive/news.import.ts';
+import { importedHtml } from '../../workspace/imported-html.ts';
 import {
   CALENDAR,
   CALENDARS,
@@ -166,17 +160,7 @@ export function calendarImporter(deps: {
   }
 
   return {
-    async analyze(src) {
-      const counts = { calendar: 0, event: 0 };
-      const problems: AppAnalysis['problems'][number][] = [];
-      try {
-        if (src.has(CALENDARS_FILE)) counts.calendar = (await src.json(CALENDARS_FILE)).length;
-      } catch (error) {
-        problems.push(recordProblem(error, CALENDARS_FILE));
-      }
-      counts.event = await countRecords(src, EVENTS_FILE, problems);
-      return { counts, bytes: 0, problems };
-    },
+    analyze: (src) => analyzeRecords(src, { calendar: CALENDARS_FILE, event: EVENTS_FILE }),
 
     items: (src) => records(src),
 

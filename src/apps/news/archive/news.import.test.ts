@@ -35,7 +35,7 @@ import type { AppId } from '../../../contracts/archive.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { Runtime } from '../../../runtime.ts';
 import { documentIdsIn, documentUrl } from '../../workspace/document-links.ts';
-import { importedHtml } from './news.import.ts';
+import { importedHtml } from '../../workspace/imported-html.ts';
 import { ITEMS_FILE } from './news.records.ts';
 
 const url = documentUrl;

@@ -1,26 +1,21 @@
 import type { Insertable } from 'kysely';
-import sanitizeHtml from 'sanitize-html';
 import type { z } from 'zod';
 import {
   copyName,
   ImportItemError,
-  type AppAnalysis,
   type AppArchiveReader,
   type IdMap,
   type ImportAdapter,
   type ImportContext,
   type ImportItem,
   type PreparedItem,
-  type RecordFile,
   type SourceRef,
 } from '../../../archive/adapter.ts';
-import type { AppId } from '../../../contracts/archive.ts';
-import type { Db } from '../../../db/database.ts';
-import { AppError } from '../../../errors.ts';
 import { escapeHtml } from '../../../archive/html-page.ts';
-import { HTML_ALLOWLIST } from '../../../html/sanitize.ts';
+import { allocatedId, analyzeRecords, checked } from '../../../archive/import/importer-kit.ts';
+import type { Db } from '../../../db/database.ts';
 import type { SharingService } from '../../../platform/sharing.service.ts';
-import { documentIdsIn, rewriteDocumentLinks } from '../../workspace/document-links.ts';
+import { importedHtml } from '../../workspace/imported-html.ts';
 import { NEWS, NewsRepository, THREADS } from '../news.repository.ts';
 import type { NewsCommentsTable, NewsItemsTable, NewsThreadsTable } from '../news.schema.ts';
 import { checkDates, cleanComment, cleanTitle } from '../news.service.ts';
@@ -47,108 +42,6 @@ export type NewsRow =
   | { type: 'thread'; thread: Insertable<NewsThreadsTable> }
   | { type: 'item'; item: Insertable<NewsItemsTable> }
   | { type: 'comment'; comment: Insertable<NewsCommentsTable> };
-
-// ---- Content that names workspace documents ------------------------------------------------
-
-/**
- * Where a link to a document the import does not hold points once rewritten: a same-site
- * path no document URL can be, caught by the sanitising pass below (never written as such
- * unless the old URL stood in plain text, where it names nothing).
- */
-const MISSING_DOCUMENT = '/#document-manquant';
-
-const isMissing = (url: string | undefined) =>
-  url !== undefined && url.startsWith(MISSING_DOCUMENT);
-
-/** The apps' allowlist, plus: an image of a missing document goes, a link to one is unwrapped. */
-const IMPORTED_HTML: sanitizeHtml.IOptions = {
-  ...HTML_ALLOWLIST,
-  transformTags: {
-    ...HTML_ALLOWLIST.transformTags,
-    // A tag outside the allowlist is dropped and its text kept: the link becomes its text.
-    a: (tagName, attribs) =>
-      isMissing(attribs.href)
-        ? { tagName: 'missing-document', attribs: {} }
-        : HTML_ALLOWLIST.transformTags.a(tagName, attribs),
-  },
-  exclusiveFilter: (frame) =>
-    HTML_ALLOWLIST.exclusiveFilter(frame) || (frame.tag === 'img' && isMissing(frame.attribs.src)),
-};
-
-/**
- * Imported HTML: every `/api/workspace/documents/<old>/content` points at the document the
- * import made of it; one the import does not hold is added to `unresolved` and neutralised
- * (its image removed, its link left as text); then sanitised by the apps' allowlist. No old
- * document id is left in what comes out.
- */
-export async function importedHtml(
-  html: string,
-  ids: IdMap,
-  unresolved: SourceRef[],
-): Promise<string> {
-  const documents = new Map<string, string | undefined>();
-  for (const sourceId of documentIdsIn(html)) {
-    const id = await ids.resolve('workspace', { type: 'document', sourceId });
-    documents.set(sourceId, id);
-    if (id === undefined) unresolved.push({ type: 'document', sourceId });
-  }
-  const rewritten = rewriteDocumentLinks(html, (old) => documents.get(old) ?? MISSING_DOCUMENT);
-  return sanitizeHtml(rewritten, IMPORTED_HTML);
-}
-
-// ---- Shared by the apps' importers ---------------------------------------------------------
-
-/** A record that breaks its schema, as the reader reports it, for `AppAnalysis.problems`. */
-export function recordProblem(error: unknown, file: RecordFile): AppAnalysis['problems'][number] {
-  const message = error instanceof Error ? error.message : String(error);
-  const where =
-    error !== null && typeof error === 'object'
-      ? {
-          file: 'file' in error && typeof error.file === 'string' ? error.file : file.name,
-          line: 'line' in error && typeof error.line === 'number' ? error.line : undefined,
-        }
-      : { file: file.name, line: undefined };
-  return { code: 'record_invalid', ...where, message };
-}
-
-/**
- * The records of an NDJSON data file, each parsed (0 when the archive lacks the file); a
- * record that breaks its schema is added to `problems`.
- */
-export async function countRecords<S extends z.ZodType>(
-  src: AppArchiveReader,
-  file: RecordFile<S>,
-  problems: AppAnalysis['problems'][number][],
-): Promise<number> {
-  if (!src.has(file)) return 0;
-  let n = 0;
-  try {
-    // Counted, not read off `line`: blank lines are skipped.
-    const records = src.ndjson(file)[Symbol.asyncIterator]();
-    while (!(await records.next()).done) n += 1;
-  } catch (error) {
-    problems.push(recordProblem(error, file));
-  }
-  return n;
-}
-
-/** The new id the engine allocated for this item (pass 1). */
-export async function allocatedId(app: AppId, item: SourceRef, ids: IdMap): Promise<string> {
-  const id = await ids.resolve(app, { type: item.type, sourceId: item.sourceId });
-  if (id === undefined) throw new ImportItemError('import_failed', 'No id was allocated');
-  return id;
-}
-
-/** Runs a check of the app's own rules: what it refuses is an invalid record. */
-export function checked<T>(check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    if (error instanceof AppError && error.code === 'invalid_request')
-      throw new ImportItemError('record_invalid', error.message, { cause: error });
-    throw error;
-  }
-}
 
 const ms = (iso: string) => Date.parse(iso);
 
@@ -320,18 +213,8 @@ export function newsImporter(deps: {
   }
 
   return {
-    async analyze(src) {
-      const counts = { thread: 0, item: 0, comment: 0 };
-      const problems: AppAnalysis['problems'][number][] = [];
-      try {
-        if (src.has(THREADS_FILE)) counts.thread = (await src.json(THREADS_FILE)).length;
-      } catch (error) {
-        problems.push(recordProblem(error, THREADS_FILE));
-      }
-      counts.item = await countRecords(src, ITEMS_FILE, problems);
-      counts.comment = await countRecords(src, COMMENTS_FILE, problems);
-      return { counts, bytes: 0, problems };
-    },
+    analyze: (src) =>
+      analyzeRecords(src, { thread: THREADS_FILE, item: ITEMS_FILE, comment: COMMENTS_FILE }),
 
     items: (src) => records(src),
 

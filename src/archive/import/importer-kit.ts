@@ -1,0 +1,100 @@
+/**
+ * What every app's importer does the same way, with no app in it: the analysis of a folder's
+ * data files, the problem a broken record makes, the id pass 1 allocated, the app's own
+ * checks turned into item failures.
+ */
+import {
+  ImportItemError,
+  type AppAnalysis,
+  type AppArchiveReader,
+  type IdMap,
+  type RecordFile,
+  type SourceRef,
+} from '../adapter.ts';
+import type { AppId } from '../../contracts/archive.ts';
+import { AppError } from '../../errors.ts';
+
+export type AnalysisProblem = AppAnalysis['problems'][number];
+
+/**
+ * A record the reader refused, for `AppAnalysis.problems`. The reader's error says where (the
+ * file's path and the line); else `file`, and `line` when the caller knows it.
+ */
+export function recordProblem(error: unknown, file: string, line?: number): AnalysisProblem {
+  const said = typeof error === 'object' && error !== null ? error : {};
+  const path = 'file' in said && typeof said.file === 'string' ? said.file : file;
+  const at = 'line' in said && typeof said.line === 'number' ? said.line : line;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'record_invalid', file: path, ...(at === undefined ? {} : { line: at }), message };
+}
+
+/**
+ * The records of a data file, each parsed (0 when the archive lacks the file): the length of
+ * a JSON array (1 for another value), the records of an NDJSON file (counted, not read off
+ * `line`: blank lines are skipped). A record that breaks its schema is added to `problems`.
+ */
+export async function countRecords(
+  src: AppArchiveReader,
+  file: RecordFile,
+  problems: AnalysisProblem[],
+): Promise<number> {
+  if (!src.has(file)) return 0;
+  if (file.kind === 'json') {
+    try {
+      const value: unknown = await src.json(file);
+      return Array.isArray(value) ? value.length : 1;
+    } catch (error) {
+      problems.push(recordProblem(error, file.name));
+      return 0;
+    }
+  }
+  let n = 0;
+  let line = 0;
+  try {
+    for await (const read of src.ndjson(file)) {
+      line = read.line;
+      n += 1;
+    }
+  } catch (error) {
+    // Without a line in the error, the one after the last record read.
+    problems.push(recordProblem(error, file.name, line + 1));
+  }
+  return n;
+}
+
+/**
+ * The analysis of an app whose folder holds records only (no bytes): the records of each
+ * file counted under its item type, in the order given.
+ */
+export async function analyzeRecords(
+  src: AppArchiveReader,
+  files: Readonly<Record<string, RecordFile>>,
+): Promise<AppAnalysis> {
+  const counts: Record<string, number> = {};
+  const problems: AnalysisProblem[] = [];
+  for (const [type, file] of Object.entries(files))
+    counts[type] = await countRecords(src, file, problems);
+  return { counts, bytes: 0, problems };
+}
+
+/** The new id the engine allocated for this item (pass 1). */
+export async function allocatedId(app: AppId, item: SourceRef, ids: IdMap): Promise<string> {
+  const id = await ids.resolve(app, { type: item.type, sourceId: item.sourceId });
+  if (id === undefined)
+    throw new ImportItemError(
+      'import_failed',
+      `No id was allocated for ${item.type} ${item.sourceId}`,
+    );
+  return id;
+}
+
+/** Runs a check of the app's own rules: what it refuses is an invalid record. */
+export function checked<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'invalid_request')
+      throw new ImportItemError('record_invalid', error.message, { cause: error });
+    throw error;
+  }
+}
