@@ -38,9 +38,10 @@ import type { User } from '../../../platform/accounts.service.ts';
 import type { Runtime } from '../../../runtime.ts';
 import { documentIdsIn, documentUrl } from '../../workspace/document-links.ts';
 import { BlogRepository } from '../blog.repository.ts';
+import { relinkedHtml } from '../../workspace/imported-html.ts';
 import {
+  bylined,
   importedCommentText,
-  importedPostHtml,
   type BlogImportRecord,
   type BlogImportRow,
 } from './blog.import.ts';
@@ -67,7 +68,7 @@ describe('post HTML on import', () => {
     const html =
       `<p>Voir <a href="${url('old1')}">la <b>fiche</b></a> et <img src="${url('old2')}" alt="photo"></p>` +
       `<p><img src="${url('gone')}" alt="${url('gone')}"> et <a href="${url('gone')}?dl=1">le <em>plan</em></a></p>`;
-    const out = importedPostHtml(html, newIdOf);
+    const out = relinkedHtml(html, newIdOf);
     expect(out).toBe(
       `<p>Voir <a href="${url('N1')}">la <b>fiche</b></a> et <img src="${url('N2')}" alt="photo" /></p>` +
         '<p> et le <em>plan</em></p>',
@@ -76,10 +77,12 @@ describe('post HTML on import', () => {
   });
 
   it('sanitises again and opens the post with the name of its author when it is not the importer', () => {
-    const out = importedPostHtml(
-      '<p onclick="x()">Salut</p><script>alert(1)</script><img src="https://evil.test/x.png">',
+    const out = relinkedHtml(
+      bylined(
+        '<p onclick="x()">Salut</p><script>alert(1)</script><img src="https://evil.test/x.png">',
+        'Léa <Martin>',
+      ),
       newIdOf,
-      'Léa <Martin>',
     );
     expect(out).toBe('<p><em>Par Léa &lt;Martin&gt;</em></p><p>Salut</p>');
     expect(importedCommentText('Bravo !', 'Léa Martin')).toBe('Léa Martin\u00a0: Bravo !');

@@ -1,24 +1,22 @@
-import sanitizeHtml from 'sanitize-html';
 import {
   copyName,
   ImportItemError,
-  type AppAnalysis,
   type AppArchiveReader,
   type IdMap,
   type ImportAdapter,
   type ImportContext,
   type ImportItem,
   type PreparedItem,
-  type RecordFile,
   type RemoveOutcome,
   type SourceRef,
 } from '../../../archive/adapter.ts';
 import { escapeHtml } from '../../../archive/html-page.ts';
+import { allocatedId, analyzeRecords } from '../../../archive/import/importer-kit.ts';
 import { newId } from '../../../clock.ts';
 import type { Db } from '../../../db/database.ts';
-import { sanitize } from '../../../html/sanitize.ts';
 import type { Platform } from '../../../platform/platform.ts';
-import { documentIdsIn, rewriteDocumentLinks } from '../../workspace/document-links.ts';
+import { documentIdsIn } from '../../workspace/document-links.ts';
+import { importedHtml, relinkedHtml } from '../../workspace/imported-html.ts';
 import type { ReadableDocuments } from '../../workspace/readable-documents.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
 import { blogReadableDocuments, isPicture } from '../blog-documents.ts';
@@ -50,37 +48,9 @@ export type BlogImportRow =
   | { readonly type: 'post'; readonly post: BlogPostsTable }
   | { readonly type: 'comment'; readonly comment: BlogCommentsTable };
 
-/** Where a document link the import could not resolve points until it is neutralised. */
-const MISSING = '/__document-absent-de-l-archive__';
-/** What a link to a missing document becomes: a tag outside the allowlist, so its text stays. */
-const UNLINKED = 'md-unlinked';
-
-/**
- * Post HTML for this instance: document links go through `newIdOf` (undefined: the document
- * is not here), an image of a missing document is removed and a link to one becomes its text;
- * `byline` (the name of an author who is not the importer) opens the post; sanitised again.
- */
-export function importedPostHtml(
-  html: string,
-  newIdOf: (sourceDocumentId: string) => string | undefined,
-  byline?: string,
-): string {
-  const rewritten = rewriteDocumentLinks(html, (id) => newIdOf(id) ?? MISSING);
-  const neutralised = sanitizeHtml(rewritten, {
-    allowedTags: false,
-    allowedAttributes: false,
-    allowVulnerableTags: true,
-    transformTags: {
-      a: (tagName, attribs) =>
-        (attribs.href ?? '').includes(MISSING)
-          ? { tagName: UNLINKED, attribs: {} }
-          : { tagName, attribs },
-    },
-    exclusiveFilter: (frame) => frame.tag === 'img' && (frame.attribs.src ?? '').includes(MISSING),
-  });
-  const by = byline === undefined ? '' : `<p><em>Par ${escapeHtml(byline)}</em></p>`;
-  // Whatever still names a missing document (an alt text...) loses it: no old id is written.
-  return sanitize(by + neutralised).replaceAll(MISSING, '');
+/** What opens a post someone other than the importer wrote: their name. */
+export function bylined(html: string, byline?: string): string {
+  return byline === undefined ? html : `<p><em>Par ${escapeHtml(byline)}</em></p>${html}`;
 }
 
 /** A comment's text, with the name of an author who is not the importer in front of it. */
@@ -102,22 +72,6 @@ function within(what: keyof typeof LIMITS, value: string, nonEmpty: boolean): st
 
 /** How content names someone else who wrote it. */
 const nameOf = (author: { authorName: string }) => author.authorName.trim() || 'Anonyme';
-
-/**
- * A record the reader refused, for `AppAnalysis.problems`: where (the reader's error says the
- * file's path and line; else the file and the line after the last one read) and why.
- */
-function recordProblem(
-  error: unknown,
-  file: RecordFile,
-  nextLine?: number,
-): AppAnalysis['problems'][number] {
-  const said = typeof error === 'object' && error !== null ? error : {};
-  const path = 'file' in said && typeof said.file === 'string' ? said.file : file.name;
-  const line = 'line' in said && typeof said.line === 'number' ? said.line : nextLine;
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'record_invalid', file: path, ...(line === undefined ? {} : { line }), message };
-}
 
 /**
  * Who made the archive, as far as the Blog's records tell: the owner of a blog they own, else
@@ -175,12 +129,6 @@ export function blogImporter(deps: {
     return ok;
   }
 
-  async function newIdOf(ids: IdMap, ref: SourceRef): Promise<string> {
-    const id = await ids.resolve(BLOG, ref);
-    if (id === undefined) throw new Error(`No id allocated for blog/${ref.type} ${ref.sourceId}`);
-    return id;
-  }
-
   /** The new id of the parent an item goes into, or the item fails (its parent is not here). */
   async function parentId(ids: IdMap, type: 'blog' | 'post', sourceId: string): Promise<string> {
     const id = await ids.resolve(BLOG, { type, sourceId });
@@ -224,17 +172,10 @@ export function blogImporter(deps: {
     within('content', post.content, false);
     const blogId = await parentId(ids, 'blog', post.blogId);
     const unresolved: SourceRef[] = [];
-    const documents = new Map<string, string | undefined>();
-    for (const sourceId of documentIdsIn(post.content)) {
-      const ref = { type: 'document', sourceId };
-      const newDocumentId = await ids.resolve('workspace', ref);
-      if (newDocumentId === undefined) unresolved.push(ref);
-      documents.set(sourceId, newDocumentId);
-    }
-    const content = importedPostHtml(
-      post.content,
-      (sourceId) => documents.get(sourceId),
-      byOther ? nameOf(post) : undefined,
+    const content = await importedHtml(
+      bylined(post.content, byOther ? nameOf(post) : undefined),
+      ids,
+      unresolved,
     );
     const row: BlogImportRow = {
       type: 'post',
@@ -301,7 +242,7 @@ export function blogImporter(deps: {
     const content =
       shown.size === ids.length
         ? post.content
-        : importedPostHtml(post.content, (id) => (shown.has(id) ? id : undefined));
+        : relinkedHtml(post.content, (id) => (shown.has(id) ? id : undefined));
     await repo.transaction(async (trx) => {
       if ((await trx.postById(post.id)) !== undefined) return;
       const blog = await trx.blogById(post.blog_id);
@@ -332,32 +273,8 @@ export function blogImporter(deps: {
   }
 
   return {
-    async analyze(src) {
-      const counts = { blog: 0, post: 0, comment: 0 };
-      const problems: AppAnalysis['problems'][number][] = [];
-      if (src.has(BLOGS_FILE)) {
-        try {
-          counts.blog = (await src.json(BLOGS_FILE)).length;
-        } catch (error) {
-          problems.push(recordProblem(error, BLOGS_FILE));
-        }
-      }
-      const lines = async (file: RecordFile, type: 'post' | 'comment') => {
-        if (!src.has(file)) return;
-        let line = 0;
-        try {
-          for await (const read of src.ndjson(file)) {
-            line = read.line;
-            counts[type] += 1;
-          }
-        } catch (error) {
-          problems.push(recordProblem(error, file, line + 1));
-        }
-      };
-      await lines(POSTS_FILE, 'post');
-      await lines(COMMENTS_FILE, 'comment');
-      return { counts, bytes: 0, problems };
-    },
+    analyze: (src) =>
+      analyzeRecords(src, { blog: BLOGS_FILE, post: POSTS_FILE, comment: COMMENTS_FILE }),
 
     async *items(src, ctx) {
       const blogs = src.has(BLOGS_FILE) ? await src.json(BLOGS_FILE) : [];
@@ -401,7 +318,7 @@ export function blogImporter(deps: {
     },
 
     async prepare(item: ImportItem<BlogImportRecord>, ids, ctx) {
-      const id = await newIdOf(ids, item);
+      const id = await allocatedId(BLOG, item, ids);
       const r = item.record;
       let prepared: { row: BlogImportRow; unresolved: SourceRef[] };
       switch (r.type) {
