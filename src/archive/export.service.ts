@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { newId, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { isActiveExport, type FailureCode, type JobProgress } from '../contracts/archive.ts';
+import { isActiveExport, type FailureCode } from '../contracts/archive.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import {
@@ -16,6 +16,7 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import type { ArchiveAdapter, ExportOptions } from './adapter.ts';
 import { buildArchive, countContext } from './archive-builder.ts';
 import { ExportRepository, type ArchiveExport } from './export.repository.ts';
+import { ProgressWriter } from './progress-writer.ts';
 import type { InstanceKey } from './keys.ts';
 
 /** An export as its owner sees it. */
@@ -267,19 +268,12 @@ export class ExportService {
     const now = clock.now();
     await this.repo.markRunning(exportId, now);
 
-    let lastWrite = 0;
-    let pending: JobProgress | undefined;
-    // At most one write per PROGRESS_EVERY_MS, and the last change of a window is written at
-    // its end (a pause after it must not hide it).
-    let trailing: NodeJS.Timeout | undefined;
-    const writeProgress = () => {
-      trailing = undefined;
-      lastWrite = clock.now();
-      if (pending === undefined) return;
-      void this.repo
-        .saveProgress(exportId, pending)
-        .catch((error: unknown) => ctx.log.warn({ err: error }, 'progress not saved'));
-    };
+    const progressWriter = new ProgressWriter({
+      save: (p) => this.repo.saveProgress(exportId, p),
+      clock,
+      everyMs: PROGRESS_EVERY_MS,
+      onError: (error) => ctx.log.warn({ err: error }, 'progress not saved'),
+    });
     const key = `exports/${user.id}/${exportId}.zip`;
     const taken = new Set(await this.repo.fileNamesOf(user.id, exportId));
     let fileName = exportFileName(user.login, now);
@@ -296,13 +290,7 @@ export class ExportService {
           instance: { name: this.deps.config.instanceName, url: this.deps.config.publicUrl },
           now: new Date(now),
           signal: ctx.signal,
-          onProgress: (p) => {
-            pending = p;
-            if (trailing !== undefined) return;
-            const wait = lastWrite + PROGRESS_EVERY_MS - clock.now();
-            if (wait <= 0) writeProgress();
-            else trailing = setTimeout(writeProgress, wait);
-          },
+          onProgress: (p) => progressWriter.update(p),
           onAppError: (app, error) => {
             ctx.log.error({ err: error, exportId, app }, 'an app of the export failed');
           },
@@ -321,9 +309,7 @@ export class ExportService {
               throw error;
             }),
       );
-      clearTimeout(trailing);
-      pending = progress;
-      await this.repo.saveProgress(exportId, progress);
+      await progressWriter.flush(progress);
       const apps = Object.values(manifest.apps);
       const failedApps = apps.filter((a) => a.status === 'failed').length;
       const failedItems = apps.reduce((n, a) => n + (a.failed?.length ?? 0), 0);
@@ -377,9 +363,7 @@ export class ExportService {
         });
       return { size: stored.size };
     } catch (error) {
-      clearTimeout(trailing);
-      if (pending !== undefined)
-        await this.repo.saveProgress(exportId, pending).catch(() => undefined);
+      await progressWriter.flush().catch(() => undefined);
       if (ctx.signal.aborted) {
         await blobs.delete(key).catch(() => undefined);
         throw error;

@@ -14,7 +14,6 @@ import {
   type ImportAppAnalysis,
   type ImportReport,
   type ImportStatus,
-  type JobProgress,
 } from '../../contracts/archive.ts';
 import type { Db } from '../../db/database.ts';
 import { AppError, type ErrorCode } from '../../errors.ts';
@@ -32,6 +31,7 @@ import type { TrustedKey } from '../keys.ts';
 import { openImportArchive, type ImportArchive } from './archive-reader.ts';
 import { removeImported, runImport, type EngineApp } from './import-engine.ts';
 import { DbImportJournal, MemoryImportJournal, type ImportJournal } from './import-journal.ts';
+import { ProgressWriter } from '../progress-writer.ts';
 import { ImportRepository, type ArchiveImport, type ImportOptions } from './import.repository.ts';
 import type { UploadService } from './uploads.ts';
 import { defaultInspectLimits, inspectArchive, type InspectLimits } from './inspect.ts';
@@ -595,17 +595,12 @@ export class ImportService {
     const options = i.options ?? { apps: [], dryRun: false, duplicates: 'skip' as const };
     const user = await this.#deps.platform.accounts.getUser(i.userId);
     const clock = this.#deps.clock;
-    let lastWrite = 0;
-    let pending: JobProgress | undefined;
-    let trailing: NodeJS.Timeout | undefined;
-    const writeProgress = () => {
-      trailing = undefined;
-      lastWrite = clock.now();
-      if (pending !== undefined)
-        void this.#repo
-          .saveProgress(importId, pending)
-          .catch((error: unknown) => ctx.log.warn({ err: error }, 'progress not saved'));
-    };
+    const progressWriter = new ProgressWriter({
+      save: (p) => this.#repo.saveProgress(importId, p),
+      clock,
+      everyMs: PROGRESS_EVERY_MS,
+      onError: (error) => ctx.log.warn({ err: error }, 'progress not saved'),
+    });
     const current = i;
     try {
       const apps = await this.#withArchive(current, ctx.signal, async (file) => {
@@ -639,13 +634,7 @@ export class ImportService {
             apps: engineApps,
             ctx: this.#context(user, current, ctx.signal),
             journal,
-            onProgress: (p) => {
-              pending = p;
-              if (trailing !== undefined) return;
-              const wait = lastWrite + PROGRESS_EVERY_MS - clock.now();
-              if (wait <= 0) writeProgress();
-              else trailing = setTimeout(writeProgress, wait);
-            },
+            onProgress: (p) => progressWriter.update(p),
             onItemError: (app, item, cause) =>
               ctx.log.warn(
                 { err: cause, importId, app, item: item.name, code: item.code },
@@ -656,17 +645,15 @@ export class ImportService {
           archive.close();
         }
       });
-      clearTimeout(trailing);
-      if (pending !== undefined) await this.#repo.saveProgress(importId, pending);
+      await progressWriter.flush();
       const report: ImportReport = { dryRun: options.dryRun, duplicates: options.duplicates, apps };
       await this.#finish(current, user, report);
     } catch (error) {
-      clearTimeout(trailing);
+      progressWriter.stop();
       if (ctx.signal.aborted) throw error;
       ctx.log.error({ err: error, importId, attempt: ctx.attempt }, 'the import failed');
       if (ctx.attempt >= ctx.maxAttempts) {
-        if (pending !== undefined)
-          await this.#repo.saveProgress(importId, pending).catch(() => undefined);
+        await progressWriter.flush().catch(() => undefined);
         if (
           await this.#repo.transition(importId, ['running'], 'failed', {
             error: 'import_failed',
