@@ -251,7 +251,7 @@ describe('wiki page HTML on import', () => {
         `<a href="${documentUrl('d-gone')}" title="x">fiche</a> <a href="${documentUrl('d1')}">doc</a></p>` +
         '<p onclick="x()">fin</p><script>alert(1)</script>',
       ids,
-      { add: (ref) => missing.push(ref) },
+      missing,
     );
     expect(out).toBe(
       `<p><a href="${href('W1', 'P1', '#haut')}">ici</a> <a href="${href('W2', 'P2')}">là</a> ` +

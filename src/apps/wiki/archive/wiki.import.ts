@@ -20,7 +20,6 @@ import sanitizeHtml from 'sanitize-html';
 import {
   copyName,
   ImportItemError,
-  type AppAnalysis,
   type AppArchiveReader,
   type IdMap,
   type ImportAdapter,
@@ -30,15 +29,15 @@ import {
   type RecordFile,
   type SourceRef,
 } from '../../../archive/adapter.ts';
+import {
+  allocatedId,
+  recordProblem,
+  type AnalysisProblem,
+} from '../../../archive/import/importer-kit.ts';
 import type { Db } from '../../../db/database.ts';
 import { escapeHtml } from '../../../archive/html-page.ts';
-import { sanitize } from '../../../html/sanitize.ts';
 import type { Platform } from '../../../platform/platform.ts';
-import {
-  documentIdsIn,
-  documentUrl,
-  rewriteDocumentLinks,
-} from '../../workspace/document-links.ts';
+import { importedHtml, type Unresolved } from '../../workspace/imported-html.ts';
 import { pagePath, parsePagePath } from '../wiki-links.ts';
 import { treeOrder } from '../wiki-tree.ts';
 import { WIKI, WIKI_KIND } from '../wiki.model.ts';
@@ -256,9 +255,9 @@ function hrefsIn(html: string): Set<string> {
 }
 
 /** References an item could not keep, each once. */
-class Unresolved {
+class UnresolvedOnce implements Unresolved {
   readonly #refs = new Map<string, SourceRef>();
-  add(ref: SourceRef): void {
+  push(ref: SourceRef): void {
     this.#refs.set(`${ref.type}/${ref.sourceId}`, ref);
   }
   list(): SourceRef[] {
@@ -270,14 +269,14 @@ class Unresolved {
 async function wikiHref(
   href: string,
   ids: IdMap,
-  unresolved: { add(ref: SourceRef): void },
+  unresolved: Unresolved,
 ): Promise<string | undefined> {
   const page = parsePagePath(href);
   if (page !== undefined) {
     const wikiId = await ids.resolve(WIKI, { type: 'wiki', sourceId: page.wikiId });
     const pageId = await ids.resolve(WIKI, { type: 'page', sourceId: page.pageId });
-    if (pageId === undefined) unresolved.add({ type: 'page', sourceId: page.pageId });
-    else if (wikiId === undefined) unresolved.add({ type: 'wiki', sourceId: page.wikiId });
+    if (pageId === undefined) unresolved.push({ type: 'page', sourceId: page.pageId });
+    else if (wikiId === undefined) unresolved.push({ type: 'wiki', sourceId: page.wikiId });
     return wikiId === undefined || pageId === undefined
       ? undefined
       : `${pagePath(wikiId, pageId)}${page.hash}`;
@@ -286,92 +285,29 @@ async function wikiHref(
   const homeId = home?.[1];
   if (homeId === undefined) return undefined; // another page of the app: it names ids we cannot map
   const wikiId = await ids.resolve(WIKI, { type: 'wiki', sourceId: homeId });
-  if (wikiId === undefined) unresolved.add({ type: 'wiki', sourceId: homeId });
+  if (wikiId === undefined) unresolved.push({ type: 'wiki', sourceId: homeId });
   return wikiId === undefined ? undefined : `/wiki/${wikiId}${home?.[2] ?? ''}`;
 }
 
 /**
- * Stored HTML of the archive made fit for this instance: sanitised with the one allowlist,
- * document URLs pointing at the imported documents, links to pages and wikis at the imported
- * ones; a reference to nothing imported is reported and neutralised (a link becomes its text,
- * an image goes, a URL left in text or in another attribute is removed).
+ * Stored HTML of the archive made fit for this instance (`importedHtml`: sanitised, documents
+ * pointing at the imported ones or neutralised), its links to pages and wikis pointing at the
+ * imported ones; one to nothing imported is reported and becomes its text.
  */
-export async function importHtml(
-  html: string,
-  ids: IdMap,
-  unresolved: { add(ref: SourceRef): void },
-): Promise<string> {
-  const clean = sanitize(html);
-
-  const documents = new Map<string, string>();
-  const missing = new Set<string>();
-  for (const id of documentIdsIn(clean)) {
-    const to = await ids.resolve('workspace', { type: 'document', sourceId: id });
-    if (to === undefined) {
-      missing.add(id);
-      unresolved.add({ type: 'document', sourceId: id });
-    } else documents.set(id, to);
-  }
-  const links = new Map<string, string | undefined>();
-  // Most pages link no other page: their HTML is not parsed for links.
-  if (clean.includes('/wiki/'))
-    for (const href of hrefsIn(clean))
-      if (isWikiPath(href)) links.set(href, await wikiHref(href, ids, unresolved));
-
-  // Every resolved document URL at once (text and attributes alike): no id is mapped twice. An
-  // id inside a URL changes, nothing else: the HTML stays as sanitised.
-  const rewritten =
-    documents.size === 0 ? clean : rewriteDocumentLinks(clean, (id) => documents.get(id));
-  if (links.size === 0 && missing.size === 0) return rewritten;
-
-  const namesMissing = (url: string | undefined) =>
-    missing.size > 0 && documentIdsIn(url ?? '').some((id) => missing.has(id));
-  let neutralised = false;
-  // Everything is kept in this pass (the HTML is sanitised already): a neutralised link becomes
-  // a tag outside the allowlist, which a last pass drops, keeping its text.
-  const unlink = (): sanitizeHtml.Tag => {
-    neutralised = true;
-    return { tagName: 'md-unlinked', attribs: {} };
-  };
-  const linked = sanitizeHtml(rewritten, {
-    allowedTags: false,
-    allowedAttributes: false,
-    allowVulnerableTags: true,
-    transformTags: {
-      a: (tagName, attribs) => {
-        const href = attribs.href ?? '';
-        if (isWikiPath(href)) {
-          const to = links.get(href);
-          return to === undefined ? unlink() : { tagName, attribs: { ...attribs, href: to } };
-        }
-        return namesMissing(href) ? unlink() : { tagName, attribs };
-      },
-    },
-    exclusiveFilter: (frame) => frame.tag === 'img' && namesMissing(frame.attribs.src),
+export function importHtml(html: string, ids: IdMap, unresolved: Unresolved): Promise<string> {
+  return importedHtml(html, ids, unresolved, async (clean) => {
+    const links = new Map<string, string | undefined>();
+    // Most pages link no other page: their HTML is not parsed for links.
+    if (clean.includes('/wiki/'))
+      for (const href of hrefsIn(clean))
+        if (isWikiPath(href)) links.set(href, await wikiHref(href, ids, unresolved));
+    return links;
   });
-  if (!neutralised && missing.size === 0) return linked;
-  // A missing document's URL may be left as text or in a title: it goes there too.
-  let out = linked;
-  for (const id of missing) out = out.split(documentUrl(id)).join('');
-  return sanitize(out);
 }
 
 /** Content written by someone else opens with their name: accounts do not travel. */
 export function withByline(html: string, author: Author): string {
   return author.by === 'other' ? `<p><em>Par ${escapeHtml(author.name)}</em></p>${html}` : html;
-}
-
-// ---- analysis ------------------------------------------------------------------------------
-
-type Problem = AppAnalysis['problems'][number];
-
-/** A reader's error as a problem: the reader names the file (its path) and line of a record. */
-function problemOf(file: string, error: unknown): Problem {
-  const where = error !== null && typeof error === 'object' ? error : {};
-  const line = 'line' in where && typeof where.line === 'number' ? where.line : undefined;
-  const path = 'file' in where && typeof where.file === 'string' ? where.file : file;
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'record_invalid', file: path, ...(line === undefined ? {} : { line }), message };
 }
 
 // ---- the adapter ---------------------------------------------------------------------------
@@ -386,12 +322,6 @@ export function wikiImporter(deps: {
   const windowBytes = deps.windowBytes ?? WINDOW_BYTES;
   const repo = new WikiRepository(deps.db.kysely, deps.db.dialect);
   const { platform } = deps;
-
-  async function newId(ids: IdMap, item: SourceRef): Promise<string> {
-    const id = await ids.resolve(WIKI, { type: item.type, sourceId: item.sourceId });
-    if (id === undefined) throw new Error(`No id allocated for ${item.type} ${item.sourceId}`);
-    return id;
-  }
 
   /**
    * A page, then its links to and from the pages of its wiki written so far (a link is recorded
@@ -433,7 +363,7 @@ export function wikiImporter(deps: {
     async analyze(src) {
       const counts = { wiki: 0, page: 0, revision: 0 };
       const pathOf = (file: RecordFile) => `${src.folder}/${file.name}`;
-      const problems: Problem[] = [];
+      const problems: AnalysisProblem[] = [];
       if (src.has(WIKIS_FILE)) {
         try {
           const seen = new Set<string>();
@@ -448,7 +378,7 @@ export function wikiImporter(deps: {
             counts.wiki++;
           }
         } catch (error) {
-          problems.push(problemOf(pathOf(WIKIS_FILE), error));
+          problems.push(recordProblem(error, pathOf(WIKIS_FILE)));
         }
       }
       for (const [file, type] of [
@@ -470,7 +400,7 @@ export function wikiImporter(deps: {
             counts[type]++;
           }
         } catch (error) {
-          problems.push(problemOf(pathOf(file), error));
+          problems.push(recordProblem(error, pathOf(file)));
         }
       }
       return { counts, bytes: 0, problems };
@@ -540,9 +470,9 @@ export function wikiImporter(deps: {
     },
 
     async prepare(item: Item, ids: IdMap, ctx: ImportContext): Promise<Prepared> {
-      const id = await newId(ids, item);
+      const id = await allocatedId(WIKI, item, ids);
       const base = { type: item.type, sourceId: item.sourceId, id, name: item.name, bytes: 0 };
-      const unresolved = new Unresolved();
+      const unresolved = new UnresolvedOnce();
       const record = item.record;
       switch (record.kind) {
         case 'wiki': {
@@ -563,18 +493,18 @@ export function wikiImporter(deps: {
           if (wikiId === undefined)
             throw new ImportItemError('reference_missing', `The wiki ${p.wikiId} is not imported`);
           if (record.detachedFrom !== null)
-            unresolved.add({ type: 'page', sourceId: record.detachedFrom });
+            unresolved.push({ type: 'page', sourceId: record.detachedFrom });
           let parentId: string | null = null;
           if (record.parentId !== null) {
             parentId =
               (await ids.resolve(WIKI, { type: 'page', sourceId: record.parentId })) ?? null;
-            if (parentId === null) unresolved.add({ type: 'page', sourceId: record.parentId });
+            if (parentId === null) unresolved.push({ type: 'page', sourceId: record.parentId });
           }
           const content = await importHtml(withByline(p.content, record.author), ids, unresolved);
           const links: string[] = [];
           for (const target of new Set(p.links)) {
             const to = await ids.resolve(WIKI, { type: 'page', sourceId: target });
-            if (to === undefined) unresolved.add({ type: 'page', sourceId: target });
+            if (to === undefined) unresolved.push({ type: 'page', sourceId: target });
             else if (to !== id) links.push(to);
           }
           const linkedFrom: string[] = [];
