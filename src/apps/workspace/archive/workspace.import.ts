@@ -16,7 +16,6 @@ import type { Insertable } from 'kysely';
 import {
   copyName,
   ImportItemError,
-  type AppAnalysis,
   type AppArchiveReader,
   type IdMap,
   type ImportAdapter,
@@ -25,6 +24,11 @@ import {
   type PreparedItem,
   type SourceRef,
 } from '../../../archive/adapter.ts';
+import {
+  allocatedId,
+  recordProblem,
+  type AnalysisProblem,
+} from '../../../archive/import/importer-kit.ts';
 import { systemClock } from '../../../clock.ts';
 import { isAppId, type AppId } from '../../../contracts/archive.ts';
 import type { Db } from '../../../db/database.ts';
@@ -153,24 +157,6 @@ function importedName(raw: string): string {
   } catch (error) {
     throw new ImportItemError('name_invalid', 'This name cannot be used', { cause: error });
   }
-}
-
-/** The problem an unreadable data file or broken record makes in the analysis. */
-function recordProblem(error: unknown, file: string): AppAnalysis['problems'][number] {
-  // The reader's errors say which file and line (`RecordError`); read them without its class.
-  const at = (key: 'file' | 'line'): unknown => {
-    if (!(error instanceof Error)) return undefined;
-    const value: unknown = Object.getOwnPropertyDescriptor(error, key)?.value;
-    return value;
-  };
-  const where = at('file');
-  const line = at('line');
-  return {
-    code: 'record_invalid',
-    file: typeof where === 'string' ? where : file,
-    ...(typeof line === 'number' ? { line } : {}),
-    message: error instanceof Error ? error.message : String(error),
-  };
 }
 
 /**
@@ -439,7 +425,7 @@ export function workspaceImporter(deps: {
     async analyze(src) {
       const counts = { folder: 0, document: 0 };
       let bytes = 0;
-      const problems: AppAnalysis['problems'][number][] = [];
+      const problems: AnalysisProblem[] = [];
       const folders = `${src.folder}/${WORKSPACE_FILES.folders.name}`;
       const documents = `${src.folder}/${WORKSPACE_FILES.documents.name}`;
       try {
@@ -507,9 +493,7 @@ export function workspaceImporter(deps: {
     },
 
     async prepare(item, ids, ctx) {
-      const id = await ids.resolve(APP, item);
-      if (id === undefined)
-        throw new Error(`No id was allocated for ${item.type} ${item.sourceId}`);
+      const id = await allocatedId(APP, item, ids);
       const record = item.record;
       switch (record.kind) {
         case 'root':
