@@ -4,7 +4,7 @@
  * (`archive_import_items`), so a worker killed at any point resumes with the ids it had and
  * undo finds everything the import made; a dry run keeps it in memory.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../clock.ts';
 import type { AppId, AppImportReport, FailedItem } from '../../contracts/archive.ts';
 import type { Db } from '../../db/database.ts';
 import type { IdMap, SourceRef } from '../adapter.ts';
@@ -102,7 +102,7 @@ export class DbImportJournal implements ImportJournal {
       type: i.type,
       source_id: i.sourceId,
       seq: ++seq,
-      new_id: randomUUID(),
+      new_id: newId(),
       state: 'allocated' as const,
       name: i.name.slice(0, 500),
       bytes: i.bytes,
@@ -337,7 +337,7 @@ export class MemoryImportJournal implements ImportJournal {
           app,
           type: i.type,
           sourceId: i.sourceId,
-          newId: randomUUID(),
+          newId: newId(),
           state: 'allocated',
           seq: ++this.#seq,
           name: i.name,
