@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
@@ -14,70 +11,32 @@ import {
 } from '../../../../test/support/factories.ts';
 import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
 import {
+  appImporter,
+  importContext,
+  importTestEnv,
+  importWritingTwice,
+  withAppReader,
+  type ImportTestEnv,
+} from '../../../../test/support/import-fixtures.ts';
+import {
   compareRecords,
   exportApp,
   roundTrip,
   type AppExport,
 } from '../../../../test/support/round-trip.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
-import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
-import type {
-  AppArchiveReader,
-  IdMap,
-  ImportContext,
-  RecordFile,
-  SourceRef,
-} from '../../../archive/adapter.ts';
-import { openImportArchive } from '../../../archive/import/archive-reader.ts';
-import { MemoryImportJournal } from '../../../archive/import/import-journal.ts';
+import type { AppArchiveReader, RecordFile } from '../../../archive/adapter.ts';
 import { makePng } from '../../../demo/demo-files.ts';
 import type { AppId } from '../../../contracts/archive.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { Runtime } from '../../../runtime.ts';
 import { documentIdsIn, documentUrl } from '../../workspace/document-links.ts';
-import { importedHtml } from '../../workspace/imported-html.ts';
 import { ITEMS_FILE } from './news.records.ts';
 
 const url = documentUrl;
 
-/** An id map holding `known` documents (source id → new id), nothing else. */
-function documentIds(known: Record<string, string>): IdMap {
-  return {
-    allocate: () => Promise.reject(new Error('not in this test')),
-    resolve: (app, ref) =>
-      Promise.resolve(
-        app === 'workspace' && ref.type === 'document' ? known[ref.sourceId] : undefined,
-      ),
-  };
-}
-
-describe('imported HTML', () => {
-  it('points at the imported documents, removes images of missing ones and unlinks links to them', async () => {
-    const unresolved: SourceRef[] = [];
-    const html =
-      `<p>Voir <a href="${url('old1')}">la <b>fiche</b></a> et <img src="${url('old2')}" alt="photo"></p>` +
-      `<p><img src="${url('gone')}" alt="x"> puis <a href="${url('gone')}?dl=1" title="${url('gone')}">le <em>plan</em></a></p>`;
-    const out = await importedHtml(html, documentIds({ old1: 'new1', old2: 'new2' }), unresolved);
-    expect(out).toBe(
-      `<p>Voir <a href="${url('new1')}">la <b>fiche</b></a> et <img src="${url('new2')}" alt="photo" /></p>` +
-        '<p> puis le <em>plan</em></p>',
-    );
-    expect(unresolved).toEqual([{ type: 'document', sourceId: 'gone' }]);
-    expect(out).not.toMatch(/old1|old2|gone/);
-  });
-
-  it('sanitises again', async () => {
-    const out = await importedHtml(
-      '<p onclick="x()">Salut</p><script>alert(1)</script><img src="https://evil.test/x.png"><a href="javascript:alert(1)" target="_blank">lien</a>',
-      documentIds({}),
-      [],
-    );
-    expect(out).toBe('<p>Salut</p><a target="_blank" rel="noopener noreferrer">lien</a>');
-  });
-});
-
 describe.each(testDbKinds())('Actualités import on %s', (db) => {
-  let t: TestRuntime;
+  let env: ImportTestEnv;
   let rt: Runtime;
   let dir: string;
   /** The round trip's archive: `seeds.news` of a teacher, with the Espace documentaire. */
@@ -85,35 +44,16 @@ describe.each(testDbKinds())('Actualités import on %s', (db) => {
   let teacher: User;
 
   beforeAll(async () => {
-    t = await createTestRuntime(db);
-    rt = t.runtime;
-    rt.queue.startWorker();
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-news-import-'));
+    env = await importTestEnv(db, 'news');
+    ({ rt, dir } = env);
     teacher = await makeUser(rt.platform, 'Teacher');
     source = await roundTrip.news(rt, teacher, dir);
   });
 
-  afterAll(async () => {
-    await t.destroy();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => env.destroy());
 
   const teacherB = () => makeUser(rt.platform, 'Teacher');
-  const context = (user: User): ImportContext => ({
-    user,
-    importId: randomUUID(),
-    signal: new AbortController().signal,
-    dryRun: false,
-    duplicates: 'skip',
-    launchedAt: Date.now(),
-    memo: (_key, compute) => compute(),
-  });
-  /** The news importer and the round trip's archive, opened for import. */
-  async function sourceReader() {
-    const importer = rt.apps.list.find((a) => a.id === 'news')?.archive?.import;
-    if (importer === undefined) throw new Error('the news have no importer');
-    return { importer, archive: await openImportArchive(source.archive.file) };
-  }
+  const importer = () => appImporter(rt, 'news');
   const threadsOf = (user: User) => rt.apps.news.listThreads(user);
   /** Every item of every thread of the user, with its thread's title. */
   async function itemsOf(user: User) {
@@ -263,11 +203,8 @@ describe.each(testDbKinds())('Actualités import on %s', (db) => {
   });
 
   it('analyses the folder: counts per type, and a record that breaks its schema with its line', async () => {
-    const { importer, archive } = await sourceReader();
-    try {
-      const reader = archive.reader('news', { dataVersion: 1, import: importer });
-      if (reader === undefined) throw new Error('no news in the archive');
-      expect(await importer.analyze(reader, context(teacher))).toEqual({
+    await withAppReader(source.archive.file, 'news', importer(), async (reader) => {
+      expect(await importer().analyze(reader, importContext(teacher))).toEqual({
         counts: { thread: 1, item: 5, comment: 1 },
         bytes: 0,
         problems: [],
@@ -287,7 +224,7 @@ describe.each(testDbKinds())('Actualités import on %s', (db) => {
             });
         },
       };
-      expect((await importer.analyze(broken, context(teacher))).problems).toEqual([
+      expect((await importer().analyze(broken, importContext(teacher))).problems).toEqual([
         {
           code: 'record_invalid',
           file: 'items.ndjson',
@@ -295,35 +232,16 @@ describe.each(testDbKinds())('Actualités import on %s', (db) => {
           message: 'items.ndjson:6: title: expected string',
         },
       ]);
-    } finally {
-      archive.close();
-    }
+    });
   });
 
   it('writes an item once however often it is written (a resumed import)', async () => {
     const b = await teacherB();
-    const { importer, archive } = await sourceReader();
-    try {
-      const reader = archive.reader('news', { dataVersion: 1, import: importer });
-      if (reader === undefined) throw new Error('no news in the archive');
-      const journal = new MemoryImportJournal();
-      const ctx = context(b);
-      const items = [];
-      for await (const item of importer.items(reader, ctx)) items.push(item);
-      await journal.allocateMany(
-        'news',
-        items.map((i) => ({ type: i.type, sourceId: i.sourceId, name: i.name, bytes: 0 })),
-      );
-      for (const item of items) {
-        const prepared = await importer.prepare(item, journal, ctx);
-        await importer.write(prepared, reader, ctx);
-        await importer.write(prepared, reader, ctx);
-      }
-      expect(await threadsOf(b)).toHaveLength(1);
-      expect(await itemsOf(b)).toHaveLength(5);
-    } finally {
-      archive.close();
-    }
+    await withAppReader(source.archive.file, 'news', importer(), (reader) =>
+      importWritingTwice('news', importer(), reader, importContext(b)),
+    );
+    expect(await threadsOf(b)).toHaveLength(1);
+    expect(await itemsOf(b)).toHaveLength(5);
   });
 
   it('does not import news for a pupil, who may not write any: no_right', async () => {
