@@ -1,10 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEvent, makeUser } from '../../../../test/support/factories.ts';
 import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
+import {
+  appImporter,
+  blobBytes,
+  importContext,
+  importTestEnv,
+  importWritingTwice,
+  withAppReader,
+  type ImportTestEnv,
+} from '../../../../test/support/import-fixtures.ts';
 import {
   compareRecords,
   exportApp,
@@ -12,10 +17,6 @@ import {
   type AppExport,
 } from '../../../../test/support/round-trip.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
-import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
-import type { ImportContext } from '../../../archive/adapter.ts';
-import { openImportArchive } from '../../../archive/import/archive-reader.ts';
-import { MemoryImportJournal } from '../../../archive/import/import-journal.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { Runtime } from '../../../runtime.ts';
 import { documentIdsIn } from '../../workspace/document-links.ts';
@@ -36,7 +37,7 @@ const said = (e: CalendarEvent) => ({
 });
 
 describe.each(testDbKinds())('Agenda import on %s', (db) => {
-  let t: TestRuntime;
+  let env: ImportTestEnv;
   let rt: Runtime;
   let dir: string;
   /** The round trip's archive: `seeds.calendar` of a teacher, with the Espace documentaire. */
@@ -44,18 +45,13 @@ describe.each(testDbKinds())('Agenda import on %s', (db) => {
   let teacher: User;
 
   beforeAll(async () => {
-    t = await createTestRuntime(db);
-    rt = t.runtime;
-    rt.queue.startWorker();
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-calendar-import-'));
+    env = await importTestEnv(db, 'calendar');
+    ({ rt, dir } = env);
     teacher = await makeUser(rt.platform, 'Teacher');
     source = await roundTrip.calendar(rt, teacher, dir);
   });
 
-  afterAll(async () => {
-    await t.destroy();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => env.destroy());
 
   const teacherB = () => makeUser(rt.platform, 'Teacher');
   const calendarsOf = (user: User) => rt.apps.calendar.listCalendars(user);
@@ -103,10 +99,8 @@ describe.each(testDbKinds())('Agenda import on %s', (db) => {
       attached ?? '',
     );
     expect(content.document).toMatchObject({ name: 'Autorisation de sortie.txt', ownerId: b.id });
-    const bytes = await rt.blobs.get(content.blobKey);
-    const chunks: Buffer[] = [];
-    for await (const chunk of bytes) chunks.push(chunk as Buffer);
-    expect(Buffer.concat(chunks).toString('utf8')).toBe('Signature des parents\n');
+    const bytes = await blobBytes(rt.blobs, content.blobKey);
+    expect(bytes.toString('utf8')).toBe('Signature des parents\n');
   });
 
   it('writes nothing in a dry run; then skip adds nothing, copy a " (copie)" calendar, undone alone', async () => {
@@ -169,43 +163,18 @@ describe.each(testDbKinds())('Agenda import on %s', (db) => {
 
   it('analyses the folder, and writes an event once however often it is written', async () => {
     const b = await teacherB();
-    const importer = rt.apps.list.find((a) => a.id === 'calendar')?.archive?.import;
-    if (importer === undefined) throw new Error('the Agenda has no importer');
-    const archive = await openImportArchive(source.archive.file);
-    try {
-      const reader = archive.reader('calendar', { dataVersion: 1, import: importer });
-      if (reader === undefined) throw new Error('no Agenda in the archive');
-      const ctx: ImportContext = {
-        user: b,
-        importId: randomUUID(),
-        signal: new AbortController().signal,
-        dryRun: false,
-        duplicates: 'skip',
-        launchedAt: Date.now(),
-        memo: (_key, compute) => compute(),
-      };
+    const importer = appImporter(rt, 'calendar');
+    await withAppReader(source.archive.file, 'calendar', importer, async (reader) => {
+      const ctx = importContext(b);
       expect(await importer.analyze(reader, ctx)).toEqual({
         counts: { calendar: 1, event: 3 },
         bytes: 0,
         problems: [],
       });
-      const journal = new MemoryImportJournal();
-      const items = [];
-      for await (const item of importer.items(reader, ctx)) items.push(item);
-      await journal.allocateMany(
-        'calendar',
-        items.map((i) => ({ type: i.type, sourceId: i.sourceId, name: i.name, bytes: 0 })),
-      );
-      for (const item of items) {
-        const prepared = await importer.prepare(item, journal, ctx);
-        await importer.write(prepared, reader, ctx);
-        await importer.write(prepared, reader, ctx);
-      }
-      expect(await calendarsOf(b)).toHaveLength(1);
-      expect(await eventsOf(b)).toHaveLength(3);
-    } finally {
-      archive.close();
-    }
+      await importWritingTwice('calendar', importer, reader, ctx);
+    });
+    expect(await calendarsOf(b)).toHaveLength(1);
+    expect(await eventsOf(b)).toHaveLength(3);
   });
 
   it('drops attachments and unlinks documents the archive lacks, and says so', async () => {
