@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
 import {
   buildBlog,
   buildDocument,
@@ -15,6 +10,15 @@ import {
 import { exportThroughService } from '../../../../test/support/export-archive.ts';
 import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
 import {
+  appImporter,
+  importContext,
+  importTestEnv,
+  memoryIdMap,
+  memoryReader,
+  type ImportTestEnv,
+  type MemoryIdMap,
+} from '../../../../test/support/import-fixtures.ts';
+import {
   compareRecords,
   exportApp,
   seeds,
@@ -22,15 +26,11 @@ import {
   type ExportRecords,
 } from '../../../../test/support/round-trip.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
-import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
 import {
   ImportItemError,
   type AppArchiveReader,
-  type IdMap,
   type ImportAdapter,
   type ImportContext,
-  type RecordFile,
-  type SourceRef,
 } from '../../../archive/adapter.ts';
 import { makePng } from '../../../demo/demo-files.ts';
 import type { AppId } from '../../../contracts/archive.ts';
@@ -57,32 +57,13 @@ import {
 type Adapter = ImportAdapter<BlogImportRecord, BlogImportRow>;
 
 describe('post HTML on import', () => {
-  const url = documentUrl;
-  const moved = new Map([
-    ['old1', 'N1'],
-    ['old2', 'N2'],
-  ]);
-  const newIdOf = (id: string) => moved.get(id);
-
-  it('rewrites document links, removes images of missing documents and unlinks their links', () => {
-    const html =
-      `<p>Voir <a href="${url('old1')}">la <b>fiche</b></a> et <img src="${url('old2')}" alt="photo"></p>` +
-      `<p><img src="${url('gone')}" alt="${url('gone')}"> et <a href="${url('gone')}?dl=1">le <em>plan</em></a></p>`;
-    const out = relinkedHtml(html, newIdOf);
-    expect(out).toBe(
-      `<p>Voir <a href="${url('N1')}">la <b>fiche</b></a> et <img src="${url('N2')}" alt="photo" /></p>` +
-        '<p> et le <em>plan</em></p>',
-    );
-    expect(out).not.toMatch(/gone|old1|old2/);
-  });
-
   it('sanitises again and opens the post with the name of its author when it is not the importer', () => {
     const out = relinkedHtml(
       bylined(
         '<p onclick="x()">Salut</p><script>alert(1)</script><img src="https://evil.test/x.png">',
         'Léa <Martin>',
       ),
-      newIdOf,
+      () => undefined,
     );
     expect(out).toBe('<p><em>Par Léa &lt;Martin&gt;</em></p><p>Salut</p>');
     expect(importedCommentText('Bravo !', 'Léa Martin')).toBe('Léa Martin\u00a0: Bravo !');
@@ -98,49 +79,13 @@ interface Folder {
   comments: unknown[];
 }
 
-/** The Blog's folder held in memory; parses through the schemas like the real reader. */
-function memoryReader(folder: Partial<Folder>): AppArchiveReader {
-  const lines = (file: RecordFile): unknown[] | undefined =>
-    file.name === POSTS_FILE.name
-      ? folder.posts
-      : file.name === COMMENTS_FILE.name
-        ? folder.comments
-        : undefined;
-  return {
-    folder: 'Blog',
-    dataVersion: 1,
-    has: (file) => (file.name === BLOGS_FILE.name ? folder.blogs : lines(file)) !== undefined,
-    json: <S extends z.ZodType>(file: RecordFile<S>) =>
-      Promise.resolve(file.schema.parse(folder.blogs ?? [])),
-    async *ndjson<S extends z.ZodType>(file: RecordFile<S>) {
-      let line = 0;
-      for (const raw of lines(file) ?? []) {
-        line += 1;
-        const parsed = file.schema.safeParse(raw);
-        if (!parsed.success)
-          throw Object.assign(new Error(`${file.name}:${line}: invalid`), { line });
-        yield { line, record: parsed.data };
-      }
-    },
-    open: () => Promise.resolve({ size: 0, stream: Readable.from([]) }),
-  };
-}
-
-type MemoryIdMap = IdMap & { rebind(app: string, ref: SourceRef, id: string): void };
-
-function memoryIdMap(preset: Record<string, string> = {}): MemoryIdMap {
-  const ids = new Map<string, string>(Object.entries(preset));
-  const key = (app: string, r: SourceRef) => `${app}/${r.type}/${r.sourceId}`;
-  return {
-    allocate: (app, r) => {
-      const k = key(app, r);
-      if (!ids.has(k)) ids.set(k, randomUUID());
-      return Promise.resolve(ids.get(k) ?? '');
-    },
-    resolve: (app, r) => Promise.resolve(ids.get(key(app, r))),
-    rebind: (app, r, id) => ids.set(key(app, r), id),
-  };
-}
+/** The Blog's folder held in memory. */
+const blogReader = (folder: Partial<Folder>) =>
+  memoryReader('Blog', {
+    [BLOGS_FILE.name]: folder.blogs,
+    [POSTS_FILE.name]: folder.posts,
+    [COMMENTS_FILE.name]: folder.comments,
+  });
 
 interface Run {
   imported: number;
@@ -287,7 +232,7 @@ function sourceFolder(): Folder {
 }
 
 describe.each(testDbKinds())('Blog importer on %s', (db) => {
-  let t: TestRuntime;
+  let env: ImportTestEnv;
   let rt: Runtime;
   let adapter: Adapter;
   let repo: BlogRepository;
@@ -296,33 +241,13 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
   let dir: string;
 
   beforeAll(async () => {
-    t = await createTestRuntime(db);
-    rt = t.runtime;
-    rt.queue.startWorker();
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-blog-import-'));
-    const found = rt.apps.list.find((a) => a.id === 'blog')?.archive?.import;
-    if (found === undefined) throw new Error('The Blog has no importer');
+    env = await importTestEnv(db, 'blog');
+    ({ rt, dir } = env);
     // The wiring gives the app's importer; the test drives it with its own record types.
-    adapter = found as Adapter;
+    adapter = appImporter(rt, 'blog') as Adapter;
     repo = new BlogRepository(rt.db.kysely);
   });
-  afterAll(async () => {
-    await t.destroy();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-
-  const contextOf = (
-    user: User,
-    options: { duplicates?: 'skip' | 'copy'; dryRun?: boolean } = {},
-  ): ImportContext => ({
-    user,
-    importId: randomUUID(),
-    signal: new AbortController().signal,
-    dryRun: options.dryRun ?? false,
-    duplicates: options.duplicates ?? 'skip',
-    launchedAt: Date.now(),
-    memo: (_key, compute) => compute(),
-  });
+  afterAll(() => env.destroy());
 
   /** A new importer with the folder's documents already imported (as the workspace would). */
   async function importer(): Promise<{
@@ -356,16 +281,16 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
 
   it('analyses the folder: counts per type, and a record that breaks its schema with its line', async () => {
     const folder = sourceFolder();
-    const ctx = contextOf(await makeUser(rt.platform, 'Teacher'));
-    expect(await adapter.analyze(memoryReader(folder), ctx)).toEqual({
+    const ctx = importContext(await makeUser(rt.platform, 'Teacher'));
+    expect(await adapter.analyze(blogReader(folder), ctx)).toEqual({
       counts: { blog: 2, post: 4, comment: 2 },
       bytes: 0,
       problems: [],
     });
     const broken = { ...folder, comments: [folder.comments[0], { id: 'c-bad', text: 42 }] };
-    const analysis = await adapter.analyze(memoryReader(broken), ctx);
+    const analysis = await adapter.analyze(blogReader(broken), ctx);
     expect(analysis.problems).toEqual([
-      expect.objectContaining({ code: 'record_invalid', file: 'comments.ndjson', line: 2 }),
+      expect.objectContaining({ code: 'record_invalid', file: 'Blog/comments.ndjson', line: 2 }),
     ]);
   });
 
@@ -373,8 +298,8 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     const { user, ids, docs } = await importer();
     const run = await drive(
       adapter,
-      memoryReader(sourceFolder()),
-      contextOf(user),
+      blogReader(sourceFolder()),
+      importContext(user),
       new Map(),
       ids(),
     );
@@ -444,12 +369,12 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
 
   it('imports nothing new the second time (skip), and a " (copie)" blog with its posts (copy)', async () => {
     const { user, ids } = await importer();
-    const src = memoryReader(sourceFolder());
+    const src = blogReader(sourceFolder());
     const earlier = new Map<string, string[]>();
-    await drive(adapter, src, contextOf(user), earlier, ids());
+    await drive(adapter, src, importContext(user), earlier, ids());
     const before = { blogs: await blogsOf(user), posts: await postsOf(user) };
 
-    const again = await drive(adapter, src, contextOf(user), earlier, ids());
+    const again = await drive(adapter, src, importContext(user), earlier, ids());
     expect(again).toMatchObject({ imported: 0, duplicates: 8, failed: [] });
     expect(await blogsOf(user)).toEqual(before.blogs);
     expect(await postsOf(user)).toEqual(before.posts);
@@ -457,7 +382,7 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     const copied = await drive(
       adapter,
       src,
-      contextOf(user, { duplicates: 'copy' }),
+      importContext(user, { duplicates: 'copy' }),
       earlier,
       ids(),
     );
@@ -488,12 +413,12 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     const earlier = new Map<string, string[]>();
     await drive(
       adapter,
-      memoryReader({ ...folder, posts: folder.posts.slice(0, 1), comments: [] }),
-      contextOf(user),
+      blogReader({ ...folder, posts: folder.posts.slice(0, 1), comments: [] }),
+      importContext(user),
       earlier,
       ids(),
     );
-    const run = await drive(adapter, memoryReader(folder), contextOf(user), earlier, ids());
+    const run = await drive(adapter, blogReader(folder), importContext(user), earlier, ids());
     expect(run).toMatchObject({ imported: 3 + 2, duplicates: 3, failed: [] });
     const blogs = await blogsOf(user);
     expect(blogs).toHaveLength(2);
@@ -505,12 +430,18 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
   it('is no duplicate of what an import made for someone else', async () => {
     const earlier = new Map<string, string[]>();
     const first = await importer();
-    await drive(adapter, memoryReader(sourceFolder()), contextOf(first.user), earlier, first.ids());
+    await drive(
+      adapter,
+      blogReader(sourceFolder()),
+      importContext(first.user),
+      earlier,
+      first.ids(),
+    );
     const second = await importer();
     const run = await drive(
       adapter,
-      memoryReader(sourceFolder()),
-      contextOf(second.user),
+      blogReader(sourceFolder()),
+      importContext(second.user),
       earlier,
       second.ids(),
     );
@@ -528,7 +459,13 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
       'workspace/document/d-thumb': text.id,
       'workspace/document/d-photo': secret.id,
     });
-    const run = await drive(adapter, memoryReader(sourceFolder()), contextOf(user), new Map(), ids);
+    const run = await drive(
+      adapter,
+      blogReader(sourceFolder()),
+      importContext(user),
+      new Map(),
+      ids,
+    );
     expect(run.failed).toEqual([]);
     const blogs = await blogsOf(user);
     expect(blogs.map((b) => b.thumbnailId)).toEqual([null, null]);
@@ -546,8 +483,8 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     const { user, ids } = await importer();
     const run = await drive(
       adapter,
-      memoryReader(sourceFolder()),
-      contextOf(user, { dryRun: true }),
+      blogReader(sourceFolder()),
+      importContext(user, { dryRun: true }),
       new Map(),
       ids(),
     );
@@ -558,8 +495,8 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
 
   it('writes an item once however often it is written (a resumed import)', async () => {
     const { user, ids } = await importer();
-    const src = memoryReader(sourceFolder());
-    const ctx = contextOf(user);
+    const src = blogReader(sourceFolder());
+    const ctx = importContext(user);
     const map = ids();
     await drive(adapter, src, ctx, new Map(), map);
     // The same ids again, as after a crash: every write lands on a row already there.
@@ -579,12 +516,12 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     const orphan = { ...(folder.comments[0] as CommentRecord), id: 'c-cdi', postId: 'p-cdi' };
     const run = await drive(
       adapter,
-      memoryReader({
+      blogReader({
         blogs: folder.blogs.slice(0, 1),
         posts: [...folder.posts, long],
         comments: [...folder.comments, blank, orphan],
       }),
-      contextOf(user),
+      importContext(user),
       new Map(),
       ids(),
     );
@@ -610,8 +547,8 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
     };
     const run = await drive(
       adapter,
-      memoryReader({ blogs: folder.blogs.slice(1), posts: [...cdi, mine], comments: [] }),
-      contextOf(user),
+      blogReader({ blogs: folder.blogs.slice(1), posts: [...cdi, mine], comments: [] }),
+      importContext(user),
       new Map(),
       ids(),
     );
@@ -623,8 +560,8 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
 
   it('undoes exactly what it created, and keeps a blog (and a post) holding what others added since', async () => {
     const { user, ids } = await importer();
-    const ctx = contextOf(user);
-    const run = await drive(adapter, memoryReader(sourceFolder()), ctx, new Map(), ids());
+    const ctx = importContext(user);
+    const run = await drive(adapter, blogReader(sourceFolder()), ctx, new Map(), ids());
     const classBlog = (await blogsOf(user)).find((b) => b.title === 'Le blog de la 6e A');
     const added = await buildPost(
       rt,
@@ -647,8 +584,8 @@ describe.each(testDbKinds())('Blog importer on %s', (db) => {
 
     // A post someone commented since is kept too, and so its blog.
     const { user: other2, ids: ids2 } = await importer();
-    const ctx2 = contextOf(other2);
-    const run2 = await drive(adapter, memoryReader(sourceFolder()), ctx2, new Map(), ids2());
+    const ctx2 = importContext(other2);
+    const run2 = await drive(adapter, blogReader(sourceFolder()), ctx2, new Map(), ids2());
     const draft = (await postsOf(other2)).find((p) => p.title === 'Sortie au musée');
     await repo.insertComment({
       id: randomUUID(),
