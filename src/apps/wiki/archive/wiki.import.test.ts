@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
 import { buildPage, buildWiki, makeUser, share } from '../../../../test/support/factories.ts';
 import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
+import {
+  appImporter,
+  importContext,
+  importTestEnv,
+  memoryIdMap,
+  memoryReader,
+  type ImportTestEnv,
+} from '../../../../test/support/import-fixtures.ts';
 import {
   compareRecords,
   exportApp,
@@ -15,14 +18,7 @@ import {
 } from '../../../../test/support/round-trip.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
 import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
-import type {
-  AppArchiveReader,
-  IdMap,
-  ImportAdapter,
-  ImportContext,
-  RecordFile,
-  SourceRef,
-} from '../../../archive/adapter.ts';
+import type { ImportAdapter, SourceRef } from '../../../archive/adapter.ts';
 import { runImport } from '../../../archive/import/import-engine.ts';
 import { MemoryImportJournal } from '../../../archive/import/import-journal.ts';
 import type { User } from '../../../platform/accounts.service.ts';
@@ -52,52 +48,13 @@ interface Folder {
   revisions?: unknown[];
 }
 
-/** The wiki's folder held in memory; parses through the schemas like the real reader. */
-function memoryReader(folder: Folder): AppArchiveReader & { pageReads: () => number } {
-  let pageReads = 0;
-  const lines = (file: RecordFile) =>
-    file.name === PAGES_FILE.name
-      ? folder.pages
-      : file.name === REVISIONS_FILE.name
-        ? folder.revisions
-        : undefined;
-  return {
-    folder: 'Cours et Wiki',
-    dataVersion: 1,
-    has: (file) => (file.name === WIKIS_FILE.name ? folder.wikis : lines(file)) !== undefined,
-    json: <S extends z.ZodType>(file: RecordFile<S>) =>
-      Promise.resolve(file.schema.parse(folder.wikis ?? [])),
-    async *ndjson<S extends z.ZodType>(file: RecordFile<S>) {
-      if (file.name === PAGES_FILE.name) pageReads += 1;
-      let line = 0;
-      for (const raw of lines(file) ?? []) {
-        line += 1;
-        const parsed = file.schema.safeParse(raw);
-        if (!parsed.success)
-          throw Object.assign(new Error(`${file.name}:${line}: invalid`), {
-            file: `Cours et Wiki/${file.name}`,
-            line,
-          });
-        yield { line, record: parsed.data };
-      }
-    },
-    open: () => Promise.resolve({ size: 0, stream: Readable.from([]) }),
-    pageReads: () => pageReads,
-  };
-}
-
-function memoryIds(preset: Record<string, string> = {}): IdMap {
-  const ids = new Map(Object.entries(preset));
-  const key = (app: string, r: SourceRef) => `${app}/${r.type}/${r.sourceId}`;
-  return {
-    allocate: (app, r) => {
-      const k = key(app, r);
-      if (!ids.has(k)) ids.set(k, randomUUID());
-      return Promise.resolve(ids.get(k) ?? '');
-    },
-    resolve: (app, r) => Promise.resolve(ids.get(key(app, r))),
-  };
-}
+/** The wiki's folder held in memory. */
+const wikiReader = (folder: Folder) =>
+  memoryReader('Cours et Wiki', {
+    [WIKIS_FILE.name]: folder.wikis,
+    [PAGES_FILE.name]: folder.pages,
+    [REVISIONS_FILE.name]: folder.revisions,
+  });
 
 const iso = (s: string) => new Date(s).toISOString();
 const at = iso('2025-09-01T08:00:00Z');
@@ -209,19 +166,6 @@ function sourceFolder(): Required<Folder> {
   return { wikis, pages, revisions };
 }
 
-const contextOf = (
-  user: User,
-  options: { duplicates?: 'skip' | 'copy'; dryRun?: boolean } = {},
-): ImportContext => ({
-  user,
-  importId: randomUUID(),
-  signal: new AbortController().signal,
-  dryRun: options.dryRun ?? false,
-  duplicates: options.duplicates ?? 'skip',
-  launchedAt: Date.now(),
-  memo: (_key, compute) => compute(),
-});
-
 const someone: User = {
   id: 'u-importer',
   login: 'b',
@@ -233,7 +177,7 @@ const someone: User = {
 };
 
 describe('wiki page HTML on import', () => {
-  const ids = memoryIds({
+  const ids = memoryIdMap({
     'wiki/wiki/w1': 'W1',
     'wiki/page/p1': 'P1',
     'wiki/wiki/w2': 'W2',
@@ -276,8 +220,8 @@ describe('wiki import items', () => {
 
   it('analyses the folder: counts per type, a broken record and a repeated id with their line', async () => {
     const folder = sourceFolder();
-    const ctx = contextOf(someone);
-    expect(await adapter.analyze(memoryReader(folder), ctx)).toEqual({
+    const ctx = importContext(someone);
+    expect(await adapter.analyze(wikiReader(folder), ctx)).toEqual({
       counts: { wiki: 2, page: 9, revision: 3 },
       bytes: 0,
       problems: [],
@@ -287,7 +231,7 @@ describe('wiki import items', () => {
       pages: [...folder.pages, folder.pages[0]],
       revisions: [folder.revisions[0], { id: 'r-bad', title: 42 }],
     };
-    expect((await adapter.analyze(memoryReader(broken), ctx)).problems).toEqual([
+    expect((await adapter.analyze(wikiReader(broken), ctx)).problems).toEqual([
       expect.objectContaining({
         code: 'record_invalid',
         file: 'Cours et Wiki/pages.ndjson',
@@ -303,7 +247,7 @@ describe('wiki import items', () => {
 
   it('yields wikis, then pages parents first (missing parents and cycles made roots), then revisions', async () => {
     const items = [];
-    for await (const item of adapter.items(memoryReader(sourceFolder()), contextOf(someone)))
+    for await (const item of adapter.items(wikiReader(sourceFolder()), importContext(someone)))
       items.push(item);
     expect(items.map((i) => `${i.type}:${i.sourceId}`)).toEqual([
       'wiki:w-course',
@@ -338,11 +282,11 @@ describe('wiki import items', () => {
   it('holds page records a window at a time: one read of pages.ndjson per window, same order', async () => {
     const folder = sourceFolder();
     const order = async (a: Adapter) => {
-      const src = memoryReader(folder);
+      const src = wikiReader(folder);
       const got: string[] = [];
-      for await (const item of a.items(src, contextOf(someone)))
+      for await (const item of a.items(src, importContext(someone)))
         if (item.type === 'page') got.push(item.sourceId);
-      return { got, reads: src.pageReads() };
+      return { got, reads: src.reads(PAGES_FILE.name) };
     };
     const whole = await order(adapter);
     // One read to plan the tree, one for the single window.
@@ -367,10 +311,8 @@ describe.each(testDbKinds())('Cours et Wiki importer on %s', (db) => {
   beforeAll(async () => {
     t = await createTestRuntime(db);
     rt = t.runtime;
-    const found = rt.apps.list.find((a) => a.id === 'wiki')?.archive?.import;
-    if (found === undefined) throw new Error('Cours et Wiki has no importer');
     // The wiring gives the app's importer; the test drives it with its own record types.
-    adapter = found as Adapter;
+    adapter = appImporter(rt, 'wiki') as Adapter;
     repo = new WikiRepository(rt.db.kysely, rt.db.dialect);
   });
   afterAll(async () => {
@@ -384,9 +326,9 @@ describe.each(testDbKinds())('Cours et Wiki importer on %s', (db) => {
     await journal.allocateMany('workspace', [
       { type: 'document', sourceId: 'd-cell', name: 'cell.png', bytes: 0 },
     ]);
-    const ctx = contextOf(user, options);
+    const ctx = importContext(user, options);
     const reports = await runImport({
-      apps: [{ app: 'wiki', dependsOn: [], importer: adapter, reader: memoryReader(folder) }],
+      apps: [{ app: 'wiki', dependsOn: [], importer: adapter, reader: wikiReader(folder) }],
       ctx,
       journal,
     });
@@ -493,9 +435,9 @@ describe.each(testDbKinds())('Cours et Wiki importer on %s', (db) => {
 
   it('puts a page whose parent was not written at the root rather than lose it', async () => {
     const user = await makeUser(rt.platform, 'Teacher');
-    const src = memoryReader(sourceFolder());
-    const ids = memoryIds();
-    const ctx = contextOf(user);
+    const src = wikiReader(sourceFolder());
+    const ids = memoryIdMap();
+    const ctx = importContext(user);
     for await (const item of adapter.items(src, ctx)) {
       await ids.allocate('wiki', item);
       // Only the wiki and one page deep in the tree are written: its parent never is.
@@ -511,9 +453,9 @@ describe.each(testDbKinds())('Cours et Wiki importer on %s', (db) => {
   it('writes again safely (a resumed import) and removes item by item, keeping what the user added', async () => {
     const user = await makeUser(rt.platform, 'Teacher');
     const folder = sourceFolder();
-    const ids = memoryIds();
-    const ctx = contextOf(user);
-    const src = memoryReader(folder);
+    const ids = memoryIdMap();
+    const ctx = importContext(user);
+    const src = wikiReader(folder);
     const written = [];
     const snapshots = [];
     for await (const item of adapter.items(src, ctx)) await ids.allocate('wiki', item);
@@ -569,21 +511,16 @@ describe.each(testDbKinds())('Cours et Wiki importer on %s', (db) => {
 });
 
 describe.each(testDbKinds())('Cours et Wiki round trip on %s', (db) => {
-  let t: TestRuntime;
+  let env: ImportTestEnv | undefined;
   let rt: Runtime;
   let dir: string;
   let seeded: Promise<AppExport> | undefined;
 
   beforeAll(async () => {
-    t = await createTestRuntime(db);
-    rt = t.runtime;
-    rt.queue.startWorker();
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-wiki-import-'));
+    env = await importTestEnv(db, 'wiki');
+    ({ rt, dir } = env);
   });
-  afterAll(async () => {
-    await t?.destroy();
-    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => env?.destroy());
 
   const teacher = () => makeUser(rt.platform, 'Teacher');
   /** `seeds.wiki` of a teacher, exported once (with the documents its pages show). */
