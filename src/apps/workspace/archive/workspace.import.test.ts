@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDocument, buildFolder, makeUser } from '../../../../test/support/factories.ts';
 import { exportThroughService } from '../../../../test/support/export-archive.ts';
 import { importArchive, undoImport } from '../../../../test/support/import-archive.ts';
+import {
+  blobBytes,
+  importContext,
+  importTestEnv,
+  type ImportTestEnv,
+} from '../../../../test/support/import-fixtures.ts';
 import {
   compareRecords,
   exportApp,
@@ -14,7 +17,6 @@ import {
   type AppExport,
 } from '../../../../test/support/round-trip.ts';
 import { testDbKinds } from '../../../../test/support/test-env.ts';
-import { createTestRuntime, type TestRuntime } from '../../../../test/support/test-runtime.ts';
 import type { AppArchiveReader, ImportContext } from '../../../archive/adapter.ts';
 import { runImport } from '../../../archive/import/import-engine.ts';
 import { MemoryImportJournal } from '../../../archive/import/import-journal.ts';
@@ -34,31 +36,6 @@ const folder = (id: string, parentId: string | null, extra: Partial<FolderRecord
   modifiedAt: '2026-01-01T00:00:00.000Z',
   ...extra,
 });
-
-/** An import's context as the service makes it, its memo in memory. */
-function contextFor(
-  user: User,
-  options: { duplicates?: 'skip' | 'copy'; dryRun?: boolean } = {},
-): ImportContext {
-  const memo = new Map<string, string | number | boolean | null>();
-  return {
-    user,
-    importId: randomUUID(),
-    signal: new AbortController().signal,
-    dryRun: options.dryRun ?? false,
-    duplicates: options.duplicates ?? 'skip',
-    launchedAt: Date.now(),
-    memo: async <T extends string | number | boolean | null>(
-      key: string,
-      compute: () => Promise<T>,
-    ): Promise<T> => {
-      if (memo.has(key)) return memo.get(key) as T;
-      const value = await compute();
-      memo.set(key, value);
-      return value;
-    },
-  };
-}
 
 describe('folders in write order', () => {
   it('puts parents before their children whatever the order of the file', () => {
@@ -110,21 +87,16 @@ describe('the import folder’s name', () => {
 // ---- On a database ---------------------------------------------------------------------------
 
 describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
-  let t: TestRuntime;
+  let env: ImportTestEnv | undefined;
   let rt: Runtime;
   let dir: string;
 
   beforeAll(async () => {
-    t = await createTestRuntime(db);
-    rt = t.runtime;
-    rt.queue.startWorker();
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-ws-import-'));
+    env = await importTestEnv(db, 'ws');
+    ({ rt, dir } = env);
   });
 
-  afterAll(async () => {
-    await t?.destroy();
-    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => env?.destroy());
 
   const teacher = (quota?: number) =>
     makeUser(rt.platform, 'Teacher', quota === undefined ? {} : { quota });
@@ -159,9 +131,8 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
   async function expectSameBytes(user: User) {
     for (const d of (await state(user)).documents) {
       const original = bytesOf.get(d.name.replace(' (copie)', ''));
-      const chunks: Buffer[] = [];
-      for await (const c of await rt.blobs.get(d.blob_key)) chunks.push(c as Buffer);
-      expect(Buffer.concat(chunks).equals(original ?? Buffer.alloc(0)), d.name).toBe(true);
+      const bytes = await blobBytes(rt.blobs, d.blob_key);
+      expect(bytes.equals(original ?? Buffer.alloc(0)), d.name).toBe(true);
     }
   }
 
@@ -238,7 +209,7 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
       const real = archive.reader('workspace', { dataVersion: 1, import: importer });
       if (real === undefined) throw new Error('no workspace in the archive');
       const reader = options.reader?.(real) ?? real;
-      const ctx = contextFor(user, options);
+      const ctx = importContext(user, options);
       const reports = await runImport({
         apps: [{ app: 'workspace', dependsOn: [], importer, reader }],
         ctx,
@@ -391,7 +362,7 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
     try {
       const reader = zip.reader('workspace', { dataVersion: 1, import: importer });
       if (reader === undefined) throw new Error('no workspace in the archive');
-      const ctx = contextFor(b);
+      const ctx = importContext(b);
       const ids = new MemoryImportJournal();
       for await (const item of importer.items(reader, ctx)) await ids.allocate('workspace', item);
       // Twice, as a worker killed after its writes and before the journal knew would.
