@@ -435,8 +435,10 @@ function timed(target: object, method: string, name: () => string): void {
     }
   };
 }
-for (const m of ['allocateMany', 'state', 'settled', 'earlier', 'settle', 'flush', 'report'])
+for (const m of ['allocateMany', 'state', 'settled', 'earlier', 'settle', 'report'])
   timed(DbImportJournal.prototype, m, () => `journal.${m}`);
+// Mostly called by `settle` (a batch is full), once more at the end of each app.
+timed(DbImportJournal.prototype, 'flush', () => '  > settle > journal.flush');
 timed(DbImportJournal.prototype, 'resolve', () => '  > prepare > journal.resolve');
 for (const a of runtime.apps.list) {
   const importer = a.archive?.import;
