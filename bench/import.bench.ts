@@ -32,7 +32,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { newId } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
-import { APP_IDS, type JobProgress } from '../src/contracts/archive.ts';
+import { APP_IDS } from '../src/contracts/archive.ts';
 import { DbImportJournal } from '../src/archive/import/import-journal.ts';
 import type { ImportView } from '../src/archive/import/import.service.ts';
 import { documentUrl } from '../src/apps/workspace/document-links.ts';
@@ -416,6 +416,7 @@ runtime.queue.startWorker();
 const stages = new Map<string, { ms: number; calls: number }>();
 let phase: 'analysis' | 'run' = 'analysis';
 const itemsCalls = new Map<string, number>();
+const windows = new Map<string, { start: number; end: number }>();
 const addStage = (name: string, ms: number) => {
   const s = stages.get(name) ?? { ms: 0, calls: 0 };
   s.ms += ms;
@@ -453,7 +454,8 @@ for (const a of runtime.apps.list) {
     const it = items(src, ctx)[Symbol.asyncIterator]();
     const n = phase === 'run' ? (itemsCalls.get(app) ?? 0) + 1 : 0;
     itemsCalls.set(app, n);
-    const name = `${app}.items (${n === 0 ? 'analysis' : n === 1 ? 'pass 1' : 'pass 2'})`;
+    const pass = n === 0 ? 'analysis' : n === 1 ? 'pass 1' : 'pass 2';
+    const name = `${app}.items (${pass})`;
     return {
       [Symbol.asyncIterator]: () => ({
         next: async () => {
@@ -461,7 +463,12 @@ for (const a of runtime.apps.list) {
           try {
             return await it.next();
           } finally {
-            addStage(name, performance.now() - t);
+            const now = performance.now();
+            addStage(name, now - t);
+            // The wall time of each pass of each app: from its first item asked to its end.
+            const w = windows.get(`${app} ${pass}`) ?? { start: t, end: now };
+            w.end = now;
+            windows.set(`${app} ${pass}`, w);
           }
         },
         return: async (value?: unknown) => (await it.return?.(value)) ?? { done: true, value },
@@ -512,20 +519,6 @@ const sampler = setInterval(() => {
   if (++samples % 20 === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
 }, 50);
 
-// Phases as the owner sees them, polled every 25 ms; per app, when its progress said
-// running and done (the service writes progress at most every 500 ms).
-const appTimes = new Map<string, { running?: number; done?: number }>();
-const watch = (progress: JobProgress | null, at: number) => {
-  for (const [app, p] of Object.entries(progress ?? {})) {
-    if (p === undefined) continue;
-    const seen = appTimes.get(app) ?? {};
-    if (p.status === 'running' || (p.status !== 'pending' && seen.running === undefined))
-      seen.running ??= at;
-    if (p.status !== 'pending' && p.status !== 'running') seen.done ??= at;
-    appTimes.set(app, seen);
-  }
-};
-
 const loadBefore = os.loadavg()[0] ?? 0;
 const cpu0 = process.cpuUsage();
 /** Monotonic microseconds, the clock of `--cpu-prof` samples (to cut a profile by phase). */
@@ -546,12 +539,8 @@ const apps = analyzed.analysis.apps.filter((a) => a.importable).map((a) => a.app
 const items = analyzed.analysis.apps.reduce((n, a) => n + a.items, 0);
 const tLaunch = performance.now();
 await runtime.imports.launch(user, created.id, { apps, duplicates: 'skip' });
-let tRunning: number | undefined;
 const finished: ImportView = await until(async () => {
   const v = await runtime.imports.get(user, created.id);
-  const now = performance.now();
-  if (v.status === 'running') tRunning ??= now;
-  watch(v.progress, now);
   if (v.status === 'failed' || v.status === 'cancelled')
     throw new Error(`the import failed: ${v.error ?? v.status}`);
   return v.status === 'done' ? v : undefined;
@@ -559,7 +548,6 @@ const finished: ImportView = await until(async () => {
 const tDone = performance.now();
 const monoDone = mono();
 const cpu = process.cpuUsage(cpu0);
-watch(finished.progress, tDone);
 clearInterval(sampler);
 
 const report = finished.report?.apps ?? {};
@@ -568,16 +556,13 @@ const failed = Object.values(report).reduce((n, r) => n + (r?.failed.length ?? 0
 const sec = (ms: number) => Number((ms / 1000).toFixed(2));
 const totalS = (tDone - tStart) / 1000;
 const runS = (tDone - tLaunch) / 1000;
-const perApp: Record<string, number | null> = {};
-// Apps run one after the other: each one's time is from the end of the one before.
-const firstApp = Math.min(...[...appTimes.values()].map((a) => a.running ?? Infinity));
-let previous = Number.isFinite(firstApp) ? firstApp : tLaunch;
-for (const [app, at] of [...appTimes].sort((a, b) => (a[1].done ?? 0) - (b[1].done ?? 0))) {
-  if (at.done === undefined) continue;
-  perApp[app] = sec(at.done - previous);
-  previous = at.done;
-}
-
+// Per app, the wall time of its pass 2 (prepare, duplicates, write), from the importers' calls.
+const perApp: Record<string, number> = {};
+for (const [key, w] of [...windows].sort((x, y) => x[1].start - y[1].start))
+  if (key.endsWith(' pass 2')) perApp[key.slice(0, -' pass 2'.length)] = sec(w.end - w.start);
+const pass1 = [...windows].filter(([key]) => key.endsWith(' pass 1')).map(([, w]) => w);
+const firstApp = Math.min(...pass1.map((w) => w.start));
+const pass1End = Math.max(...pass1.map((w) => w.end));
 const figures = {
   db: values.db,
   archiveMiB: Number(archiveMb.toFixed(1)),
@@ -591,8 +576,9 @@ const figures = {
     uploadSeconds: sec(tUploaded - tStart),
     analysisSeconds: sec(tAnalyzed - tUploaded),
     runSeconds: sec(tDone - tLaunch),
-    runUntilFirstAppSeconds: Number.isFinite(firstApp) ? sec(firstApp - tLaunch) : null,
-    runPerAppSeconds: perApp,
+    runBeforePass1Seconds: Number.isFinite(firstApp) ? sec(firstApp - tLaunch) : null,
+    pass1Seconds: Number.isFinite(firstApp) ? sec(pass1End - firstApp) : null,
+    pass2PerAppSeconds: perApp,
     totalSeconds: sec(tDone - tStart),
   },
   recordsPerSecond: { total: Math.round(items / totalS), run: Math.round(items / runS) },
