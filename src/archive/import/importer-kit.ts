@@ -8,6 +8,8 @@ import {
   type AppAnalysis,
   type AppArchiveReader,
   type IdMap,
+  type ImportAdapter,
+  type ImportContext,
   type RecordFile,
   type SourceRef,
 } from '../adapter.ts';
@@ -86,6 +88,43 @@ export async function allocatedId(app: AppId, item: SourceRef, ids: IdMap): Prom
       `No id was allocated for ${item.type} ${item.sourceId}`,
     );
   return id;
+}
+
+/**
+ * `prepare` for an importer whose items hold no bytes: `rowOf` makes the item's row under the
+ * id pass 1 allocated, adding every reference it cannot keep to `unresolved`.
+ */
+export function preparing<R, W>(
+  app: AppId,
+  rowOf: (
+    record: R,
+    id: string,
+    ids: IdMap,
+    ctx: ImportContext,
+    unresolved: SourceRef[],
+  ) => Promise<W>,
+): ImportAdapter<R, W>['prepare'] {
+  return async (item, ids, ctx) => {
+    const id = await allocatedId(app, item, ids);
+    const unresolved: SourceRef[] = [];
+    const row = await rowOf(item.record, id, ids, ctx, unresolved);
+    const { type, sourceId, name } = item;
+    return { type, sourceId, id, name, bytes: 0, row, unresolved };
+  };
+}
+
+/**
+ * The duplicate rule's first half: of the ids earlier imports made of this item, the first
+ * still in the same place (`samePlace`: there, the user's, in the parent this item goes to),
+ * never the item's own id.
+ */
+export async function earlierInPlace(
+  item: { readonly id: string },
+  earlier: readonly string[],
+  samePlace: (id: string) => Promise<boolean>,
+): Promise<string | undefined> {
+  for (const id of earlier) if (id !== item.id && (await samePlace(id))) return id;
+  return undefined;
 }
 
 /** Runs a check of the app's own rules: what it refuses is an invalid record. */

@@ -10,7 +10,12 @@ import {
   type PreparedItem,
   type SourceRef,
 } from '../../../archive/adapter.ts';
-import { allocatedId, analyzeRecords, checked } from '../../../archive/import/importer-kit.ts';
+import {
+  analyzeRecords,
+  checked,
+  earlierInPlace,
+  preparing,
+} from '../../../archive/import/importer-kit.ts';
 import type { Db } from '../../../db/database.ts';
 import { isUniqueViolation } from '../../../db/dialect.ts';
 import type { SharingService } from '../../../platform/sharing.service.ts';
@@ -164,37 +169,25 @@ export function calendarImporter(deps: {
 
     items: (src) => records(src),
 
-    async prepare(item, ids, ctx) {
-      const id = await allocatedId(CALENDAR, item, ids);
-      const unresolved: SourceRef[] = [];
-      const row = await prepareRow(item.record, id, ids, ctx, unresolved);
-      return {
-        type: item.type,
-        sourceId: item.sourceId,
-        id,
-        name: item.name,
-        bytes: 0,
-        row,
-        unresolved,
-      };
-    },
+    prepare: preparing(CALENDAR, prepareRow),
 
     async findDuplicate(item, ctx, earlier) {
       const { row } = item;
       switch (row.type) {
-        case 'calendar': {
-          for (const id of earlier) {
-            if (id === item.id) continue;
-            if ((await repo.findCalendar(id))?.ownerId === ctx.user.id) return id;
-          }
-          return undefined;
-        }
+        case 'calendar':
+          return earlierInPlace(
+            item,
+            earlier,
+            async (id) => (await repo.findCalendar(id))?.ownerId === ctx.user.id,
+          );
         case 'event': {
           const calendarId = row.event.calendar_id;
-          for (const id of earlier) {
-            if (id === item.id) continue;
-            if ((await repo.findEventRow(calendarId, id)) !== undefined) return id;
-          }
+          const again = await earlierInPlace(
+            item,
+            earlier,
+            async (id) => (await repo.findEventRow(calendarId, id)) !== undefined,
+          );
+          if (again !== undefined) return again;
           // The same UID in the same calendar is the same event (the calendar holds it once).
           const same = await repo.eventIdByUid(calendarId, row.event.uid);
           return same === item.id ? undefined : same;

@@ -12,7 +12,12 @@ import {
   type SourceRef,
 } from '../../../archive/adapter.ts';
 import { escapeHtml } from '../../../archive/html-page.ts';
-import { allocatedId, analyzeRecords, checked } from '../../../archive/import/importer-kit.ts';
+import {
+  analyzeRecords,
+  checked,
+  earlierInPlace,
+  preparing,
+} from '../../../archive/import/importer-kit.ts';
 import type { Db } from '../../../db/database.ts';
 import type { SharingService } from '../../../platform/sharing.service.ts';
 import { importedHtml } from '../../workspace/imported-html.ts';
@@ -218,27 +223,10 @@ export function newsImporter(deps: {
 
     items: (src) => records(src),
 
-    async prepare(item, ids, ctx) {
-      const id = await allocatedId(NEWS, item, ids);
-      const unresolved: SourceRef[] = [];
-      const row = await prepareRow(item.record, id, ids, ctx, unresolved);
-      return {
-        type: item.type,
-        sourceId: item.sourceId,
-        id,
-        name: item.name,
-        bytes: 0,
-        row,
-        unresolved,
-      };
-    },
+    prepare: preparing(NEWS, prepareRow),
 
-    async findDuplicate(item, ctx, earlier) {
-      for (const id of earlier) {
-        if (id !== item.id && (await samePlace(item.row, id, ctx))) return id;
-      }
-      return undefined;
-    },
+    findDuplicate: (item, ctx, earlier) =>
+      earlierInPlace(item, earlier, (id) => samePlace(item.row, id, ctx)),
 
     copy(item): PreparedItem<NewsRow> {
       const { row } = item;
