@@ -5,13 +5,12 @@ import {
   type IdMap,
   type ImportAdapter,
   type ImportContext,
-  type ImportItem,
   type PreparedItem,
   type RemoveOutcome,
   type SourceRef,
 } from '../../../archive/adapter.ts';
 import { escapeHtml } from '../../../archive/html-page.ts';
-import { allocatedId, analyzeRecords } from '../../../archive/import/importer-kit.ts';
+import { analyzeRecords, earlierInPlace, preparing } from '../../../archive/import/importer-kit.ts';
 import { newId } from '../../../clock.ts';
 import type { Db } from '../../../db/database.ts';
 import type { Platform } from '../../../platform/platform.ts';
@@ -137,15 +136,20 @@ export function blogImporter(deps: {
     return id;
   }
 
-  async function prepareBlog(id: string, blog: BlogRecord, ids: IdMap, ctx: ImportContext) {
-    const unresolved: SourceRef[] = [];
+  async function prepareBlog(
+    id: string,
+    blog: BlogRecord,
+    ids: IdMap,
+    ctx: ImportContext,
+    unresolved: SourceRef[],
+  ): Promise<BlogImportRow> {
     let thumbnail: string | null = null;
     if (blog.thumbnailId !== null) {
       const ref = { type: 'document', sourceId: blog.thumbnailId };
       thumbnail = (await ids.resolve('workspace', ref)) ?? null;
       if (thumbnail === null) unresolved.push(ref);
     }
-    const row: BlogImportRow = {
+    return {
       type: 'blog',
       blog: {
         id,
@@ -159,7 +163,6 @@ export function blogImporter(deps: {
         modified_at: time(blog.modifiedAt),
       },
     };
-    return { row, unresolved };
   }
 
   async function preparePost(
@@ -168,16 +171,16 @@ export function blogImporter(deps: {
     byOther: boolean,
     ids: IdMap,
     ctx: ImportContext,
-  ) {
+    unresolved: SourceRef[],
+  ): Promise<BlogImportRow> {
     within('content', post.content, false);
     const blogId = await parentId(ids, 'blog', post.blogId);
-    const unresolved: SourceRef[] = [];
     const content = await importedHtml(
       bylined(post.content, byOther ? nameOf(post) : undefined),
       ids,
       unresolved,
     );
-    const row: BlogImportRow = {
+    return {
       type: 'post',
       post: {
         id,
@@ -191,7 +194,6 @@ export function blogImporter(deps: {
         first_published_at: post.firstPublishedAt === null ? null : time(post.firstPublishedAt),
       },
     };
-    return { row, unresolved };
   }
 
   async function prepareComment(
@@ -200,8 +202,8 @@ export function blogImporter(deps: {
     byOther: boolean,
     ids: IdMap,
     ctx: ImportContext,
-  ) {
-    const row: BlogImportRow = {
+  ): Promise<BlogImportRow> {
+    return {
       type: 'comment',
       comment: {
         id,
@@ -215,7 +217,6 @@ export function blogImporter(deps: {
         created_at: time(comment.createdAt),
       },
     };
-    return { row, unresolved: [] };
   }
 
   /** Writes a blog and its thumbnail's reference at once, unless a resumed import did. */
@@ -317,55 +318,30 @@ export function blogImporter(deps: {
       }
     },
 
-    async prepare(item: ImportItem<BlogImportRecord>, ids, ctx) {
-      const id = await allocatedId(BLOG, item, ids);
-      const r = item.record;
-      let prepared: { row: BlogImportRow; unresolved: SourceRef[] };
+    prepare: preparing(BLOG, (r: BlogImportRecord, id, ids, ctx, unresolved) => {
       switch (r.type) {
         case 'blog':
-          prepared = await prepareBlog(id, r.blog, ids, ctx);
-          break;
+          return prepareBlog(id, r.blog, ids, ctx, unresolved);
         case 'post':
-          prepared = await preparePost(id, r.post, r.byOther, ids, ctx);
-          break;
+          return preparePost(id, r.post, r.byOther, ids, ctx, unresolved);
         case 'comment':
-          prepared = await prepareComment(id, r.comment, r.byOther, ids, ctx);
-          break;
+          return prepareComment(id, r.comment, r.byOther, ids, ctx);
       }
-      return {
-        type: item.type,
-        sourceId: item.sourceId,
-        id,
-        name: item.name,
-        bytes: 0,
-        ...prepared,
-      };
-    },
+    }),
 
-    async findDuplicate(item, ctx, earlier) {
+    findDuplicate(item, ctx, earlier) {
       const row = item.row;
-      for (const id of earlier) {
-        if (id === item.id) continue;
+      return earlierInPlace(item, earlier, async (id) => {
         switch (row.type) {
-          case 'blog': {
-            const blog = await repo.blogById(id);
-            if (blog?.ownerId === ctx.user.id) return id;
-            break;
-          }
-          case 'post': {
+          case 'blog':
+            return (await repo.blogById(id))?.ownerId === ctx.user.id;
+          case 'post':
             // Only in the very blog it goes to: a copied blog gets its posts again.
-            const post = await repo.postById(id);
-            if (post?.blogId === row.post.blog_id) return id;
-            break;
-          }
-          case 'comment': {
-            const comment = await repo.commentById(id);
-            if (comment?.postId === row.comment.post_id) return id;
-            break;
-          }
+            return (await repo.postById(id))?.blogId === row.post.blog_id;
+          case 'comment':
+            return (await repo.commentById(id))?.postId === row.comment.post_id;
         }
-      }
-      return undefined;
+      });
     },
 
     copy(item: PreparedItem<BlogImportRow>) {

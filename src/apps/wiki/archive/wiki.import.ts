@@ -31,6 +31,7 @@ import {
 } from '../../../archive/adapter.ts';
 import {
   allocatedId,
+  earlierInPlace,
   recordProblem,
   type AnalysisProblem,
 } from '../../../archive/import/importer-kit.ts';
@@ -557,29 +558,18 @@ export function wikiImporter(deps: {
       }
     },
 
-    async findDuplicate(item, ctx, earlier) {
+    findDuplicate(item, ctx, earlier) {
       const row = item.row;
-      for (const id of earlier) {
-        if (id === item.id) continue;
+      return earlierInPlace(item, earlier, async (id) => {
         switch (row.kind) {
-          case 'wiki': {
-            const wiki = await repo.findWiki(id);
-            if (wiki?.owner_id === ctx.user.id) return id;
-            break;
-          }
-          case 'page': {
-            const page = await repo.findPageById(id);
-            if (page?.wiki_id === row.page.wiki_id) return id;
-            break;
-          }
-          case 'revision': {
-            const revision = await repo.findRevisionById(id);
-            if (revision?.page_id === row.revision.page_id) return id;
-            break;
-          }
+          case 'wiki':
+            return (await repo.findWiki(id))?.owner_id === ctx.user.id;
+          case 'page':
+            return (await repo.findPageById(id))?.wiki_id === row.page.wiki_id;
+          case 'revision':
+            return (await repo.findRevisionById(id))?.page_id === row.revision.page_id;
         }
-      }
-      return undefined;
+      });
     },
 
     copy(item) {
