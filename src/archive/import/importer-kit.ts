@@ -10,9 +10,11 @@ import {
   type IdMap,
   type ImportAdapter,
   type ImportContext,
+  type ImportItem,
   type RecordFile,
   type SourceRef,
 } from '../adapter.ts';
+import type { z } from 'zod';
 import type { AppId } from '../../contracts/archive.ts';
 import { AppError } from '../../errors.ts';
 
@@ -77,6 +79,25 @@ export async function analyzeRecords(
   for (const [type, file] of Object.entries(files))
     counts[type] = await countRecords(src, file, problems);
   return { counts, bytes: 0, problems };
+}
+
+/** The records of an NDJSON data file, in order; none when the archive lacks the file. */
+export async function* recordsOf<S extends z.ZodType>(
+  src: AppArchiveReader,
+  file: RecordFile<S>,
+): AsyncGenerator<z.output<S>> {
+  if (!src.has(file)) return;
+  for await (const { record } of src.ndjson(file)) yield record;
+}
+
+/** An item that adds no bytes (every app's but the workspace's). */
+export function recordItem<R>(
+  type: string,
+  sourceId: string,
+  name: string,
+  record: R,
+): ImportItem<R> {
+  return { type, sourceId, name, bytes: 0, record };
 }
 
 /** The new id the engine allocated for this item (pass 1). */

@@ -10,7 +10,13 @@ import {
   type SourceRef,
 } from '../../../archive/adapter.ts';
 import { escapeHtml } from '../../../archive/html-page.ts';
-import { analyzeRecords, earlierInPlace, preparing } from '../../../archive/import/importer-kit.ts';
+import {
+  analyzeRecords,
+  earlierInPlace,
+  preparing,
+  recordItem,
+  recordsOf,
+} from '../../../archive/import/importer-kit.ts';
 import { newId } from '../../../clock.ts';
 import type { Db } from '../../../db/database.ts';
 import type { Platform } from '../../../platform/platform.ts';
@@ -285,36 +291,18 @@ export function blogImporter(deps: {
         exporter === undefined
           ? author.authorName !== ctx.user.displayName
           : author.authorId !== exporter;
-      for (const blog of blogs) {
-        yield {
-          type: 'blog',
-          sourceId: blog.id,
-          name: blog.title,
-          bytes: 0,
-          record: { type: 'blog', blog },
-        };
-      }
-      if (src.has(POSTS_FILE)) {
-        for await (const { record: post } of src.ndjson(POSTS_FILE)) {
-          yield {
-            type: 'post',
-            sourceId: post.id,
-            name: post.title,
-            bytes: 0,
-            record: { type: 'post', post, byOther: byOther(post) },
-          };
-        }
-      }
-      if (src.has(COMMENTS_FILE)) {
-        for await (const { record: comment } of src.ndjson(COMMENTS_FILE)) {
-          yield {
-            type: 'comment',
-            sourceId: comment.id,
-            name: `Commentaire de ${nameOf(comment)}`,
-            bytes: 0,
-            record: { type: 'comment', comment, byOther: byOther(comment) },
-          };
-        }
+      for (const blog of blogs)
+        yield recordItem('blog', blog.id, blog.title, { type: 'blog', blog });
+      for await (const post of recordsOf(src, POSTS_FILE))
+        yield recordItem('post', post.id, post.title, {
+          type: 'post',
+          post,
+          byOther: byOther(post),
+        });
+      for await (const comment of recordsOf(src, COMMENTS_FILE)) {
+        const name = `Commentaire de ${nameOf(comment)}`;
+        const record: BlogImportRecord = { type: 'comment', comment, byOther: byOther(comment) };
+        yield recordItem('comment', comment.id, name, record);
       }
     },
 

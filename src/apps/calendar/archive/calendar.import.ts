@@ -15,6 +15,8 @@ import {
   checked,
   earlierInPlace,
   preparing,
+  recordItem,
+  recordsOf,
 } from '../../../archive/import/importer-kit.ts';
 import type { Db } from '../../../db/database.ts';
 import { isUniqueViolation } from '../../../db/dialect.ts';
@@ -71,25 +73,10 @@ export function calendarImporter(deps: {
 
   async function* records(src: AppArchiveReader): AsyncGenerator<ImportItem<CalendarSource>> {
     const calendars = src.has(CALENDARS_FILE) ? await src.json(CALENDARS_FILE) : [];
-    for (const calendar of calendars) {
-      yield {
-        type: 'calendar',
-        sourceId: calendar.id,
-        name: calendar.title,
-        bytes: 0,
-        record: { type: 'calendar', calendar },
-      };
-    }
-    if (!src.has(EVENTS_FILE)) return;
-    for await (const { record: event } of src.ndjson(EVENTS_FILE)) {
-      yield {
-        type: 'event',
-        sourceId: event.id,
-        name: event.title,
-        bytes: 0,
-        record: { type: 'event', event },
-      };
-    }
+    for (const calendar of calendars)
+      yield recordItem('calendar', calendar.id, calendar.title, { type: 'calendar', calendar });
+    for await (const event of recordsOf(src, EVENTS_FILE))
+      yield recordItem('event', event.id, event.title, { type: 'event', event });
   }
 
   async function prepareRow(

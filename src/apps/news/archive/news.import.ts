@@ -17,6 +17,8 @@ import {
   checked,
   earlierInPlace,
   preparing,
+  recordItem,
+  recordsOf,
 } from '../../../archive/import/importer-kit.ts';
 import type { Db } from '../../../db/database.ts';
 import type { SharingService } from '../../../platform/sharing.service.ts';
@@ -91,36 +93,16 @@ export function newsImporter(deps: {
     const threads = src.has(THREADS_FILE) ? await src.json(THREADS_FILE) : [];
     // Who made the archive: the owner of the threads it says they own.
     const exporters = new Set(threads.filter((t) => t.owned).map((t) => t.ownerId));
-    for (const thread of threads) {
-      yield {
-        type: 'thread',
-        sourceId: thread.id,
-        name: thread.title,
-        bytes: 0,
-        record: { type: 'thread', thread },
-      };
+    for (const thread of threads)
+      yield recordItem('thread', thread.id, thread.title, { type: 'thread', thread });
+    for await (const item of recordsOf(src, ITEMS_FILE)) {
+      const byExporter = exporters.has(item.authorId);
+      yield recordItem('item', item.id, item.title, { type: 'item', item, byExporter });
     }
-    if (src.has(ITEMS_FILE)) {
-      for await (const { record: item } of src.ndjson(ITEMS_FILE)) {
-        yield {
-          type: 'item',
-          sourceId: item.id,
-          name: item.title,
-          bytes: 0,
-          record: { type: 'item', item, byExporter: exporters.has(item.authorId) },
-        };
-      }
-    }
-    if (src.has(COMMENTS_FILE)) {
-      for await (const { record: comment } of src.ndjson(COMMENTS_FILE)) {
-        yield {
-          type: 'comment',
-          sourceId: comment.id,
-          name: `Commentaire de ${comment.authorName}`,
-          bytes: 0,
-          record: { type: 'comment', comment, byExporter: exporters.has(comment.authorId) },
-        };
-      }
+    for await (const comment of recordsOf(src, COMMENTS_FILE)) {
+      const byExporter = exporters.has(comment.authorId);
+      const name = `Commentaire de ${comment.authorName}`;
+      yield recordItem('comment', comment.id, name, { type: 'comment', comment, byExporter });
     }
   }
 
