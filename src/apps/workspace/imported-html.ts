@@ -24,6 +24,21 @@ export interface Unresolved {
 export type AppLinks = (clean: string) => Promise<ReadonlyMap<string, string | undefined>>;
 
 /**
+ * The document the import made of a document an item names (a thumbnail, an icon, an
+ * attachment); null, and added to `unresolved`, when the import does not hold it.
+ */
+export async function importedDocument(
+  sourceId: string,
+  ids: IdMap,
+  unresolved: Unresolved,
+): Promise<string | null> {
+  const ref = { type: 'document', sourceId };
+  const id = await ids.resolve('workspace', ref);
+  if (id === undefined) unresolved.push(ref);
+  return id ?? null;
+}
+
+/**
  * `html` for this instance, its documents resolved through the import's id map; those that
  * resolve to nothing are added to `unresolved`. `appLinks`: see `AppLinks`.
  */
@@ -35,11 +50,8 @@ export async function importedHtml(
 ): Promise<string> {
   const clean = sanitize(html);
   const documents = new Map<string, string | undefined>();
-  for (const sourceId of documentIdsIn(clean)) {
-    const to = await ids.resolve('workspace', { type: 'document', sourceId });
-    if (to === undefined) unresolved.push({ type: 'document', sourceId });
-    documents.set(sourceId, to);
-  }
+  for (const sourceId of documentIdsIn(clean))
+    documents.set(sourceId, (await importedDocument(sourceId, ids, unresolved)) ?? undefined);
   const links =
     appLinks === undefined ? new Map<string, string | undefined>() : await appLinks(clean);
   return relinked(clean, (id) => documents.get(id), links);

@@ -21,7 +21,7 @@ import { newId } from '../../../clock.ts';
 import type { Db } from '../../../db/database.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import { documentIdsIn } from '../../workspace/document-links.ts';
-import { importedHtml, relinkedHtml } from '../../workspace/imported-html.ts';
+import { importedDocument, importedHtml, relinkedHtml } from '../../workspace/imported-html.ts';
 import type { ReadableDocuments } from '../../workspace/readable-documents.ts';
 import type { WorkspaceService } from '../../workspace/workspace.service.ts';
 import { blogReadableDocuments, isPicture } from '../blog-documents.ts';
@@ -149,12 +149,8 @@ export function blogImporter(deps: {
     ctx: ImportContext,
     unresolved: SourceRef[],
   ): Promise<BlogImportRow> {
-    let thumbnail: string | null = null;
-    if (blog.thumbnailId !== null) {
-      const ref = { type: 'document', sourceId: blog.thumbnailId };
-      thumbnail = (await ids.resolve('workspace', ref)) ?? null;
-      if (thumbnail === null) unresolved.push(ref);
-    }
+    const thumbnail =
+      blog.thumbnailId === null ? null : await importedDocument(blog.thumbnailId, ids, unresolved);
     return {
       type: 'blog',
       blog: {

@@ -21,7 +21,7 @@ import {
 import type { Db } from '../../../db/database.ts';
 import { isUniqueViolation } from '../../../db/dialect.ts';
 import type { SharingService } from '../../../platform/sharing.service.ts';
-import { importedHtml } from '../../workspace/imported-html.ts';
+import { importedDocument, importedHtml } from '../../workspace/imported-html.ts';
 import {
   CALENDAR,
   CALENDARS,
@@ -111,10 +111,9 @@ export function calendarImporter(deps: {
           throw new ImportItemError('parent_missing', 'Its calendar is not in the archive');
         const attachments: string[] = [];
         for (const sourceId of new Set(e.attachments)) {
-          const ref = { type: 'document', sourceId };
-          const document = await ids.resolve('workspace', ref);
-          if (document === undefined) unresolved.push(ref);
-          else attachments.push(document);
+          // One the archive lacks is dropped (and reported).
+          const document = await importedDocument(sourceId, ids, unresolved);
+          if (document !== null) attachments.push(document);
         }
         if (attachments.length > MAX_ATTACHMENTS)
           throw new ImportItemError(

@@ -22,7 +22,7 @@ import {
 } from '../../../archive/import/importer-kit.ts';
 import type { Db } from '../../../db/database.ts';
 import type { SharingService } from '../../../platform/sharing.service.ts';
-import { importedHtml } from '../../workspace/imported-html.ts';
+import { importedDocument, importedHtml } from '../../workspace/imported-html.ts';
 import { NEWS, NewsRepository, THREADS } from '../news.repository.ts';
 import type { NewsCommentsTable, NewsItemsTable, NewsThreadsTable } from '../news.schema.ts';
 import { checkDates, cleanComment, cleanTitle } from '../news.service.ts';
@@ -116,12 +116,10 @@ export function newsImporter(deps: {
     switch (source.type) {
       case 'thread': {
         const t = source.thread;
-        let icon: string | null = null;
-        if (t.iconDocumentId !== null) {
-          const ref = { type: 'document', sourceId: t.iconDocumentId };
-          icon = (await ids.resolve('workspace', ref)) ?? null;
-          if (icon === null) unresolved.push(ref);
-        }
+        const icon =
+          t.iconDocumentId === null
+            ? null
+            : await importedDocument(t.iconDocumentId, ids, unresolved);
         return {
           type: 'thread',
           thread: {
