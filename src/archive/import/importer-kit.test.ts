@@ -9,6 +9,7 @@ import {
   checked,
   earlierInPlace,
   recordProblem,
+  recordsOf,
 } from './importer-kit.ts';
 
 const record = z.strictObject({ id: z.string() });
@@ -45,6 +46,19 @@ describe('importer kit', () => {
         },
       ],
     });
+  });
+
+  it('reads the records of a file, none when the archive lacks it', async () => {
+    const read = async (reader: ReturnType<typeof memoryReader>) => {
+      const ids = [];
+      for await (const r of recordsOf(reader, ROWS)) ids.push(r);
+      return ids;
+    };
+    expect(await read(memoryReader('Toy', { 'rows.ndjson': [{ id: '1' }, { id: '2' }] }))).toEqual([
+      { id: '1' },
+      { id: '2' },
+    ]);
+    expect(await read(memoryReader('Toy', {}))).toEqual([]);
   });
 
   it('says where a problem is: the error’s file and line, else the caller’s', () => {
