@@ -65,6 +65,12 @@ export interface BlobStore {
    * `a/bc`), lazily paginated, in ascending byte order of the UTF-8 key.
    */
   list(prefix: string): AsyncIterable<BlobInfo>;
+  /**
+   * The blob's file on this machine's disk, when the store keeps blobs as files (local): a
+   * reader that needs random access (a zip) reads it in place rather than a copy. Absent
+   * on stores that have no such file (S3).
+   */
+  localPath?(key: string): string;
   /** Health check: resolves if the store is usable, throws otherwise. */
   check(): Promise<void>;
   close(): Promise<void>;

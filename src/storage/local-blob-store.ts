@@ -105,6 +105,10 @@ export class LocalBlobStore implements BlobStore {
     return { key, size: hasher.byteCount, sha256: hasher.digestHex() };
   }
 
+  localPath(key: string): string {
+    return this.#pathOf(key);
+  }
+
   async get(key: string, range?: BlobRange): Promise<Readable> {
     const file = this.#pathOf(key);
     if (range !== undefined) assertValidBlobRange(range);

@@ -77,7 +77,7 @@ export class DbImportJournal implements ImportJournal {
   }
 
   #remember(k: string, id: string): void {
-    if (this.#cache.size >= 100_000) this.#cache.clear();
+    if (this.#cache.size >= 200_000) this.#cache.clear();
     this.#cache.set(k, id);
   }
 
@@ -109,11 +109,28 @@ export class DbImportJournal implements ImportJournal {
     }));
     this.#seq = seq;
     for (let i = 0; i < rows.length; i += 200) {
+      const chunk = rows.slice(i, i + 200);
       await this.#db.kysely
         .insertInto('archive_import_items')
-        .values(rows.slice(i, i + 200))
+        .values(chunk)
         .onConflict((oc) => oc.columns(['import_id', 'app', 'type', 'source_id']).doNothing())
         .execute();
+      // Read back what the journal holds (a resumed import keeps its ids): pass 2 then finds
+      // most ids in memory rather than one query a reference.
+      const held = await this.#db.kysely
+        .selectFrom('archive_import_items')
+        .select(['type', 'source_id', 'new_id', 'state'])
+        .where('import_id', '=', this.#importId)
+        .where('app', '=', app)
+        .where(
+          'source_id',
+          'in',
+          chunk.map((r) => r.source_id),
+        )
+        .execute();
+      for (const r of held)
+        if (r.state !== 'failed' && r.state !== 'removed')
+          this.#remember(key(app, { type: r.type, sourceId: r.source_id }), r.new_id);
     }
   }
 

@@ -361,6 +361,9 @@ export class ImportService {
     signal: AbortSignal,
     use: (file: string) => Promise<T>,
   ): Promise<T> {
+    // Blobs kept as files are read in place (the archive does not change until deleted).
+    if (i.blobKey !== null && this.#deps.blobs.localPath !== undefined)
+      return use(this.#deps.blobs.localPath(i.blobKey));
     const file = await this.#localCopy(i, signal);
     try {
       return await use(file);
