@@ -315,6 +315,14 @@ export interface ImportAdapter<R = unknown, W = unknown> {
   write(item: PreparedItem<W>, src: AppArchiveReader, ctx: ImportContext): Promise<void>;
   remove(item: { type: string; id: string }, ctx: ImportContext): Promise<RemoveOutcome>;
   /**
+   * Items that may be imported at the same time as their neighbours of the same type (their
+   * writes wait on disk more than on the CPU: documents): a key, and items of equal keys still
+   * go one after the other (two files of the same name in one folder: the second finds the
+   * first). Undefined: the item waits for everything before it, and everything after waits
+   * for it (parents before children).
+   */
+  parallelKey?(item: ImportItem<R>): string | undefined;
+  /**
    * Called once the app's items are all handled (not in a dry run): tidy what only the end
    * can tell (an "Import du <date>" folder that received nothing is removed).
    */

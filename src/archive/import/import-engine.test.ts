@@ -198,3 +198,51 @@ describe('import engine', () => {
     expect(store.size).toBe(3);
   });
 });
+
+describe('import engine, items written several at a time', () => {
+  const lines: Entry[] = [
+    { id: 'f1', kind: 'folder', title: 'Sciences', parentId: null },
+    ...Array.from({ length: 12 }, (_, i) => ({
+      id: `n${i}`,
+      kind: 'note' as const,
+      // Pairs of the same title in the same folder: the second of each is a duplicate.
+      title: `Note ${Math.floor(i / 2)}`,
+      parentId: 'f1',
+    })),
+    { id: 'f2', kind: 'folder', title: 'Histoire', parentId: 'f1' },
+    { id: 'n99', kind: 'note', title: 'Dates', parentId: 'f2' },
+  ];
+
+  it('keeps items of one key in order and waits for them before the next type', async () => {
+    const store = new Map<string, Row>();
+    const base = toyImporter(store, []);
+    let running = 0;
+    let most = 0;
+    const importer: ImportAdapter<Entry, Row> = {
+      ...base,
+      // Folders after the first may go in parallel too: a new type waits for the one before.
+      parallelKey: (item) =>
+        item.record.parentId === null ? undefined : `${item.record.parentId}/${item.record.title}`,
+      async write(item, src, c) {
+        running += 1;
+        most = Math.max(most, running);
+        // Let the other writes of the window start before this one ends (folders slower).
+        for (let i = item.row.kind === 'folder' ? 20 : 1; i > 0; i--)
+          await new Promise<void>((r) => setImmediate(r));
+        if (item.row.parentId !== null && !store.has(item.row.parentId))
+          throw new Error('the parent is not written yet');
+        await base.write(item, src, c);
+        running -= 1;
+      },
+    };
+    const reports = await runImport({
+      apps: [{ app: 'wiki', dependsOn: [], importer, reader: reader(lines) }],
+      ctx: ctx(),
+      journal: new MemoryImportJournal(),
+    });
+    expect(reports.wiki).toMatchObject({ imported: 9, duplicates: 6, failed: [] });
+    expect(most).toBeGreaterThan(1);
+    const histoire = [...store.values()].find((r) => r.title === 'Histoire');
+    expect([...store.values()].find((r) => r.title === 'Dates')?.parentId).toBe(histoire?.id);
+  });
+});

@@ -40,6 +40,56 @@ export function itemErrorCode(error: unknown): string {
 }
 
 const BATCH = 500;
+/** Items written at once when their importer allows it (`parallelKey`). */
+const PARALLEL_ITEMS = 8;
+
+/**
+ * Runs tasks a few at a time: tasks of one key one after the other, a task of another type
+ * only once those before it are done. The first failure is thrown by the next `run` or
+ * `drain`, once every started task has settled.
+ */
+class ParallelWindow {
+  readonly #size: number;
+  readonly #running = new Set<Promise<void>>();
+  readonly #byKey = new Map<string, Promise<void>>();
+  #type: string | undefined;
+  #failure: { error: unknown } | undefined;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  async run(key: string, type: string, task: () => Promise<void>): Promise<void> {
+    if (type !== this.#type) await this.drain();
+    this.#type = type;
+    while (this.#running.size >= this.#size) await Promise.race(this.#running);
+    this.#throwIfFailed();
+    const before = this.#byKey.get(key);
+    const started: Promise<void> = (async () => {
+      if (before !== undefined) await before;
+      await task();
+    })()
+      .catch((error: unknown) => {
+        this.#failure ??= { error };
+      })
+      .finally(() => {
+        this.#running.delete(started);
+        if (this.#byKey.get(key) === started) this.#byKey.delete(key);
+      });
+    this.#running.add(started);
+    this.#byKey.set(key, started);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all([...this.#running]);
+    this.#type = undefined;
+    this.#throwIfFailed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure.error;
+  }
+}
 
 /** Runs the import; returns each app's report (read back from the journal). */
 export async function runImport(run: EngineRun): Promise<Record<string, AppImportReport>> {
@@ -83,14 +133,32 @@ export async function runImport(run: EngineRun): Promise<Record<string, AppImpor
     emit();
     // Items an earlier run of this import settled (resumed after a crash) are not done again.
     const settled = await journal.settled(a.app);
-    for await (const item of a.importer.items(a.reader, ctx)) {
-      ctx.signal.throwIfAborted();
-      if (!settled.has(itemKey(item))) await importItem(a, item, run);
-      if (item.synthetic === true) continue;
+    const window = new ParallelWindow(PARALLEL_ITEMS);
+    const done = (item: ImportItem) => {
+      if (item.synthetic === true) return;
       p.items += 1;
       p.bytes += item.bytes;
       emit();
+    };
+    for await (const item of a.importer.items(a.reader, ctx)) {
+      ctx.signal.throwIfAborted();
+      if (settled.has(itemKey(item))) {
+        done(item);
+        continue;
+      }
+      const key = a.importer.parallelKey?.(item);
+      if (key === undefined) {
+        await window.drain();
+        await importItem(a, item, run);
+        done(item);
+      } else {
+        await window.run(`${item.type}\u0000${key}`, item.type, async () => {
+          await importItem(a, item, run);
+          done(item);
+        });
+      }
     }
+    await window.drain();
     await journal.flush();
     if (!ctx.dryRun) await a.importer.finish?.(ctx);
     const report = await journal.report(a.app);

@@ -627,6 +627,13 @@ export function workspaceImporter(deps: {
       return 'removed';
     },
 
+    // Documents are written several at a time (their bytes wait on the disk); two of the same
+    // name in the same folder one after the other, so the second sees the first.
+    parallelKey: (item) =>
+      item.record.kind === 'document'
+        ? `${item.record.document.section}\u0000${item.record.document.folderId ?? ''}\u0000${item.record.document.name}`
+        : undefined,
+
     async finish(ctx) {
       // The "Partagés avec moi" and "Import du …" folders this import made and left empty
       // (everything was a duplicate, or failed) are not left behind.
