@@ -97,7 +97,7 @@ describe.each(testDbKinds())('an import whose worker is killed (%s)', (kind) => 
     for (const app of APP_IDS) await seeds[app](t.runtime, a);
     // Enough items that a kill lands in the middle of the import.
     const bulk = await buildFolder(t.runtime, a, { name: 'Classeur' });
-    for (let i = 0; i < 120; i++)
+    for (let i = 0; i < 400; i++)
       await buildDocument(t.runtime, a, {
         name: `fiche-${i}.txt`,
         bytes: `Fiche ${i}\n`.repeat(200),
@@ -122,19 +122,31 @@ describe.each(testDbKinds())('an import whose worker is killed (%s)', (kind) => 
       const user = await makeUser(t.runtime.platform, 'Teacher', { displayName: 'Camille Martin' });
       const id = await launch(user);
       let kills = 0;
+      /** Items the journal has settled so far (written, duplicate or failed). */
+      const settledItems = async () => {
+        const row = await t.runtime.db.kysely
+          .selectFrom('archive_import_items')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('import_id', '=', id)
+          .where('state', '!=', 'allocated')
+          .executeTakeFirstOrThrow();
+        return Number(row.n);
+      };
       for (let k = 0; k < 3; k++) {
+        // A random point: after pass 1, or once the journal has settled some items.
+        const target = (await settledItems()) + Math.floor(Math.random() * 150);
         const started = await waitFor(
-          'the import to run',
+          'the import to reach a random point',
           async () => {
             const v = await t.runtime.imports.get(user, id);
-            return v.status === 'running' || v.status === 'done' ? v : undefined;
+            if (v.status === 'done') return v;
+            return v.status === 'running' && (await settledItems()) >= target ? v : undefined;
           },
           60_000,
-          10,
+          5,
         );
         if (started.status === 'done') break;
-        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 600)));
-        if ((await t.runtime.imports.get(user, id)).status === 'running') kills += 1;
+        kills += 1;
         for (const c of [...children]) await kill(c);
         worker();
       }
