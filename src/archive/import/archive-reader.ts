@@ -159,7 +159,7 @@ class ZipAppReader implements AppArchiveReader {
     const result = file.schema.safeParse(value);
     if (!result.success)
       throw new RecordError(path, line, recordProblems(file.schema, value).join('; '));
-    return result.data as z.output<S>;
+    return result.data;
   }
 
   async json<S extends z.ZodType>(file: RecordFile<S>): Promise<z.output<S>> {
