@@ -3,8 +3,8 @@ import type { User } from '../../platform/accounts.service.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { WorkspaceAccess } from './workspace-access.ts';
+import { deleteStoredDocument } from './workspace-documents.ts';
 import {
-  DOCUMENT_KIND,
   FOLDER_KIND,
   type WorkspaceRepository,
   type WsDocument,
@@ -74,14 +74,17 @@ export class WorkspaceTrash {
     for (const id of ids) {
       const row = await this.repo.documentRow(id);
       if (row === undefined) continue;
-      await this.repo.transaction(async (repo, trx) => {
-        await repo.deleteDocument(id);
-        await this.platform.quota.release(trx, row.owner_id, row.size);
-      });
-      await this.platform.sharing.unshareAll({ ...DOCUMENT_KIND, id });
-      // After the commit: a crash here leaves an orphan blob (harmless, sweepable), never a row
-      // without its bytes.
-      await this.blobs.delete(row.blob_key);
+      // The bytes go after the row's commit: a crash between leaves an orphan blob (harmless,
+      // sweepable), never a row without its bytes.
+      await deleteStoredDocument(
+        {
+          repo: this.repo,
+          quota: this.platform.quota,
+          sharing: this.platform.sharing,
+          blobs: this.blobs,
+        },
+        row,
+      );
     }
   }
 

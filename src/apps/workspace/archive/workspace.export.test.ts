@@ -65,7 +65,7 @@ describe.each(testDbKinds())('Espace documentaire export on %s', (db) => {
   });
 
   async function exportFor(user: User, options: ExportOptions) {
-    const adapter = workspaceArchiveAdapter({ db: rt.db, blobs: rt.blobs });
+    const adapter = workspaceArchiveAdapter({ db: rt.db, blobs: rt.blobs, platform: rt.platform });
     const out = memoryWriter();
     const summary = await adapter.export(
       {
@@ -81,7 +81,7 @@ describe.each(testDbKinds())('Espace documentaire export on %s', (db) => {
   }
 
   it('declares its data files and no dependency', () => {
-    const adapter = workspaceArchiveAdapter({ db: rt.db, blobs: rt.blobs });
+    const adapter = workspaceArchiveAdapter({ db: rt.db, blobs: rt.blobs, platform: rt.platform });
     expect(adapter.dependsOn).toEqual([]);
     expect(adapter.records.map((r) => r.name)).toEqual(['folders.json', 'documents.ndjson']);
     expect(adapter.records).toBe(workspaceRecords);

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ArchiveAdapter, ExportContext, AppExportWriter } from '../../../archive/adapter.ts';
+import type { Platform } from '../../../platform/platform.ts';
 import type { Db } from '../../../db/database.ts';
 import type { User } from '../../../platform/accounts.service.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
@@ -33,7 +34,11 @@ function sectionOf(user: User, doc: DocumentRow): Section {
  * four sections and its folder tree, and `folders.json` + `documents.ndjson` mapping each
  * id to its real name and its path in the archive (which other apps' references go through).
  */
-export function workspaceArchiveAdapter(deps: { db: Db; blobs: BlobStore }): ArchiveAdapter {
+export function workspaceArchiveAdapter(deps: {
+  db: Db;
+  blobs: BlobStore;
+  platform: Pick<Platform, 'quota' | 'sharing'>;
+}): ArchiveAdapter {
   const { blobs } = deps;
   const repo = new WorkspaceRepository(deps.db.kysely);
 

@@ -205,7 +205,7 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
   ) {
     const archive = await openImportArchive(file);
     try {
-      const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs });
+      const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs, platform: rt.platform });
       const real = archive.reader('workspace', { dataVersion: 1, import: importer });
       if (real === undefined) throw new Error('no workspace in the archive');
       const reader = options.reader?.(real) ?? real;
@@ -295,7 +295,7 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
   });
 
   it('analyses the folder without writing: counts, bytes, and a broken record with its line', async () => {
-    const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs });
+    const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs, platform: rt.platform });
     const zip = await openImportArchive(seeded.archive.file);
     try {
       const reader = zip.reader('workspace', { dataVersion: 1, import: importer });
@@ -357,7 +357,7 @@ describe.each(testDbKinds())('Espace documentaire import on %s', (db) => {
 
   it('writes again safely (a resumed import): one row and one charge each; undo takes bytes stored without their row', async () => {
     const b = await teacher();
-    const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs });
+    const importer = workspaceImporter({ db: rt.db, blobs: rt.blobs, platform: rt.platform });
     const zip = await openImportArchive(seeded.archive.file);
     try {
       const reader = zip.reader('workspace', { dataVersion: 1, import: importer });

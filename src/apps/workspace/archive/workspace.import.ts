@@ -29,12 +29,10 @@ import {
   recordProblem,
   type AnalysisProblem,
 } from '../../../archive/import/importer-kit.ts';
-import { systemClock } from '../../../clock.ts';
 import { isAppId, type AppId } from '../../../contracts/archive.ts';
 import type { Db } from '../../../db/database.ts';
 import { AppError } from '../../../errors.ts';
-import { QuotaService } from '../../../platform/quota.service.ts';
-import { SharingService } from '../../../platform/sharing.service.ts';
+import type { Platform } from '../../../platform/platform.ts';
 import type { BlobStore } from '../../../storage/blob-store.ts';
 import { detectContentType, SNIFF_BYTES } from '../content-type.ts';
 import { cleanName } from '../names.ts';
@@ -199,13 +197,11 @@ function checkedBytes(stream: Readable, size: number, name: string) {
 export function workspaceImporter(deps: {
   db: Db;
   blobs: BlobStore;
+  platform: Pick<Platform, 'quota' | 'sharing'>;
 }): ImportAdapter<WorkspaceImportRecord, WorkspaceImportRow> {
   const { blobs } = deps;
   const repo = new WorkspaceRepository(deps.db.kysely);
-  const quota = new QuotaService({ db: deps.db });
-  // Only to drop the shares of what undo removes (the user may have shared it since): that
-  // reads no time.
-  const sharing = new SharingService({ db: deps.db, clock: systemClock });
+  const { quota, sharing } = deps.platform;
 
   /** Whether the import goes into a folder "Import du …": decided once, at launch. */
   const intoImportFolder = (ctx: ImportContext) =>
