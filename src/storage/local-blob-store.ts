@@ -84,13 +84,17 @@ export class LocalBlobStore implements BlobStore {
   ): Promise<PutResult> {
     const target = this.#pathOf(key);
     opts.signal?.throwIfAborted();
-    await this.#ensureTmpDir();
-
     const tmp = path.join(this.#tmpDir, `${randomUUID()}.part`);
     const hasher = new HashingTransform();
     let handle: FileHandle | undefined;
     try {
-      handle = await open(tmp, 'wx');
+      // The temporary folder is made when a put first finds it missing, not before each put
+      // (a failing mkdir per document cost more than the write of a small one).
+      handle = await open(tmp, 'wx').catch(async (err: unknown) => {
+        if (errorCode(err) !== 'ENOENT') throw err;
+        await this.#ensureTmpDir();
+        return open(tmp, 'wx');
+      });
       // flush: fsync before the stream closes the descriptor, so the rename below never
       // publishes a file whose data is still only in the page cache.
       const sink = handle.createWriteStream({ flush: true, highWaterMark: CHUNK_SIZE });
