@@ -1,18 +1,16 @@
 import { createPublicKey } from 'node:crypto';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { User } from '../platform/accounts.service.ts';
 import type { ArchiveAdapter } from './adapter.ts';
-import { buildArchive } from './archive-builder.ts';
 import { loadOrCreateInstanceKey, type InstanceKey, type TrustedKey } from './keys.ts';
 import { isoDate, recordFile, recordId, ref } from './records.ts';
 import { verifyArchive } from './verify.ts';
 import type { AppRecords } from './verify-records.ts';
+import { writeTestArchive } from '../../test/support/test-archive.ts';
 
 // The blog's files as its schemas say them (a subset of the real ones is enough here).
 const blogs = recordFile(
@@ -90,19 +88,7 @@ async function archiveWith(
     },
   };
   const file = path.join(dir, name);
-  await buildArchive(
-    {
-      exportId: name,
-      user,
-      adapters: [adapter],
-      options: { includeDocuments: true, includeShared: true },
-      key,
-      instance: { name: 'Test' },
-      now: new Date('2026-09-01T08:00:00Z'),
-      signal: new AbortController().signal,
-    },
-    (zip) => pipeline(zip, fs.createWriteStream(file)),
-  );
+  await writeTestArchive(file, { exportId: name, user, adapters: [adapter], key });
   return file;
 }
 
@@ -205,19 +191,7 @@ describe('data files keep their names', () => {
       },
     };
     const file = path.join(dir, 'kept.zip');
-    await buildArchive(
-      {
-        exportId: 'kept',
-        user,
-        adapters: [adapter],
-        options: { includeDocuments: true, includeShared: true },
-        key,
-        instance: { name: 'Test' },
-        now: new Date('2026-09-01T08:00:00Z'),
-        signal: new AbortController().signal,
-      },
-      (zip) => pipeline(zip, fs.createWriteStream(file)),
-    );
+    await writeTestArchive(file, { exportId: 'kept', user, adapters: [adapter], key });
     const result = await verifyArchive(file, trusted, { apps: [blogRecords] });
     expect(result.problems).toEqual([]);
     expect(result.records).toBe(2);

@@ -1,16 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { ArchiveAdapter } from '../archive/adapter.ts';
-import { buildArchive } from '../archive/archive-builder.ts';
 import { loadOrCreateInstanceKey } from '../archive/keys.ts';
 import { recordFile } from '../archive/records.ts';
 import type { User } from '../platform/accounts.service.ts';
+import { writeTestArchive } from '../../test/support/test-archive.ts';
 
 const bin = path.resolve('bin/mes-donnees.js');
 let dir: string;
@@ -58,19 +56,12 @@ async function signedArchive(name: string, posts: readonly unknown[]): Promise<s
     },
   };
   const file = path.join(dir, name);
-  await buildArchive(
-    {
-      exportId: name,
-      user,
-      adapters: [adapter],
-      options: { includeDocuments: true, includeShared: true },
-      key: await loadOrCreateInstanceKey(env.SIGNING_KEY_FILE!),
-      instance: { name: 'Test' },
-      now: new Date('2026-09-01T08:00:00Z'),
-      signal: new AbortController().signal,
-    },
-    (zip) => pipeline(zip, fs.createWriteStream(file)),
-  );
+  await writeTestArchive(file, {
+    exportId: name,
+    user,
+    adapters: [adapter],
+    key: await loadOrCreateInstanceKey(env.SIGNING_KEY_FILE!),
+  });
   return file;
 }
 

@@ -1,11 +1,9 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { deflateRawSync } from 'node:zlib';
-import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -17,10 +15,10 @@ import {
 } from '../../../test/fixtures/hostile-archives.ts';
 import type { User } from '../../platform/accounts.service.ts';
 import type { ArchiveAdapter } from '../adapter.ts';
-import { buildArchive } from '../archive-builder.ts';
 import { loadOrCreateInstanceKey, type InstanceKey, type TrustedKey } from '../keys.ts';
 import { recordFile, recordId } from '../records.ts';
 import { DEFAULT_INSPECT_LIMITS, inspectArchive, type InspectLimits } from './inspect.ts';
+import { writeTestArchive } from '../../../test/support/test-archive.ts';
 
 const user: User = {
   id: 'u1',
@@ -75,19 +73,7 @@ async function buildGenuine(file: string): Promise<void> {
       return { items: 3, bytes: photo.length };
     },
   };
-  await buildArchive(
-    {
-      exportId: 'e1',
-      user,
-      adapters: [adapter],
-      options: { includeDocuments: true, includeShared: true },
-      key,
-      instance: { name: 'Test' },
-      now: new Date('2026-09-01T08:00:00Z'),
-      signal: new AbortController().signal,
-    },
-    (zip) => pipeline(zip, fs.createWriteStream(file)),
-  );
+  await writeTestArchive(file, { exportId: 'e1', user, adapters: [adapter], key });
 }
 
 const inspect = (file: string, keys = trusted, limits: InspectLimits = DEFAULT_INSPECT_LIMITS) =>
