@@ -14,6 +14,12 @@ import calendarFr from './apps/calendar/calendar.fr.json' with { type: 'json' };
 import calendarEn from './apps/calendar/calendar.en.json' with { type: 'json' };
 import wikiFr from './apps/wiki/wiki.fr.json' with { type: 'json' };
 import wikiEn from './apps/wiki/wiki.en.json' with { type: 'json' };
+// The "Importer" tab, under the key `importer`: choosing and checking the archive (`start`),
+// following the import and its report (`result`).
+import importerStartFr from './locales/importer-start.fr.json' with { type: 'json' };
+import importerStartEn from './locales/importer-start.en.json' with { type: 'json' };
+import importerResultFr from './locales/importer-result.fr.json' with { type: 'json' };
+import importerResultEn from './locales/importer-result.en.json' with { type: 'json' };
 
 export const SUPPORTED_LANGUAGES = ['fr', 'en'] as const;
 export type Language = (typeof SUPPORTED_LANGUAGES)[number];
@@ -31,9 +37,12 @@ const appsUiEn = {
   wiki: wikiEn,
 } satisfies typeof appsUiFr;
 
+const importerFr = { ...importerStartFr, ...importerResultFr };
+const importerEn = { ...importerStartEn, ...importerResultEn } satisfies typeof importerFr;
+
 export const resources = {
-  fr: { translation: { ...fr, apps_ui: appsUiFr } },
-  en: { translation: { ...(en satisfies typeof fr), apps_ui: appsUiEn } },
+  fr: { translation: { ...fr, apps_ui: appsUiFr, importer: importerFr } },
+  en: { translation: { ...(en satisfies typeof fr), apps_ui: appsUiEn, importer: importerEn } },
 } as const;
 
 declare module 'i18next' {

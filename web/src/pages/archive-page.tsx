@@ -2,7 +2,7 @@ import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { fetchArchiveApps } from '../api/archive.ts';
 import { ExportPanel } from '../components/archive-export/export-panel.tsx';
-import { ImportPanel } from '../components/archive-import.tsx';
+import { ImportPanel } from '../components/archive-import/import-panel.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
 import { TabList, TabPanel } from '../components/tabs.tsx';
 import { useDocumentTitle } from '../hooks/use-document-title.ts';

@@ -1,9 +1,9 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { ArchiveApps } from '../api/archive.ts';
-import type { ResourceState } from '../hooks/use-resource.ts';
-import { useAppName } from '../apps/known-apps.ts';
-import { ErrorAlert, Loading } from './feedback.tsx';
+import type { ArchiveApps } from '../../api/archive.ts';
+import type { ResourceState } from '../../hooks/use-resource.ts';
+import { useAppName } from '../../apps/known-apps.ts';
+import { ErrorAlert, Loading } from '../feedback.tsx';
 
 /**
  * "Importer": not available yet. Says what it will do (from the ENT user guide) and which apps
