@@ -1,0 +1,112 @@
+/**
+ * The screenshots of the user guide (docs/guide/mes-donnees.md): the real service on an empty
+ * data folder (demo accounts), Chromium walking the same journey as the journey test
+ * (test/support/journey.ts), in French, on a computer (1280 px) and on a phone (390 px). Each
+ * picture is cut to the part of the page its step is about and written to docs/guide/img/ under
+ * a stable name. Run with `npm run guide:screenshots` (it builds the page first).
+ */
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { DEFAULT_DEMO_PASSWORD } from '../src/demo/seed-demo.ts';
+import { startE2eServer } from '../test/support/e2e-server.ts';
+import { walkJourney, type JourneyStep } from '../test/support/journey.ts';
+
+const OUT = path.resolve('docs/guide/img');
+
+/** Which steps the guide shows, and the file each one goes to. */
+const DESKTOP: Readonly<Record<string, string>> = {
+  exporter: '01-exporter.png',
+  'archive-prete': '02-archive-prete.png',
+  importer: '03-importer.png',
+  analyse: '04-analyse.png',
+  'import-en-cours': '05-import-en-cours.png',
+  rapport: '06-rapport.png',
+  'annuler-confirmation': '07-annuler-confirmation.png',
+  'import-annule': '08-import-annule.png',
+};
+const PHONE: Readonly<Record<string, string>> = {
+  analyse: '09-telephone-analyse.png',
+  rapport: '10-telephone-rapport.png',
+};
+
+/** Room around the region a picture is cut to, in CSS pixels. */
+const MARGIN = 16;
+/** Never taller than this: the guide shows the part that matters, not a whole long page. */
+const MAX_HEIGHT = 1100;
+
+async function photograph(page: Page, step: JourneyStep, file: string): Promise<void> {
+  await step.focus.scrollIntoViewIfNeeded();
+  const box = await step.focus.boundingBox();
+  if (box === null) throw new Error(`${step.name}: the region to photograph is not on the page`);
+  const scroll = await page.evaluate(() => ({ x: window.scrollX, y: window.scrollY }));
+  const width = await page.evaluate(() => document.documentElement.clientWidth);
+  // The box is in viewport coordinates; the clip of a full-page screenshot is in page ones.
+  const x = Math.max(0, box.x + scroll.x - MARGIN);
+  const y = Math.max(0, box.y + scroll.y - MARGIN);
+  const clip = {
+    x,
+    y,
+    width: Math.min(width - x, box.width + 2 * MARGIN),
+    height: Math.min(MAX_HEIGHT, box.height + 2 * MARGIN),
+  };
+  await page.screenshot({
+    path: path.join(OUT, file),
+    clip,
+    fullPage: true,
+    animations: 'disabled',
+  });
+  console.log(`${file}  ${Math.round(clip.width)}×${Math.round(clip.height)}`);
+}
+
+async function walk(
+  browser: Browser,
+  baseUrl: string,
+  viewport: { width: number; height: number },
+  shots: Readonly<Record<string, string>>,
+  downloads: string,
+): Promise<void> {
+  const context = await browser.newContext({
+    viewport,
+    locale: 'fr-FR',
+    acceptDownloads: true,
+    deviceScaleFactor: 1,
+  });
+  try {
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await walkJourney(
+      {
+        page,
+        baseUrl,
+        language: 'fr',
+        async onStep(step) {
+          const file = shots[step.name];
+          if (file !== undefined) await photograph(page, step, file);
+        },
+      },
+      DEFAULT_DEMO_PASSWORD,
+      downloads,
+    );
+  } finally {
+    await context.close();
+  }
+}
+
+async function main(): Promise<void> {
+  await fsp.mkdir(OUT, { recursive: true });
+  const downloads = await fsp.mkdtemp(path.join(os.tmpdir(), 'md-guide-downloads-'));
+  const server = await startE2eServer('guide', 'silent');
+  try {
+    const baseUrl = server.started.url;
+    if (baseUrl === undefined) throw new Error('the server did not say where it listens');
+    await walk(server.browser, baseUrl, { width: 1280, height: 900 }, DESKTOP, downloads);
+    await walk(server.browser, baseUrl, { width: 390, height: 844 }, PHONE, downloads);
+  } finally {
+    await server.close();
+    await fsp.rm(downloads, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,242 @@
+/**
+ * The journey of issue 12 as a user makes it, in the browser: a teacher exports two apps and
+ * downloads the archive, a pupil drops it on the Importer tab, reads the analysis (one app
+ * refused for rights), imports, follows the progress, reads and downloads the report, undoes
+ * it. Shared by the journey test (which checks every step) and the guide's screenshot script
+ * (which photographs them). Selectors are roles and the page's own texts, read from the
+ * locale files in the language the journey runs in.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { z } from 'zod';
+import frMain from '../../web/src/locales/fr.json' with { type: 'json' };
+import enMain from '../../web/src/locales/en.json' with { type: 'json' };
+import frStart from '../../web/src/locales/importer-start.fr.json' with { type: 'json' };
+import enStart from '../../web/src/locales/importer-start.en.json' with { type: 'json' };
+import frResult from '../../web/src/locales/importer-result.fr.json' with { type: 'json' };
+import enResult from '../../web/src/locales/importer-result.en.json' with { type: 'json' };
+
+export type Language = 'fr' | 'en';
+
+const LOCALES: Record<Language, Record<string, unknown>> = {
+  fr: { ...frMain, importer: { ...frStart, ...frResult } },
+  en: { ...enMain, importer: { ...enStart, ...enResult } },
+};
+
+function lookup(language: Language, key: string): string | undefined {
+  let node: unknown = LOCALES[language];
+  for (const part of key.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return typeof node === 'string' ? node : undefined;
+}
+
+/** A text of the page, as i18next renders it (`{{name}}` filled in, `count` picks the plural). */
+export function text(
+  language: Language,
+  key: string,
+  params: Record<string, string | number> = {},
+): string {
+  const count = params.count;
+  const plural =
+    typeof count === 'number'
+      ? lookup(language, `${key}_${new Intl.PluralRules(language).select(count)}`)
+      : undefined;
+  const template = plural ?? lookup(language, key);
+  if (template === undefined) throw new Error(`No text "${key}" in the ${language} locale`);
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => {
+    const value = params[name];
+    return value === undefined ? whole : String(value);
+  });
+}
+
+/** A text of the page as a pattern: what `{{…}}` stands for may be anything. */
+export function textPattern(language: Language, key: string, flags = ''): RegExp {
+  const template = lookup(language, key) ?? lookup(language, `${key}_other`);
+  if (template === undefined) throw new Error(`No text "${key}" in the ${language} locale`);
+  const parts = template.split(/\{\{\s*\w+\s*\}\}/);
+  return new RegExp(parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+?'), flags);
+}
+
+export const TEACHER = { login: 'enseignant.demo', name: 'Thomas Bernard' } as const;
+export const PUPIL = { login: 'eleve.demo', name: 'Emma Martin' } as const;
+
+/** A step the page has reached, with the part of the page that shows it. */
+export interface JourneyStep {
+  /** Stable, file-name friendly: `exporter`, `analyse`, `rapport`… */
+  name: string;
+  /** The region the step is about (the guide's screenshots are cut to it). */
+  focus: Locator;
+}
+
+export interface Journey {
+  page: Page;
+  baseUrl: string;
+  language: Language;
+  /** Called once each step shows on the page (the test checks it; the guide photographs it). */
+  onStep: (step: JourneyStep) => Promise<void>;
+}
+
+const t = (j: Journey, key: string, params?: Record<string, string | number>) =>
+  text(j.language, key, params);
+
+/**
+ * A header control (language, log out). On a phone the header may fold them behind a menu
+ * button: it is opened first when the control is not visible.
+ */
+async function headerControl(j: Journey, name: string): Promise<Locator> {
+  const control = j.page.getByRole('banner').getByRole('button', { name, exact: true });
+  if (await control.isVisible()) return control;
+  const menu = j.page
+    .getByRole('banner')
+    .getByRole('button', { expanded: false })
+    .filter({ hasNot: j.page.locator('[lang]') })
+    .first();
+  if (await menu.isVisible()) await menu.click();
+  await control.waitFor({ state: 'visible' });
+  return control;
+}
+
+/** The login page, in the journey's language (chosen with the page's language switch). */
+export async function openLogin(j: Journey): Promise<void> {
+  await j.page.goto(`${j.baseUrl}/login`);
+  await j.page.getByRole('heading', { level: 1 }).waitFor();
+  const switchTo = text(j.language, `language.names.${j.language}`);
+  const button = await headerControl(j, switchTo);
+  if ((await button.getAttribute('aria-pressed')) !== 'true') await button.click();
+  await j.page.getByRole('heading', { level: 1, name: t(j, 'login.title'), exact: true }).waitFor();
+}
+
+/** Logs in from the login page; the portal greets the user. */
+export async function logIn(
+  j: Journey,
+  user: { login: string; name: string },
+  password: string,
+  step?: string,
+): Promise<void> {
+  const { page } = j;
+  await page.getByLabel(t(j, 'login.fields.login'), { exact: true }).fill(user.login);
+  await page.getByLabel(t(j, 'login.fields.password'), { exact: true }).fill(password);
+  if (step !== undefined) await j.onStep({ name: step, focus: page.locator('main') });
+  await page.getByRole('button', { name: t(j, 'login.submit'), exact: true }).click();
+  await page
+    .getByRole('heading', { level: 1, name: t(j, 'portal.hello', { name: user.name }) })
+    .waitFor();
+}
+
+/** From the portal, the Mes Données tile, then the given tab. */
+export async function openMesDonnees(j: Journey, tab: 'export' | 'import'): Promise<Locator> {
+  const { page } = j;
+  await page
+    .getByRole('main')
+    .getByRole('link', { name: t(j, 'apps.archive'), exact: true })
+    .click();
+  await page.getByRole('heading', { level: 1, name: t(j, 'archive.title'), exact: true }).waitFor();
+  const tabButton = page.getByRole('tab', { name: t(j, `archive.tabs.${tab}`), exact: true });
+  if ((await tabButton.getAttribute('aria-selected')) !== 'true') await tabButton.click();
+  const panel = page.getByRole('tabpanel', { name: t(j, `archive.tabs.${tab}`), exact: true });
+  await panel.waitFor();
+  return panel;
+}
+
+/** The checkbox of an app in a list of apps: its accessible name starts with the app's name. */
+function appCheckbox(scope: Locator, name: string): Locator {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return scope.getByRole('checkbox', { name: new RegExp(`^${escaped}(\\s|$)`) });
+}
+
+/**
+ * Exporter: only the given apps ticked, "Télécharger mes données", then this export's archive
+ * is ready (not an earlier one the page showed). Returns the export's section, its id, and its
+ * download link.
+ */
+export async function exportApps(
+  j: Journey,
+  apps: readonly string[],
+): Promise<{ section: Locator; exportId: string; link: Locator }> {
+  const { page } = j;
+  const panel = await openMesDonnees(j, 'export');
+  const group = panel.getByRole('group', { name: t(j, 'archive.export.appsLegend'), exact: true });
+  const boxes = group.getByRole('checkbox');
+  await boxes.first().waitFor();
+  const names = apps.map((app) => t(j, `apps.${app}`));
+  for (const box of await boxes.all()) {
+    const label = (await box.evaluate((el) => el.closest('label')?.textContent ?? '')).trim();
+    await box.setChecked(names.some((n) => label.startsWith(n)));
+  }
+  for (const name of names) {
+    if (!(await appCheckbox(group, name).isChecked())) throw new Error(`${name} is not ticked`);
+  }
+  await j.onStep({ name: 'exporter', focus: panel.locator('form') });
+  const requested = page.waitForResponse(
+    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/archive/exports',
+  );
+  await panel.getByRole('button', { name: t(j, 'archive.export.submit'), exact: true }).click();
+  const { id: exportId } = z.object({ id: z.string() }).parse(await (await requested).json());
+  const section = page.getByRole('region', { name: t(j, 'archive.progress.title'), exact: true });
+  const link = section
+    .getByRole('link', { name: new RegExp(`^${t(j, 'archive.history.download')}`) })
+    .and(page.locator(`[href*="${exportId}"]`));
+  await link.waitFor({ timeout: 30_000 });
+  await section.getByText(t(j, 'archive.progress.ready.title')).waitFor();
+  await j.onStep({ name: 'archive-prete', focus: section });
+  return { section, exportId, link };
+}
+
+/** Downloads the ready archive with its link (a real download); returns where it was saved. */
+export async function downloadArchive(
+  j: Journey,
+  link: Locator,
+  folder: string,
+): Promise<{ file: string; suggestedName: string }> {
+  const [download] = await Promise.all([j.page.waitForEvent('download'), link.click()]);
+  await fsp.mkdir(folder, { recursive: true });
+  const file = path.join(folder, download.suggestedFilename());
+  await download.saveAs(file);
+  return { file, suggestedName: download.suggestedFilename() };
+}
+
+/** A GET of the API with the session of the user logged in the page. */
+export async function api(j: Journey, url: string): Promise<unknown> {
+  return j.page.evaluate(async (target) => {
+    const res = await fetch(target);
+    if (!res.ok) throw new Error(`GET ${target}: ${res.status}`);
+    return (await res.json()) as unknown;
+  }, url);
+}
+
+/** "Se déconnecter": back on the login page, which says so. */
+export async function logOut(j: Journey): Promise<void> {
+  const button = await headerControl(j, t(j, 'user.logout'));
+  await button.click();
+  await j.page.getByText(t(j, 'login.flash.loggedOut'), { exact: true }).waitFor();
+}
+
+/** What the journey saw, for the test to check against the API. */
+export interface JourneyResult {
+  exportId: string;
+  /** The export as the API gives it to the teacher. */
+  exported: unknown;
+  archive: { file: string; suggestedName: string };
+}
+
+/**
+ * The whole journey, from the login page to the undone import. `folder` receives the downloaded
+ * archive and report.
+ */
+export async function walkJourney(
+  j: Journey,
+  password: string,
+  folder: string,
+): Promise<JourneyResult> {
+  // The teacher exports Espace documentaire and Actualités, and downloads the archive.
+  await openLogin(j);
+  await logIn(j, TEACHER, password, 'connexion');
+  const { exportId, link } = await exportApps(j, ['workspace', 'news']);
+  const archive = await downloadArchive(j, link, folder);
+  const exported = await api(j, `/api/archive/exports/${exportId}`);
+  await logOut(j);
+  return { exportId, exported, archive };
+}
