@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { isAbortError, isUnauthenticated, toApiError, type ApiError } from '../api/client.ts';
 import { fetchMe, fetchTimeline, isProfile, logout, type Me } from '../api/platform.ts';
@@ -28,6 +28,14 @@ function UserHeader({ me, unreadCount }: { me: Me; unreadCount: number | undefin
   const { t } = useTranslation();
   const [loggingOut, setLoggingOut] = useState(false);
   const [logoutFailed, setLogoutFailed] = useState(false);
+  const panelId = useId();
+  const menuButtonRef = useRef<HTMLButtonElement>(null);
+  // The menu is open on the page where it was opened: any navigation closes it.
+  const location = useLocation();
+  const here = location.pathname + location.search;
+  const [menuOpenAt, setMenuOpenAt] = useState<string>();
+  const menuOpen = menuOpenAt === here;
+  const mayUseArchive = me.rights.some((r) => r === 'archive.export' || r === 'archive.import');
 
   const onLogout = async () => {
     if (loggingOut) return;
@@ -47,49 +55,83 @@ function UserHeader({ me, unreadCount }: { me: Me; unreadCount: number | undefin
   };
 
   return (
-    <header className="site-header">
+    <header
+      className="site-header"
+      onKeyDown={(event) => {
+        // Escape closes the open menu (from its button or from inside it).
+        if (event.key !== 'Escape' || !menuOpen) return;
+        setMenuOpenAt(undefined);
+        menuButtonRef.current?.focus();
+      }}
+    >
       <div className="container site-header__inner">
         <Brand />
-        <div className="user-bar">
-          <p className="user-bar__identity">
-            <span className="visually-hidden">{t('user.connectedAs')} </span>
-            <span className="user-bar__name">{me.user.displayName}</span>{' '}
-            <span className="user-bar__profile">
-              <span className="visually-hidden">(</span>
-              <ProfileName profile={me.user.profile} />
-              <span className="visually-hidden">)</span>
-            </span>
-          </p>
-          <LanguageSwitch />
-          <button
-            type="button"
-            className="button button--secondary"
-            aria-disabled={loggingOut}
-            onClick={() => {
-              void onLogout();
-            }}
-          >
-            {t('user.logout')}
-          </button>
+        {/* On a phone the header folds: the account and the navigation open from "Menu". */}
+        <button
+          type="button"
+          className="button button--secondary site-header__menu-button"
+          aria-expanded={menuOpen}
+          aria-controls={panelId}
+          ref={menuButtonRef}
+          onClick={() => {
+            setMenuOpenAt(menuOpen ? undefined : here);
+          }}
+        >
+          <span className="site-header__menu-icon" aria-hidden="true" />
+          {t('nav.menu')}
+        </button>
+        <div
+          id={panelId}
+          className={
+            menuOpen ? 'site-header__panel site-header__panel--open' : 'site-header__panel'
+          }
+        >
+          <div className="user-bar">
+            <p className="user-bar__identity">
+              <span className="visually-hidden">{t('user.connectedAs')} </span>
+              <span className="user-bar__name">{me.user.displayName}</span>{' '}
+              <span className="user-bar__profile">
+                <span className="visually-hidden">(</span>
+                <ProfileName profile={me.user.profile} />
+                <span className="visually-hidden">)</span>
+              </span>
+            </p>
+            <LanguageSwitch />
+            <button
+              type="button"
+              className="button button--secondary"
+              aria-disabled={loggingOut}
+              onClick={() => {
+                void onLogout();
+              }}
+            >
+              {t('user.logout')}
+            </button>
+          </div>
+          <nav className="main-nav" aria-label={t('nav.main')}>
+            <ul className="inline-list">
+              <li>
+                <NavLink to="/">{t('nav.home')}</NavLink>
+              </li>
+              <li>
+                <NavLink to="/timeline">
+                  {t('nav.timeline')}
+                  {unreadCount !== undefined && unreadCount > 0 && (
+                    <>
+                      {' '}
+                      <UnreadBadge count={unreadCount} />
+                    </>
+                  )}
+                </NavLink>
+              </li>
+              {mayUseArchive && (
+                <li>
+                  <NavLink to="/archive">{t('nav.archive')}</NavLink>
+                </li>
+              )}
+            </ul>
+          </nav>
         </div>
-        <nav className="main-nav" aria-label={t('nav.main')}>
-          <ul className="inline-list">
-            <li>
-              <NavLink to="/">{t('nav.home')}</NavLink>
-            </li>
-            <li>
-              <NavLink to="/timeline">
-                {t('nav.timeline')}
-                {unreadCount !== undefined && unreadCount > 0 && (
-                  <>
-                    {' '}
-                    <UnreadBadge count={unreadCount} />
-                  </>
-                )}
-              </NavLink>
-            </li>
-          </ul>
-        </nav>
       </div>
       {logoutFailed && (
         <div className="container site-header__alert">

@@ -44,13 +44,17 @@ export function Shell({ header, children }: { header: ReactNode; children: React
   );
 }
 
-/** The application name, linking to the portal. */
+/**
+ * The site's name, which leads home (the portal), and says so to screen readers; the export
+ * and import pages are the "Mes Données" entry of the main navigation.
+ */
 export function Brand() {
   const { t } = useTranslation();
   return (
     <div className="brand">
       <Link to="/" className="brand__name">
         {t('app.name')}
+        <span className="visually-hidden">{t('app.homeHint')}</span>
       </Link>
       <p className="brand__tagline">{t('app.tagline')}</p>
     </div>

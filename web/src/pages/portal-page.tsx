@@ -1,6 +1,7 @@
 import { useEffect, useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useAppLabel } from '../apps/known-apps.ts';
+import { AppIcon } from '../apps/ui/app-icon.tsx';
 import { fetchApps, fetchTimeline, type PortalApp } from '../api/platform.ts';
 import { ErrorAlert, Loading } from '../components/feedback.tsx';
 import { PageHeading } from '../components/page-heading.tsx';
@@ -19,7 +20,7 @@ function AppCard({ app }: { app: PortalApp }) {
     <li className="app-grid__item">
       <Link to={app.path} className="app-card">
         <span className="app-card__icon" aria-hidden="true">
-          {label.charAt(0).toLocaleUpperCase()}
+          <AppIcon id={app.id} label={label} />
         </span>
         <span className="app-card__label">{label}</span>
       </Link>
