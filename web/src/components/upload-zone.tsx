@@ -32,6 +32,8 @@ export function UploadZone({
     <div
       role="region"
       aria-labelledby={titleId}
+      // The page's guard against stray drops (which would open the file) lets these through.
+      data-drop-zone
       className={over ? 'drop-zone drop-zone--over' : 'drop-zone'}
       onDragEnter={(event) => {
         if (!carriesFiles(event)) return;

@@ -64,6 +64,7 @@ function AppsPicker({
                 value={app.id}
                 checked={!unticked.has(app.id)}
                 aria-invalid={noApp}
+                aria-describedby={noApp ? ids.noApp : undefined}
                 onChange={(event) => {
                   const { checked } = event.target;
                   onUntickedChange((set) => {
@@ -91,12 +92,15 @@ function AppsPicker({
           </li>
         ))}
       </ul>
-      {noApp && (
-        <p id={ids.noApp} className="field__error">
-          <span aria-hidden="true">✕ </span>
-          {t('archive.export.errors.noApp')}
-        </p>
-      )}
+      {/* In the page from the start, so that screen readers read the message when it shows. */}
+      <div id={ids.noApp} role="alert" className="export-form__alert">
+        {noApp && (
+          <p className="field__error">
+            <span aria-hidden="true">✕ </span>
+            {t('archive.export.errors.noApp')}
+          </p>
+        )}
+      </div>
     </fieldset>
   );
 }
@@ -135,7 +139,7 @@ function OptionBox({
 }
 
 /**
- * The export form: apps (all ticked by default), options, "Télécharger mes données".
+ * The export form: apps (those with content ticked by default), options, "Télécharger mes données".
  * `onStart` asks for the export and returns the error to show, if any.
  */
 export function ExportForm({
@@ -154,8 +158,10 @@ export function ExportForm({
 }) {
   const { t } = useTranslation();
   const busyHintId = useId();
-  // Everything is ticked by default: what is kept is what the user unticked.
-  const [unticked, setUnticked] = useState<ReadonlySet<string>>(new Set());
+  // What is kept is what is unticked: at first the empty apps (shown, with their 0, not ticked).
+  const [unticked, setUnticked] = useState<ReadonlySet<string>>(
+    () => new Set(exportable.filter((app) => app.items === 0).map((app) => app.id)),
+  );
   const [includeDocuments, setIncludeDocuments] = useState(true);
   const [includeShared, setIncludeShared] = useState(true);
   const [noApp, setNoApp] = useState(false);

@@ -30,7 +30,15 @@ export function ExportHistory({
   const { t, i18n } = useTranslation();
   const language = i18n.resolvedLanguage ?? 'fr';
   const titleId = useId();
-  const list = new Intl.ListFormat(language, { style: 'short', type: 'conjunction' });
+  // "long": in English "Blog, Calendar, and Wiki" (the short style writes "&").
+  const list = new Intl.ListFormat(language, { style: 'long', type: 'conjunction' });
+  // Also each value's label when a row is shown as a card (phones).
+  const columns = {
+    date: t('archive.history.columns.date'),
+    apps: t('archive.history.columns.apps'),
+    status: t('archive.history.columns.status'),
+    size: t('archive.history.columns.size'),
+  };
 
   return (
     <section className="export-history" aria-labelledby={titleId}>
@@ -44,13 +52,13 @@ export function ExportHistory({
           <p className="muted">{t('archive.history.empty')}</p>
         ) : (
           <div className="table-wrap">
-            <table className="ws-table" aria-labelledby={titleId}>
+            <table className="ws-table ws-table--cards" aria-labelledby={titleId}>
               <thead>
                 <tr>
-                  <th scope="col">{t('archive.history.columns.date')}</th>
-                  <th scope="col">{t('archive.history.columns.apps')}</th>
-                  <th scope="col">{t('archive.history.columns.status')}</th>
-                  <th scope="col">{t('archive.history.columns.size')}</th>
+                  <th scope="col">{columns.date}</th>
+                  <th scope="col">{columns.apps}</th>
+                  <th scope="col">{columns.status}</th>
+                  <th scope="col">{columns.size}</th>
                   <th scope="col">{t('archive.history.columns.actions')}</th>
                 </tr>
               </thead>
@@ -65,11 +73,11 @@ export function ExportHistory({
                       id={`export-${exported.id}`}
                       aria-current={shownId === exported.id ? 'true' : undefined}
                     >
-                      <td className="ws-table__number">
+                      <td className="ws-table__number" data-label={columns.date}>
                         <time dateTime={exported.createdAt.toISOString()}>{date}</time>
                       </td>
-                      <td>{list.format(exported.apps.map(appName))}</td>
-                      <td>
+                      <td data-label={columns.apps}>{list.format(exported.apps.map(appName))}</td>
+                      <td data-label={columns.status}>
                         <span className={`export-status export-status--${exported.status}`}>
                           {t(`archive.status.${exported.status}`)}
                         </span>
@@ -88,7 +96,7 @@ export function ExportHistory({
                           </span>
                         )}
                       </td>
-                      <td className="ws-table__number">
+                      <td className="ws-table__number" data-label={columns.size}>
                         {exported.size === null ? (
                           <>
                             <span aria-hidden="true">—</span>
@@ -98,7 +106,7 @@ export function ExportHistory({
                           formatBytes(exported.size, language)
                         )}
                       </td>
-                      <td>
+                      <td className="ws-table__actions">
                         <ul className="row-actions">
                           {exported.downloadUrl !== null && (
                             <li>

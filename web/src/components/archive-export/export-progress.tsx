@@ -51,6 +51,8 @@ function ReadyNotice({
   const failedItemsText = useFailedItemsText();
   const failureText = useFailureText();
   const missing = missingCount(exported);
+  const fileId = useId();
+  const fileName = exported.fileName ?? t('archive.progress.ready.defaultName');
   const incomplete = exported.apps.filter((app) => {
     const status = exported.progress[app]?.status;
     return status === 'failed' || status === 'partial';
@@ -70,17 +72,27 @@ function ReadyNotice({
               ? t('archive.progress.ready.missing', { count: missing })
               : t('archive.progress.ready.title')}
           </p>
-          <p>
+          {/* A short button (a long file name wrapped it onto four lines on a phone); the
+              file's name beside it, cut with "…" when too long, describes it. */}
+          <p className="export-ready__download">
             <a
               className="button button--large export-ready__link"
               href={exported.downloadUrl}
               download={exported.fileName ?? ''}
+              aria-describedby={fileId}
             >
-              {t('archive.progress.ready.download', {
-                name: exported.fileName ?? t('archive.progress.ready.defaultName'),
-                size: formatBytes(exported.size ?? 0, language),
-              })}
+              {t('archive.progress.ready.download')}
             </a>
+            <span id={fileId} className="export-ready__file">
+              <span className="export-ready__name" title={fileName}>
+                {fileName}
+              </span>{' '}
+              <span className="export-ready__size">
+                {t('archive.progress.ready.size', {
+                  size: formatBytes(exported.size ?? 0, language),
+                })}
+              </span>
+            </span>
           </p>
           {exported.expiresAt !== null && (
             <p className="export-ready__expiry">

@@ -122,7 +122,7 @@ export function FolderTable({ folders, context }: { folders: WsFolder[]; context
   const byName = useByName();
   return (
     <div className="table-wrap">
-      <table className="ws-table">
+      <table className="ws-table ws-table--cards">
         <caption>{t('workspace.folders.caption')}</caption>
         <thead>
           <tr>
@@ -149,12 +149,12 @@ export function FolderTable({ folders, context }: { folders: WsFolder[]; context
                   </Link>
                 )}
               </td>
-              <td>
+              <td data-label={t('workspace.columns.modified')}>
                 <time dateTime={folder.modifiedAt.toISOString()}>
                   {formatShortDateTime(folder.modifiedAt, language)}
                 </time>
               </td>
-              <td>
+              <td className="ws-table__actions">
                 <RowActions target={{ type: 'folder', item: folder }} context={context} />
               </td>
             </tr>
@@ -179,7 +179,7 @@ export function DocumentTable({
   const fromApps = context.section === 'apps';
   return (
     <div className="table-wrap">
-      <table className="ws-table">
+      <table className="ws-table ws-table--cards">
         <caption>{t('workspace.documents.caption')}</caption>
         <thead>
           <tr>
@@ -202,21 +202,25 @@ export function DocumentTable({
                     {document.name}
                   </a>
                 </td>
-                <td>
+                <td data-label={t('workspace.columns.type')}>
                   {key === 'other' && ext !== undefined
                     ? t('workspace.types.otherWithExtension', { ext })
                     : t(`workspace.types.${key}`)}
                 </td>
-                <td className="ws-table__number">{formatBytes(document.size, language)}</td>
-                <td>
+                <td className="ws-table__number" data-label={t('workspace.columns.size')}>
+                  {formatBytes(document.size, language)}
+                </td>
+                <td data-label={t('workspace.columns.modified')}>
                   <time dateTime={document.modifiedAt.toISOString()}>
                     {formatShortDateTime(document.modifiedAt, language)}
                   </time>
                 </td>
                 {fromApps && (
-                  <td>{document.appSource === null ? '' : appLabel(document.appSource)}</td>
+                  <td data-label={t('workspace.columns.app')}>
+                    {document.appSource === null ? '' : appLabel(document.appSource)}
+                  </td>
                 )}
-                <td>
+                <td className="ws-table__actions">
                   <RowActions target={{ type: 'document', item: document }} context={context} />
                 </td>
               </tr>
