@@ -73,20 +73,24 @@ function EventWhen({ event, zone }: { event: CalEvent; zone: string }) {
 function EventDetails({
   event,
   zone,
+  level,
   children,
 }: {
   event: CalEvent;
   zone: string;
+  /** Its title's heading level: under a day's heading (h3), or right under a section's (h2). */
+  level: 3 | 4;
   /** More about the event, at the end of its card. */
   children?: ReactNode;
 }) {
   const { t } = useTranslation();
   const titleId = useId();
+  const Heading = level === 3 ? 'h3' : 'h4';
   return (
     <article className="cal-event" aria-labelledby={titleId}>
-      <h4 id={titleId} className="cal-event__title">
+      <Heading id={titleId} className="cal-event__title">
         {event.title}
-      </h4>
+      </Heading>
       <p className="cal-event__when">
         <EventWhen event={event} zone={zone} />
       </p>
@@ -147,7 +151,7 @@ export function UpcomingEvents({ events, zone }: { events: CalEvent[]; zone: str
               <ul className="cal-events">
                 {ofDay.map((event) => (
                   <li key={event.id}>
-                    <EventDetails event={event} zone={zone} />
+                    <EventDetails event={event} zone={zone} level={4} />
                   </li>
                 ))}
               </ul>
@@ -176,7 +180,7 @@ export function RecurringEvents({ events, zone }: { events: CalEvent[]; zone: st
           const first = eventDay(event, zone);
           return (
             <li key={event.id}>
-              <EventDetails event={event} zone={zone}>
+              <EventDetails event={event} zone={zone} level={3}>
                 <p className="cal-event__rule">
                   <span className="apps-label">{t('apps_ui.calendar.repeats')}</span>{' '}
                   {words ?? <code>{rule}</code>}{' '}

@@ -17,6 +17,10 @@ export function IcsImportForm({
   const headingId = useId();
   const inputId = useId();
   const errorId = useId();
+  const titleId = useId();
+  const buttonId = useId();
+  const chosenId = useId();
+  const [chosen, setChosen] = useState<string>();
   const inputRef = useRef<HTMLInputElement>(null);
   const [missing, setMissing] = useState(false);
   const { busy, error: failure, run } = useAppsAction();
@@ -37,6 +41,7 @@ export function IcsImportForm({
         const result = await importIcs(calendarId, file);
         setReport(result);
         if (inputRef.current) inputRef.current.value = '';
+        setChosen(undefined);
         if (result.imported > 0) onImported();
       },
       (error) =>
@@ -53,19 +58,38 @@ export function IcsImportForm({
       <h2 id={headingId}>{t('apps_ui.calendar.import')}</h2>
       <form className="form panel apps-form" noValidate onSubmit={submit}>
         <FormAlert message={failure} />
+        {/* The browser's own file button speaks the browser's language ("Choose File"): the
+            real input is visually hidden, its label is the button, the chosen file is named. */}
         <div className="field">
-          <label htmlFor={inputId}>{t('apps_ui.calendar.fields.icsFile')}</label>
-          <input
-            ref={inputRef}
-            id={inputId}
-            type="file"
-            accept=".ics,text/calendar"
-            aria-invalid={missing}
-            aria-describedby={missing ? errorId : undefined}
-            onChange={() => {
-              setMissing(false);
-            }}
-          />
+          <span id={titleId} className="field__title">
+            {t('apps_ui.calendar.fields.icsFile')}
+          </span>
+          <div className="file-picker">
+            <input
+              ref={inputRef}
+              id={inputId}
+              type="file"
+              className="file-input visually-hidden"
+              accept=".ics,text/calendar"
+              aria-labelledby={`${titleId} ${buttonId}`}
+              aria-invalid={missing}
+              aria-describedby={missing ? `${chosenId} ${errorId}` : chosenId}
+              onChange={(event) => {
+                setMissing(false);
+                setChosen(event.target.files?.[0]?.name);
+              }}
+            />
+            <label
+              id={buttonId}
+              htmlFor={inputId}
+              className="button button--secondary file-input__label"
+            >
+              {t('apps_ui.calendar.chooseFile')}
+            </label>
+            <span id={chosenId} className={chosen === undefined ? 'muted' : 'file-picker__name'}>
+              {chosen ?? t('apps_ui.calendar.noFileChosen')}
+            </span>
+          </div>
           {missing && (
             <p id={errorId} className="field__error">
               <span aria-hidden="true">✕ </span>
