@@ -9,6 +9,7 @@ import { type Started } from '../../src/main.ts';
 import { seriousViolations } from '../support/axe.ts';
 import { startE2eServer, type E2eServer } from '../support/e2e-server.ts';
 import {
+  text,
   walkJourney,
   type Journey,
   type JourneyResult,
@@ -17,6 +18,9 @@ import {
 } from '../support/journey.ts';
 
 const SHOTS = path.resolve('test-results/journey');
+
+/** Texts compared as read: any run of spaces (breaking or not) is one space. */
+const squash = (value: string) => value.replace(/\s+/g, ' ').trim();
 
 const VARIANTS: { language: Language; width: number; height: number }[] = [
   { language: 'fr', width: 1280, height: 800 },
@@ -104,6 +108,50 @@ describe('Mes Données, the whole journey in Chromium: export, log in as another
       expect(exported.status).toBe('ready');
       expect([...exported.apps].sort()).toEqual(['news', 'workspace']);
       expect(bytes.length).toBe(exported.size);
+
+      // The analysis: Actualités refused with the reason in words, tied to its checkbox.
+      const news = text(language, 'apps.news');
+      const workspace = text(language, 'apps.workspace');
+      expect(result.analysis.refused).toMatchObject({ disabled: true, checked: false });
+      expect(squash(result.analysis.refused.description)).toContain(
+        squash(text(language, 'importer.reason.no_right', { app: news })),
+      );
+      expect(result.analysis.importable).toMatchObject({ disabled: false, checked: true });
+
+      // The report's numbers are the API's, for Espace documentaire only.
+      const report = z
+        .object({
+          apps: z.record(
+            z.string(),
+            z.object({
+              imported: z.number(),
+              duplicates: z.number(),
+              skipped: z.number(),
+              failed: z.array(z.unknown()),
+            }),
+          ),
+        })
+        .parse(result.apiReport);
+      expect(Object.keys(report.apps)).toEqual(['workspace']);
+      const api = report.apps.workspace;
+      expect(api?.imported).toBeGreaterThan(0);
+      expect(result.shown).toEqual({
+        [workspace]: [api?.imported, api?.duplicates, api?.skipped, api?.failed.length],
+      });
+      expect(result.imported.documents.length).toBeGreaterThan(result.before.documents.length);
+      // The CSV downloaded from the page is the API's report.
+      // (The file starts with a byte order mark, for spreadsheets; fetch's text() drops it.)
+      expect(result.csv.replace(/^\uFEFF/, '')).toBe(result.apiCsv);
+      expect(result.csv).toContain('workspace');
+
+      // Undo said what it removes, and left the pupil's documents as they were.
+      expect(squash(result.confirmation)).toContain(
+        squash(
+          text(language, 'importer.report.undo.app', { app: workspace, count: api?.imported ?? 0 }),
+        ),
+      );
+      expect(result.after).toEqual(result.before);
+      expect(z.object({ status: z.string() }).parse(result.undone).status).toBe('undone');
 
       expect(violations).toEqual([]);
       expect(problems).toEqual([]);

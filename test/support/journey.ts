@@ -8,7 +8,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator, Page, Route } from 'playwright-core';
 import { z } from 'zod';
 import frMain from '../../web/src/locales/fr.json' with { type: 'json' };
 import enMain from '../../web/src/locales/en.json' with { type: 'json' };
@@ -46,17 +46,23 @@ export function text(
       : undefined;
   const template = plural ?? lookup(language, key);
   if (template === undefined) throw new Error(`No text "${key}" in the ${language} locale`);
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => {
-    const value = params[name];
-    return value === undefined ? whole : String(value);
-  });
+  return template.replace(
+    /\{\{\s*(\w+)\s*(?:,\s*(\w+)\s*)?\}\}/g,
+    (whole, name: string, format: string | undefined) => {
+      const value = params[name];
+      if (value === undefined) return whole;
+      return format === 'number' && typeof value === 'number'
+        ? new Intl.NumberFormat(language).format(value)
+        : String(value);
+    },
+  );
 }
 
 /** A text of the page as a pattern: what `{{…}}` stands for may be anything. */
 export function textPattern(language: Language, key: string, flags = ''): RegExp {
   const template = lookup(language, key) ?? lookup(language, `${key}_other`);
   if (template === undefined) throw new Error(`No text "${key}" in the ${language} locale`);
-  const parts = template.split(/\{\{\s*\w+\s*\}\}/);
+  const parts = template.split(/\{\{[^}]*\}\}/);
   return new RegExp(parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.+?'), flags);
 }
 
@@ -192,7 +198,6 @@ export async function downloadArchive(
   folder: string,
 ): Promise<{ file: string; suggestedName: string }> {
   const [download] = await Promise.all([j.page.waitForEvent('download'), link.click()]);
-  await fsp.mkdir(folder, { recursive: true });
   const file = path.join(folder, download.suggestedFilename());
   await download.saveAs(file);
   return { file, suggestedName: download.suggestedFilename() };
@@ -207,11 +212,212 @@ export async function api(j: Journey, url: string): Promise<unknown> {
   }, url);
 }
 
+/** The text a GET of the API gives, with the session of the user logged in the page. */
+export async function apiText(j: Journey, url: string): Promise<string> {
+  return j.page.evaluate(async (target) => {
+    const res = await fetch(target);
+    if (!res.ok) throw new Error(`GET ${target}: ${res.status}`);
+    return res.text();
+  }, url);
+}
+
 /** "Se déconnecter": back on the login page, which says so. */
 export async function logOut(j: Journey): Promise<void> {
   const button = await headerControl(j, t(j, 'user.logout'));
   await button.click();
   await j.page.getByText(t(j, 'login.flash.loggedOut'), { exact: true }).waitFor();
+}
+
+/** The pupil's documents and folders, and the space they take: what undo must give back. */
+export interface Belongings {
+  documents: string[];
+  folders: string[];
+  quotaUsed: number;
+}
+
+const listed = z.object({ items: z.array(z.object({ id: z.string(), name: z.string() })) });
+
+export async function belongings(j: Journey): Promise<Belongings> {
+  const names = async (url: string) =>
+    listed
+      .parse(await api(j, url))
+      .items.map((item) => `${item.name} ${item.id}`)
+      .sort();
+  const me = z.object({ quota: z.object({ used: z.number() }) }).parse(await api(j, '/api/me'));
+  return {
+    documents: [
+      ...(await names('/api/workspace/documents?filter=mine')),
+      ...(await names('/api/workspace/documents?filter=apps')),
+    ],
+    folders: await names('/api/workspace/folders'),
+    quotaUsed: me.quota.used,
+  };
+}
+
+/** The accessible description of an element (what `aria-describedby` points at), as read out. */
+async function description(element: Locator): Promise<string> {
+  return element.evaluate((el) =>
+    (el.getAttribute('aria-describedby') ?? '')
+      .split(/\s+/)
+      .map((id) => document.getElementById(id)?.textContent ?? '')
+      .join(' '),
+  );
+}
+
+/**
+ * Importer: the archive dropped on the drop zone as a file from the computer would be (a drop
+ * event whose DataTransfer holds the file's bytes), then the analysis. Returns what the
+ * analysis says of the refused and the importable app.
+ */
+export async function dropArchive(
+  j: Journey,
+  archive: { file: string; suggestedName: string },
+  refused: string,
+  importable: string,
+): Promise<{ refused: AppChoice; importable: AppChoice; analysis: Locator }> {
+  const { page } = j;
+  const panel = await openMesDonnees(j, 'import');
+  const zone = panel.getByRole('region', { name: t(j, 'importer.upload.title'), exact: true });
+  const target = zone.getByText(t(j, 'importer.upload.drop'));
+  await target.waitFor();
+  await j.onStep({ name: 'importer', focus: zone });
+  const bytes = await fsp.readFile(archive.file);
+  await target.evaluate(
+    (el, file) => {
+      const binary = atob(file.base64);
+      const data = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i += 1) data[i] = binary.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([data], file.name, { type: 'application/zip' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        el.dispatchEvent(
+          new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }),
+        );
+      }
+    },
+    { base64: bytes.toString('base64'), name: archive.suggestedName },
+  );
+  const analysis = page.getByRole('region', { name: t(j, 'importer.analysis.title'), exact: true });
+  await analysis.waitFor({ timeout: 30_000 });
+  const group = analysis.getByRole('group', {
+    name: t(j, 'importer.analysis.appsLegend'),
+    exact: true,
+  });
+  const choice = async (app: string): Promise<AppChoice> => {
+    const box = group.getByRole('checkbox', { name: t(j, `apps.${app}`), exact: true });
+    await box.waitFor();
+    return {
+      disabled: await box.isDisabled(),
+      checked: await box.isChecked(),
+      description: await description(box),
+    };
+  };
+  const result = { refused: await choice(refused), importable: await choice(importable), analysis };
+  await j.onStep({ name: 'analyse', focus: analysis });
+  return result;
+}
+
+export interface AppChoice {
+  disabled: boolean;
+  checked: boolean;
+  /** What a screen reader reads after the app's name: what it holds, why it is refused. */
+  description: string;
+}
+
+/** A report's table as shown: per app name, the numbers of each column. */
+export type ShownReport = Record<string, number[]>;
+
+async function readReportTable(table: Locator): Promise<ShownReport> {
+  const shown: ShownReport = {};
+  for (const row of await table.locator('tbody').getByRole('row').all()) {
+    const app = ((await row.getByRole('rowheader').textContent()) ?? '').trim();
+    const cells = await row.getByRole('cell').allTextContents();
+    shown[app] = cells.map((cell) => Number(cell.replace(/\D/g, '')));
+  }
+  return shown;
+}
+
+/**
+ * "Importer", the progress, then the report. The import's status is held back from the page
+ * while the progress is photographed (a slow network would do the same), so that the step is
+ * seen every time however fast the server imports.
+ */
+export async function launchImport(
+  j: Journey,
+  analysis: Locator,
+): Promise<{ importId: string; report: Locator; shown: ShownReport }> {
+  const { page } = j;
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const held = /\/api\/archive\/imports\/[^/?]+(\/events)?(\?.*)?$/;
+  const hold = async (route: Route) => {
+    if (route.request().method() === 'GET') await gate;
+    await route.continue();
+  };
+  await page.route(held, hold);
+  try {
+    const launched = page.waitForResponse(
+      (r) => r.request().method() === 'POST' && /\/launch$/.test(new URL(r.url()).pathname),
+    );
+    await analysis
+      .getByRole('button', { name: t(j, 'importer.launch.import'), exact: true })
+      .click();
+    const { id: importId } = z.object({ id: z.string() }).parse(await (await launched).json());
+    const progress = page.getByRole('region', {
+      name: t(j, 'importer.progress.title'),
+      exact: true,
+    });
+    await progress.waitFor();
+    await j.onStep({ name: 'import-en-cours', focus: progress });
+    release();
+    await page.unroute(held, hold);
+    const report = page.getByRole('region', { name: t(j, 'importer.report.title'), exact: true });
+    await report
+      .getByText(textPattern(j.language, 'importer.report.summary.all'))
+      .waitFor({ timeout: 30_000 });
+    const table = report.getByRole('table', { name: t(j, 'importer.report.caption') });
+    const shown = await readReportTable(table);
+    await j.onStep({ name: 'rapport', focus: report });
+    return { importId, report, shown };
+  } finally {
+    release();
+    await page.unroute(held, hold);
+  }
+}
+
+/** "Télécharger le rapport" for a spreadsheet: a real download; returns its text. */
+export async function downloadReport(j: Journey, report: Locator, folder: string): Promise<string> {
+  const link = report.getByRole('link', { name: t(j, 'importer.report.download.csv') });
+  const [download] = await Promise.all([j.page.waitForEvent('download'), link.click()]);
+  const file = path.join(folder, download.suggestedFilename());
+  await download.saveAs(file);
+  return fsp.readFile(file, 'utf8');
+}
+
+/** "Annuler cet import", the confirmation (it says what will be removed), then the import is undone. */
+export async function undoImport(j: Journey, report: Locator): Promise<{ confirmation: string }> {
+  const { page } = j;
+  await report
+    .getByRole('button', { name: t(j, 'importer.report.undo.button'), exact: true })
+    .click();
+  const dialog = page.getByRole('dialog', {
+    name: t(j, 'importer.report.undo.title'),
+    exact: true,
+  });
+  await dialog.waitFor();
+  const confirmation = (await dialog.textContent()) ?? '';
+  await j.onStep({ name: 'annuler-confirmation', focus: dialog });
+  await dialog
+    .getByRole('button', { name: t(j, 'importer.report.undo.confirm'), exact: true })
+    .click();
+  await dialog.waitFor({ state: 'hidden' });
+  await report
+    .getByText(textPattern(j.language, 'importer.report.summary.undone'))
+    .waitFor({ timeout: 30_000 });
+  await j.onStep({ name: 'import-annule', focus: report });
+  return { confirmation };
 }
 
 /** What the journey saw, for the test to check against the API. */
@@ -220,6 +426,20 @@ export interface JourneyResult {
   /** The export as the API gives it to the teacher. */
   exported: unknown;
   archive: { file: string; suggestedName: string };
+  analysis: { refused: AppChoice; importable: AppChoice };
+  importId: string;
+  /** The report's table as the page showed it, and as the API gives it. */
+  shown: ShownReport;
+  apiReport: unknown;
+  /** The CSV report downloaded from the page, and as the API gives it. */
+  csv: string;
+  apiCsv: string;
+  confirmation: string;
+  before: Belongings;
+  imported: Belongings;
+  after: Belongings;
+  /** The import as the API gives it once undone. */
+  undone: unknown;
 }
 
 /**
@@ -231,6 +451,7 @@ export async function walkJourney(
   password: string,
   folder: string,
 ): Promise<JourneyResult> {
+  await fsp.mkdir(folder, { recursive: true });
   // The teacher exports Espace documentaire and Actualités, and downloads the archive.
   await openLogin(j);
   await logIn(j, TEACHER, password, 'connexion');
@@ -238,5 +459,33 @@ export async function walkJourney(
   const archive = await downloadArchive(j, link, folder);
   const exported = await api(j, `/api/archive/exports/${exportId}`);
   await logOut(j);
-  return { exportId, exported, archive };
+
+  // The pupil drops it on the Importer tab: she may not create news, so Actualités is refused.
+  await logIn(j, PUPIL, password);
+  const before = await belongings(j);
+  const { analysis, ...choices } = await dropArchive(j, archive, 'news', 'workspace');
+  const { importId, report, shown } = await launchImport(j, analysis);
+  const imported = await belongings(j);
+  const apiReport = await api(j, `/api/archive/imports/${importId}/report`);
+  const csv = await downloadReport(j, report, folder);
+  const apiCsv = await apiText(j, `/api/archive/imports/${importId}/report?format=csv`);
+  const { confirmation } = await undoImport(j, report);
+  const after = await belongings(j);
+  const undone = await api(j, `/api/archive/imports/${importId}`);
+  return {
+    exportId,
+    exported,
+    archive,
+    analysis: choices,
+    importId,
+    shown,
+    apiReport,
+    csv,
+    apiCsv,
+    confirmation,
+    before,
+    imported,
+    after,
+    undone,
+  };
 }
