@@ -85,6 +85,7 @@ const envSchema = z.object({
   MAX_IMPORT_SIZE: bytes.default(10 * GiB),
   EXPORT_TTL: duration.default(7 * 86_400_000),
   TRUSTED_KEYS: list.default([]),
+  TRUSTED_ENTCORE_KEYS: list.default([]),
   IMPORT_ALLOW_UNTRUSTED: bool.default(false),
   IMPORT_MAX_ENTRIES: int(1, 10_000_000).default(200_000),
   UPLOAD_TTL: duration.default(86_400_000),
@@ -138,6 +139,8 @@ export interface Config {
   readonly limits: { maxUploadBytes: number; maxImportBytes: number; rateLimitPerMinute: number };
   readonly exportTtlMs: number;
   readonly trustedKeys: readonly string[];
+  /** Open ENT NG platforms' RSA public keys (PEM files or inline PEM) whose archives are trusted. */
+  readonly trustedEntcoreKeys: readonly string[];
   /** Imports: unsigned or untrusted archives allowed, entries per archive, uploads kept unused. */
   readonly imports: { allowUntrusted: boolean; maxEntries: number; uploadTtlMs: number };
   /** The instance's Ed25519 private key (PEM, PKCS#8); made on first start when absent. */
@@ -230,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     exportTtlMs: e.EXPORT_TTL,
     trustedKeys: Object.freeze([...e.TRUSTED_KEYS]),
+    trustedEntcoreKeys: Object.freeze([...e.TRUSTED_ENTCORE_KEYS]),
     imports: Object.freeze({
       allowUntrusted: e.IMPORT_ALLOW_UNTRUSTED,
       maxEntries: e.IMPORT_MAX_ENTRIES,

@@ -12,6 +12,7 @@ import { ImportService } from './archive/import/import.service.ts';
 import { defaultInspectLimits } from './archive/import/inspect.ts';
 import { UploadService } from './archive/import/uploads.ts';
 import { allTrustedKeys, loadOrCreateInstanceKey, type InstanceKey } from './archive/keys.ts';
+import { allTrustedEntcoreKeys } from './archive/entcore/entcore-keys.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { createBlobStore } from './storage/create-blob-store.ts';
@@ -88,6 +89,7 @@ export async function createRuntime(
     platform,
     adapters: apps.list.flatMap((a) => (a.archive === undefined ? [] : [a.archive])),
     trustedKeys: async () => allTrustedKeys(await instanceKey(), config),
+    trustedEntcoreKeys: async () => allTrustedEntcoreKeys(config),
     config: {
       maxImportBytes: config.limits.maxImportBytes,
       allowUntrusted: config.imports.allowUntrusted,

@@ -7,6 +7,7 @@
  * progress, jobs; for import, the analysis of the archive, dry run, resume, duplicates policy,
  * quota, undo and the report. Adapters only know their own records.
  */
+import type { EntcoreTranslator } from './entcore/entcore-source.ts';
 import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { AppId, FailedItem } from '../contracts/archive.ts';
@@ -294,6 +295,8 @@ export type RemoveOutcome = 'removed' | 'missing' | 'kept';
 export interface ImportAdapter<R = unknown, W = unknown> {
   /** Brings a record of an older `dataVersion` to the current shape (before parsing). */
   upgrade?(file: string, record: unknown, from: number): unknown;
+  /** Translates an Open ENT NG module into this format's records, when the app imports one. */
+  entcore?: EntcoreTranslator;
   analyze(src: AppArchiveReader, ctx: ImportContext): Promise<AppAnalysis>;
   items(src: AppArchiveReader, ctx: ImportContext): AsyncIterable<ImportItem<R>>;
   prepare(item: ImportItem<R>, ids: IdMap, ctx: ImportContext): Promise<PreparedItem<W>>;

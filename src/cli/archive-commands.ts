@@ -8,6 +8,7 @@ import type { JobProgress } from '../contracts/archive.ts';
 import type { ArchiveAdapter } from '../archive/adapter.ts';
 import { buildArchive } from '../archive/archive-builder.ts';
 import type { ManifestApp } from '../archive/format.ts';
+import { allTrustedEntcoreKeys, trustEntcoreKey } from '../archive/entcore/entcore-keys.ts';
 import { allTrustedKeys, trustKey } from '../archive/keys.ts';
 import { verifyArchive } from '../archive/verify.ts';
 import { AppError } from '../errors.ts';
@@ -249,10 +250,18 @@ export function addArchiveCommands(program: Command, config: () => Config): void
     );
   keys
     .command('trust')
-    .description("Trust archives signed by another instance's public key (a PEM file)")
+    .description(
+      "Trust archives signed by another instance's public key (a PEM file), or with --entcore by an Open ENT NG platform's RSA key",
+    )
     .argument('<file>', 'public key PEM, as printed by "keys show" on the other instance')
-    .action(async (file: string) => {
+    .option('--entcore', "the file is an Open ENT NG platform's RSA public key (PEM, SPKI)")
+    .action(async (file: string, o: { entcore?: boolean }) => {
       const cfg = config();
+      if (o.entcore === true) {
+        const key = await trustEntcoreKey(file, cfg.signingKeyFile);
+        out(`Trusted Open ENT NG key ${key.id}`);
+        return;
+      }
       const key = await trustKey(file, cfg.signingKeyFile);
       out(`Trusted key ${key.id}`);
     });
@@ -264,6 +273,7 @@ export function addArchiveCommands(program: Command, config: () => Config): void
       await withRuntime(cfg, async (runtime) => {
         for (const k of await allTrustedKeys(await runtime.instanceKey(), cfg))
           out(`${k.id}\t${k.source}`);
+        for (const k of await allTrustedEntcoreKeys(cfg)) out(`${k.id}\t${k.source}\tOpen ENT NG`);
       });
     });
 

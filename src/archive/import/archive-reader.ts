@@ -32,9 +32,19 @@ export class RecordError extends Error {
   }
 }
 
-/** An archive opened for import: its manifest and a reader per app. */
+/** What an archive says of one of its apps (ours: from its manifest). */
+export interface ArchiveAppInfo {
+  label: string;
+  appVersion: string;
+  /** The records' data version; 0 when unknown (an app of another platform). */
+  dataVersion: number;
+  /** How the app's export ended, when the archive says. */
+  status?: string | undefined;
+}
+
+/** An archive opened for import: what it says of its apps, and a reader per app. */
 export interface ImportArchive {
-  readonly manifest: Manifest;
+  readonly apps: Readonly<Record<string, ArchiveAppInfo>>;
   /** The reader of an app's folder; undefined when the archive does not hold the app. */
   reader(
     app: AppId,
@@ -43,7 +53,9 @@ export interface ImportArchive {
   close(): void;
 }
 
-export async function openImportArchive(file: string): Promise<ImportArchive> {
+export async function openImportArchive(
+  file: string,
+): Promise<ImportArchive & { readonly manifest: Manifest }> {
   const zip = await openZip(file);
   try {
     const entries = new Map<string, ZipEntryInfo>();
@@ -58,6 +70,7 @@ export async function openImportArchive(file: string): Promise<ImportArchive> {
     const files = new Map(manifest.files.map((f) => [f.path, f]));
     return {
       manifest,
+      apps: manifest.apps,
       reader: (app, adapter) => {
         const inArchive = manifest.apps[app];
         if (inArchive === undefined) return undefined;

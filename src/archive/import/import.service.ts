@@ -34,7 +34,13 @@ import { DbImportJournal, MemoryImportJournal, type ImportJournal } from './impo
 import { ProgressWriter } from '../progress-writer.ts';
 import { ImportRepository, type ArchiveImport, type ImportOptions } from './import.repository.ts';
 import type { UploadService } from './uploads.ts';
-import { defaultInspectLimits, inspectArchive, type InspectLimits } from './inspect.ts';
+import {
+  defaultInspectLimits,
+  inspectArchive,
+  type InspectLimits,
+  type InspectResult,
+} from './inspect.ts';
+import { openEntcoreArchive } from '../entcore/entcore-archive.ts';
 
 /** An import as its owner sees it. */
 export type ImportView = Omit<
@@ -75,6 +81,8 @@ export interface ImportServiceDeps {
   adapters: readonly ArchiveAdapter[];
   /** The keys whose signatures are trusted (this instance's own among them). */
   trustedKeys: () => Promise<readonly TrustedKey[]>;
+  /** The Open ENT NG platforms' keys whose archives are trusted. */
+  trustedEntcoreKeys?: () => Promise<readonly TrustedKey[]>;
   /** Resumable uploads (tus), when the web side offers them. */
   uploads?: UploadService;
   config: {
@@ -396,6 +404,7 @@ export class ImportService {
     await this.#withArchive(i, ctx.signal, async (file) => {
       const inspected = await inspectArchive(file, {
         trusted: await this.#deps.trustedKeys(),
+        trustedEntcore: await (this.#deps.trustedEntcoreKeys?.() ?? []),
         limits: this.#deps.config.limits ?? defaultInspectLimits(this.#deps.config.maxImportBytes),
         signal: ctx.signal,
       });
@@ -408,7 +417,7 @@ export class ImportService {
         return;
       }
       if (inspected.format === 'open-ent-ng') {
-        await this.#reject(i, 'archive_unsupported');
+        await this.#analyzeEntcore(i, user, file, inspected);
         return;
       }
       const { manifest, signature } = inspected;
@@ -459,6 +468,60 @@ export class ImportService {
     });
   }
 
+  /** An Open ENT NG archive: its modules through our apps' importers, the others listed. */
+  async #analyzeEntcore(
+    i: ArchiveImport,
+    user: User,
+    file: string,
+    inspected: Extract<InspectResult, { format: 'open-ent-ng' }>,
+  ): Promise<void> {
+    const archive = await openEntcoreArchive(file, this.#deps.adapters, { hashes: false });
+    try {
+      const apps = await this.#appsAnalysis(
+        user,
+        Object.keys(archive.apps).map((app) => {
+          const sizes = inspected.folders[archive.apps[app]?.label ?? ''];
+          // Modules of another kind: what their folder holds, as files.
+          return isAppId(app) || sizes === undefined
+            ? { app }
+            : { app, counts: { file: sizes.files }, items: sizes.files, bytes: sizes.bytes };
+        }),
+        archive,
+        i,
+      );
+      const needed = apps.filter((a) => a.importable).reduce((n, a) => n + a.bytes, 0);
+      const usage = await this.#deps.platform.quota.usage(user.id);
+      const { signature } = inspected;
+      const analysis: ImportAnalysis = {
+        source: {
+          format: 'open-ent-ng',
+          instance: 'Open ENT NG',
+          ...(signature.state === 'trusted' ? { keyId: signature.keyId } : {}),
+          signature: signature.state,
+          ...(archive.exportedAt === undefined ? {} : { exportedAt: archive.exportedAt }),
+        },
+        apps,
+        quota: {
+          needed,
+          available: Math.max(0, usage.total - usage.used),
+          used: usage.used,
+          total: usage.total,
+        },
+      };
+      if (signature.state !== 'trusted' && !this.#deps.config.allowUntrusted) {
+        await this.#reject(i, 'archive_untrusted', analysis);
+        return;
+      }
+      await this.#repo.transition(i.id, ['analyzing'], 'analyzed', {
+        analysis,
+        // Two archives of one account of one platform: the same ids, so the same items.
+        sourceInstance: `open-ent-ng:${archive.exporter ?? inspected.root}`,
+      });
+    } finally {
+      archive.close();
+    }
+  }
+
   /**
    * Each app of the archive: importable or why not. With the archive open, the apps' own
    * analysis (counts, bytes, records) runs too; without it (at launch), the stored counts stay
@@ -479,7 +542,7 @@ export class ImportService {
     const rights = await this.#deps.platform.accounts.rightsOf(user);
     const out: ImportAppAnalysis[] = [];
     for (const entry of apps) {
-      const inManifest = archive?.manifest.apps[entry.app];
+      const inManifest = archive?.apps[entry.app];
       const adapter = this.#deps.adapters.find((a) => a.app === entry.app);
       const base: ImportAppAnalysis = {
         app: entry.app,
@@ -507,8 +570,14 @@ export class ImportService {
         if (adapter.import === undefined) return 'not_importable';
         if (inManifest?.status === 'failed' || stored?.reason === 'failed_in_export')
           return 'failed_in_export';
-        if (base.dataVersion > adapter.dataVersion) return 'unsupported_version';
-        if (base.dataVersion < adapter.dataVersion && adapter.import.upgrade === undefined)
+        // Data version 0: records translated from another platform's, in today's version.
+        const versioned = base.dataVersion > 0;
+        if (versioned && base.dataVersion > adapter.dataVersion) return 'unsupported_version';
+        if (
+          versioned &&
+          base.dataVersion < adapter.dataVersion &&
+          adapter.import.upgrade === undefined
+        )
           return 'unsupported_version';
         if (!rights.includes(`${adapter.app}.create` as never)) return 'no_right';
         if (stored?.reason === 'records_invalid') return 'records_invalid';
@@ -607,7 +676,10 @@ export class ImportService {
     const current = i;
     try {
       const apps = await this.#withArchive(current, ctx.signal, async (file) => {
-        const archive = await openImportArchive(file);
+        const archive: ImportArchive =
+          current.analysis?.source.format === 'open-ent-ng'
+            ? await openEntcoreArchive(file, this.#deps.adapters)
+            : await openImportArchive(file);
         try {
           const engineApps: EngineApp[] = [];
           for (const app of options.apps) {

@@ -7,6 +7,16 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { MANIFEST, manifestSchema, SIGNATURE, type Manifest } from '../format.ts';
+import {
+  ENTCORE_MANIFEST,
+  parseEntcoreManifest,
+  type EntcoreModule,
+} from '../entcore/entcore-format.ts';
+import {
+  inspectEntcore,
+  type EntcoreSignatureState,
+  type FolderSizes,
+} from '../entcore/entcore-inspect.ts';
 import { verifySignature, type TrustedKey } from '../keys.ts';
 import { parseArchiveJson } from '../safe-json.ts';
 import {
@@ -68,12 +78,25 @@ export type InspectResult =
       entries: number;
       totalBytes: number;
     }
-  | { ok: true; format: 'open-ent-ng'; root: string }
+  | {
+      ok: true;
+      format: 'open-ent-ng';
+      /** The single root folder `<millis>_<userId>`. */
+      root: string;
+      modules: EntcoreModule[];
+      signature: EntcoreSignatureState;
+      /** Files and bytes in each module's folder. */
+      folders: FolderSizes;
+      entries: number;
+      totalBytes: number;
+    }
   | InspectFailure;
 
 export interface InspectOptions {
   /** Keys whose signatures are trusted: this instance's own among them (the caller adds it). */
   trusted: readonly TrustedKey[];
+  /** Open ENT NG platforms' RSA keys whose archives are trusted. */
+  trustedEntcore?: readonly TrustedKey[];
   limits: InspectLimits;
   signal?: AbortSignal;
 }
@@ -84,7 +107,6 @@ const MAX_SIGNATURE_BYTES = 4096;
 const MAX_ENTCORE_MANIFEST_BYTES = 1024 * 1024;
 /** An Ed25519 signature is 64 bytes: 88 characters of base64. */
 const SIGNATURE_TEXT = /^[A-Za-z0-9+/]{86}==$/;
-const ENTCORE_MANIFEST = 'Manifest.json';
 
 const failure = (code: InspectFailureCode, message: string): InspectFailure => ({
   ok: false,
@@ -95,8 +117,8 @@ const failure = (code: InspectFailureCode, message: string): InspectFailure => (
 
 /**
  * Analyses the archive `file`: a Mes Données archive whose every check holds (with the state
- * of its signature: trusted, by an unknown key, or none), an Open ENT NG archive (recognised
- * only: issue 13 analyses it), or the first problem found, with its code.
+ * of its signature: trusted, by an unknown key, or none), an Open ENT NG archive (its modules,
+ * every CRC-32, its RSA signature), or the first problem found, with its code.
  */
 export async function inspectArchive(
   file: string,
@@ -119,7 +141,7 @@ export async function inspectArchive(
 
 async function inspectOpen(
   zip: ZipFileReader,
-  { trusted, limits, signal }: InspectOptions,
+  { trusted, trustedEntcore = [], limits, signal }: InspectOptions,
 ): Promise<InspectResult> {
   const structure = await readZipStructure(zip, limits, signal);
   if (!structure.ok) return structure;
@@ -128,9 +150,30 @@ async function inspectOpen(
 
   const manifestEntry = byName.get(MANIFEST);
   if (manifestEntry === undefined || manifestEntry.isDirectory) {
-    const root = await openEntNgRoot(zip, structure.entries, byName, signal);
-    if (typeof root === 'string') return { ok: true, format: 'open-ent-ng', root };
-    return root ?? failure('archive_invalid', `${MANIFEST} is missing: not a Mes Données archive`);
+    const found = await openEntNgRoot(zip, structure.entries, byName, signal);
+    if (found === undefined)
+      return failure('archive_invalid', `${MANIFEST} is missing: not a Mes Données archive`);
+    if ('ok' in found) return found;
+    const { root, modules } = found;
+    const checked = await inspectEntcore(
+      zip,
+      root,
+      structure.entries,
+      modules,
+      trustedEntcore,
+      signal,
+    );
+    if (!checked.ok) return failure(checked.code, checked.message);
+    return {
+      ok: true,
+      format: 'open-ent-ng',
+      root,
+      modules,
+      signature: checked.signature,
+      folders: checked.folders,
+      entries: structure.entries.length,
+      totalBytes: structure.totalBytes,
+    };
   }
 
   const manifestBytes = await readWhole(zip, manifestEntry, MAX_MANIFEST_BYTES, signal);
@@ -264,16 +307,18 @@ async function readWhole(
 }
 
 /**
- * The root folder of an Open ENT NG archive: every entry under one folder that holds a
- * `Manifest.json` whose keys are `org.entcore.*` modules. Undefined when it is not one; a
- * failure when its manifest cannot be read.
+ * The root folder of an Open ENT NG archive and its modules: every entry under one folder
+ * that holds a `Manifest.json` whose keys are `org.entcore.*` modules. Undefined when it is
+ * not one; a failure when its manifest cannot be read.
  */
 async function openEntNgRoot(
   zip: ZipFileReader,
   entries: readonly ZipEntryLocation[],
   byName: ReadonlyMap<string, ZipEntryLocation>,
   signal: AbortSignal | undefined,
-): Promise<string | StructureFailure | InspectFailure | undefined> {
+): Promise<
+  { root: string; modules: EntcoreModule[] } | StructureFailure | InspectFailure | undefined
+> {
   const first = entries[0]?.name ?? '';
   const slash = first.indexOf('/');
   if (slash < 1) return undefined;
@@ -294,5 +339,8 @@ async function openEntNgRoot(
     !Object.keys(value).some((k) => k.startsWith('org.entcore.'))
   )
     return undefined;
-  return root;
+  const modules = parseEntcoreManifest(value);
+  if ('problem' in modules)
+    return failure('archive_invalid', `${shown(entry.name)}: ${modules.problem}`);
+  return { root, modules };
 }

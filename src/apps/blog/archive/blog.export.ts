@@ -3,6 +3,7 @@ import {
   type ArchiveAdapter,
   type ExportContext,
 } from '../../../archive/adapter.ts';
+import { blogEntcore } from './blog.entcore.ts';
 import { frenchDate, renderPage } from '../../../archive/html-page.ts';
 import { safeName } from '../../../archive/zip-writer.ts';
 import type { Db } from '../../../db/database.ts';
@@ -118,7 +119,7 @@ export function blogArchiveAdapter(deps: {
     dataVersion: 1,
     dependsOn: ['workspace'],
     records: blogRecords,
-    import: blogImporter(deps),
+    import: { ...blogImporter(deps), entcore: blogEntcore },
 
     async count(user, options) {
       const reach = reachOf(user, options.includeShared);

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { workspaceEntcore } from './workspace.entcore.ts';
 import type { ArchiveAdapter, ExportContext, AppExportWriter } from '../../../archive/adapter.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import type { Db } from '../../../db/database.ts';
@@ -49,7 +50,7 @@ export function workspaceArchiveAdapter(deps: {
     dataVersion: 1,
     dependsOn: [],
     records: workspaceRecords,
-    import: workspaceImporter(deps),
+    import: { ...workspaceImporter(deps), entcore: workspaceEntcore },
 
     async count(user, options, refs) {
       // Its own documents, and those the other apps reference that it would not take anyway
