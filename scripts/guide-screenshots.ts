@@ -27,7 +27,7 @@ const DESKTOP: Readonly<Record<string, string>> = {
   'import-annule': '08-import-annule.png',
 };
 const PHONE: Readonly<Record<string, string>> = {
-  analyse: '09-telephone-analyse.png',
+  'archive-prete': '09-telephone-archive-prete.png',
   rapport: '10-telephone-rapport.png',
 };
 
@@ -37,9 +37,22 @@ const MARGIN = 16;
 const MAX_HEIGHT = 1100;
 
 async function photograph(page: Page, step: JourneyStep, file: string): Promise<void> {
+  // No hover effect from the last click on what takes the button's place.
+  await page.mouse.move(0, 0);
   await step.focus.scrollIntoViewIfNeeded();
-  const box = await step.focus.boundingBox();
-  if (box === null) throw new Error(`${step.name}: the region to photograph is not on the page`);
+  const focus = await step.focus.boundingBox();
+  if (focus === null) throw new Error(`${step.name}: the region to photograph is not on the page`);
+  const above = step.above === undefined ? null : await step.above.boundingBox();
+  const box =
+    above === null
+      ? focus
+      : {
+          x: Math.min(focus.x, above.x),
+          y: above.y,
+          width:
+            Math.max(focus.x + focus.width, above.x + above.width) - Math.min(focus.x, above.x),
+          height: focus.y + focus.height - above.y,
+        };
   const scroll = await page.evaluate(() => ({ x: window.scrollX, y: window.scrollY }));
   const width = await page.evaluate(() => document.documentElement.clientWidth);
   // The box is in viewport coordinates; the clip of a full-page screenshot is in page ones.
@@ -70,6 +83,7 @@ async function walk(
   const context = await browser.newContext({
     viewport,
     locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
     acceptDownloads: true,
     deviceScaleFactor: 1,
   });

@@ -50,6 +50,7 @@ describe('Mes Données, the whole journey in Chromium: export, log in as another
         viewport: { width, height },
         acceptDownloads: true,
         locale: language === 'fr' ? 'fr-FR' : 'en-GB',
+        timezoneId: language === 'fr' ? 'Europe/Paris' : 'Europe/London',
       });
       const page: Page = await context.newPage();
       // A step that does not come fails with the locator it waited for, well within the test's time.

@@ -75,6 +75,8 @@ export interface JourneyStep {
   name: string;
   /** The region the step is about (the guide's screenshots are cut to it). */
   focus: Locator;
+  /** Shown with it, above it (the tabs, say). */
+  above?: Locator;
 }
 
 export interface Journey {
@@ -175,7 +177,11 @@ export async function exportApps(
   for (const name of names) {
     if (!(await appCheckbox(group, name).isChecked())) throw new Error(`${name} is not ticked`);
   }
-  await j.onStep({ name: 'exporter', focus: panel.locator('form') });
+  await j.onStep({
+    name: 'exporter',
+    focus: panel.locator('form'),
+    above: page.getByRole('tablist'),
+  });
   const requested = page.waitForResponse(
     (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/archive/exports',
   );
@@ -280,7 +286,7 @@ export async function dropArchive(
   const zone = panel.getByRole('region', { name: t(j, 'importer.upload.title'), exact: true });
   const target = zone.getByText(t(j, 'importer.upload.drop'));
   await target.waitFor();
-  await j.onStep({ name: 'importer', focus: zone });
+  await j.onStep({ name: 'importer', focus: zone, above: page.getByRole('tablist') });
   const bytes = await fsp.readFile(archive.file);
   await target.evaluate(
     (el, file) => {
@@ -352,9 +358,20 @@ export async function launchImport(
     release = resolve;
   });
   const held = /\/api\/archive\/imports\/[^/?]+(\/events)?(\?.*)?$/;
-  const hold = async (route: Route) => {
-    if (route.request().method() === 'GET') await gate;
-    await route.continue();
+  const pending = new Set<Promise<void>>();
+  const hold = (route: Route): Promise<void> => {
+    const handled = (async () => {
+      if (route.request().method() === 'GET') await gate;
+      await route.continue();
+    })();
+    pending.add(handled);
+    return handled;
+  };
+  // Every held request goes on before the route is removed (none is left unanswered).
+  const open = async () => {
+    release();
+    await Promise.allSettled([...pending]);
+    await page.unroute(held, hold);
   };
   await page.route(held, hold);
   try {
@@ -371,8 +388,7 @@ export async function launchImport(
     });
     await progress.waitFor();
     await j.onStep({ name: 'import-en-cours', focus: progress });
-    release();
-    await page.unroute(held, hold);
+    await open();
     const report = page.getByRole('region', { name: t(j, 'importer.report.title'), exact: true });
     await report
       .getByText(textPattern(j.language, 'importer.report.summary.all'))
@@ -382,8 +398,7 @@ export async function launchImport(
     await j.onStep({ name: 'rapport', focus: report });
     return { importId, report, shown };
   } finally {
-    release();
-    await page.unroute(held, hold);
+    await open();
   }
 }
 
