@@ -334,7 +334,11 @@ describe('Importer in Chromium: report, undo and past imports', () => {
     expect(label).toContain('Erreurs');
     await noSidewaysScroll(phone);
     expect(await seriousViolations(phone)).toEqual([]);
-    await phone.screenshot({ path: path.join(SHOTS, 'report-390.png'), fullPage: true });
+    await phone.screenshot({ path: path.join(SHOTS, 'page-390.png'), fullPage: true });
+    await small.screenshot({ path: path.join(SHOTS, 'report-390.png') });
+    await phone
+      .getByRole('region', { name: 'Vos imports' })
+      .screenshot({ path: path.join(SHOTS, 'history-390.png') });
     await phone.close();
     expect(problems).toEqual([]);
   });

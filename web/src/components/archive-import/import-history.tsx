@@ -77,9 +77,7 @@ export function ImportHistory({
   const list = new Intl.ListFormat(language, { style: 'long', type: 'conjunction' });
   const columns = {
     date: t('importer.history.columns.date'),
-    file: t('importer.history.columns.file'),
     status: t('importer.history.columns.status'),
-    apps: t('importer.history.columns.apps'),
     result: t('importer.history.columns.result'),
     actions: t('importer.history.columns.actions'),
   };
@@ -100,11 +98,11 @@ export function ImportHistory({
             <thead>
               <tr>
                 <th scope="col">{columns.date}</th>
-                <th scope="col">{columns.file}</th>
                 <th scope="col">{columns.status}</th>
-                <th scope="col">{columns.apps}</th>
                 <th scope="col">{columns.result}</th>
-                <th scope="col">{columns.actions}</th>
+                <th scope="col">
+                  <span className="visually-hidden">{columns.actions}</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -120,39 +118,30 @@ export function ImportHistory({
                     data-status={imported.status}
                     aria-current={shown ? 'true' : undefined}
                   >
-                    <th scope="row" className="import-history__date">
+                    <th scope="row" className="import-history__what">
                       <time dateTime={imported.createdAt.toISOString()}>{date}</time>
+                      <span className="import-history__file">
+                        {imported.fileName ?? t('importer.history.noFile')}
+                      </span>
                     </th>
-                    <td className="import-history__file" data-label={columns.file}>
-                      {imported.fileName ?? (
-                        <span className="muted">{t('importer.history.noFile')}</span>
-                      )}
-                    </td>
                     <td data-label={columns.status}>
                       <span className={`import-state import-state--${tone(imported)}`}>
                         {statusText(imported)}
                       </span>
                     </td>
-                    <td data-label={columns.apps}>
-                      {apps.length > 0 ? (
-                        list.format(apps.map(appName))
-                      ) : (
-                        <span className="muted">{t('importer.history.noApps')}</span>
-                      )}
-                    </td>
                     <td data-label={columns.result} className="import-history__result">
-                      {result ?? (
-                        <>
-                          <span aria-hidden="true">—</span>
-                          <span className="visually-hidden">{t('importer.history.noResult')}</span>
-                        </>
+                      <span className="import-history__apps">
+                        {apps.length > 0
+                          ? list.format(apps.map(appName))
+                          : t('importer.history.noApps')}
+                      </span>
+                      {result !== undefined && (
+                        <span className="import-history__counts">{result}</span>
                       )}
                     </td>
-                    <td data-label={columns.actions}>
+                    <td className="import-history__action">
                       {shown ? (
-                        <span className="tag import-history__shown">
-                          {t('importer.history.shown')}
-                        </span>
+                        <span className="import-history__shown">{t('importer.history.shown')}</span>
                       ) : (
                         <button
                           type="button"
