@@ -382,5 +382,54 @@ describe(
       expect(problems).toEqual([]);
       await page.context().close();
     });
+
+    it('simulates, then imports for real: the progress and the report follow, the history lists it, and the timeline link shows it focused', async () => {
+      const page = await login('eleve.demo');
+      await openImportTab(page);
+      await fileInput(page).setInputFiles({
+        name: 'export-enseignant.zip',
+        mimeType: 'application/zip',
+        buffer: teacherArchive,
+      });
+      await page
+        .getByRole('heading', { name: 'Ce que contient votre fichier' })
+        .waitFor({ timeout: 30_000 });
+
+      await page.getByRole('button', { name: "Simuler l'import" }).click();
+      const dryRun = page.getByRole('heading', { name: 'Rapport de simulation' });
+      await dryRun.waitFor({ timeout: 30_000 });
+      await expect.poll(() => focusedText(page), WAIT).toBe('Rapport de simulation');
+      // The analysis and its button stay, to import for real.
+      await page.getByRole('heading', { name: 'Ce que contient votre fichier' }).waitFor();
+      await checkState(page, '08-dry-run');
+
+      await page.getByRole('button', { name: 'Importer', exact: true }).click();
+      const report = page.getByRole('heading', { name: "Rapport d'import" });
+      await report.waitFor({ timeout: 60_000 });
+      await expect.poll(() => focusedText(page), WAIT).toBe("Rapport d'import");
+      await expect
+        .poll(() => page.locator('.archive-import > [role="status"]').textContent(), WAIT)
+        .toMatch(/Import terminé/);
+      expect(await page.locator('.import-analysis').count()).toBe(0);
+      // Another file can be chosen below the report.
+      await page.getByRole('heading', { name: 'Choisir le fichier' }).waitFor();
+      const history = page.locator('.import-history');
+      await history.getByText('export-enseignant.zip').first().waitFor();
+      await history.getByText('Importé', { exact: true }).first().waitFor();
+      await checkState(page, '09-report');
+
+      // The timeline's link: that import's report, its heading focused.
+      const id = await page.evaluate(async () => {
+        const list = (await (await fetch('/api/archive/imports')).json()) as {
+          items: { id: string; status: string }[];
+        };
+        return list.items.find((i) => i.status === 'done')?.id ?? '';
+      });
+      await page.goto(`${started.url}/archive?tab=import&import=${id}`);
+      await report.waitFor();
+      await expect.poll(() => focusedText(page), WAIT).toBe("Rapport d'import");
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
   },
 );
