@@ -38,14 +38,19 @@ describe('Importer in Chromium: report, undo and past imports', () => {
     await server?.close();
   });
 
-  async function login(login: string, width = 1280): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width, height: 900 } });
+  /** Console errors and page errors are kept (and expected to be none). */
+  function watch(page: Page) {
     // Under the test's own timeout, so that a wait that fails says which.
     page.setDefaultTimeout(15_000);
     page.on('console', (m) => {
       if (m.type() === 'error' && !/401|409/.test(m.text())) problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
+  }
+
+  async function login(login: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    watch(page);
     await page.goto(`${started.url}/login`);
     await page.getByLabel('Identifiant').fill(login);
     await page.getByLabel('Mot de passe').fill(DEFAULT_DEMO_PASSWORD);
@@ -158,6 +163,8 @@ describe('Importer in Chromium: report, undo and past imports', () => {
   }
 
   /** Imports as the teacher: a dry run, one whose archive lacks its files, one whole. */
+  /** The teacher's page, logged in once for every test. */
+  let teacher: Page;
   let prepared: {
     dry: ImportJson;
     missing: ImportJson & { report: ImportReport };
@@ -174,12 +181,12 @@ describe('Importer in Chromium: report, undo and past imports', () => {
     await pupil.close();
 
     const page = await login('enseignant.demo');
+    teacher = page;
     const ownDocuments = await documentsOf(page);
     const dry = await importArchive(page, whole, 'mes-donnees-emma.zip', true);
     const missing = await importArchive(page, withoutFiles, 'sans-fichiers.zip', false);
     // Its blog is already there (a duplicate); its documents are new.
     const full = await importArchive(page, whole, 'mes-donnees-emma.zip', false);
-    await page.close();
     if (missing.report === null || full.report === null) throw new Error('no report');
     prepared = {
       dry,
@@ -202,7 +209,7 @@ describe('Importer in Chromium: report, undo and past imports', () => {
   it('shows the report as the API gives it, names a failed item in plain French, downloads the CSV and JSON', async () => {
     const { missing } = prepared;
     const first = lostFiles();
-    const page = await login('enseignant.demo');
+    const page = teacher;
     const report = await openImport(page, missing.id);
     await report.getByRole('heading', { level: 3, name: "Rapport d'import" }).waitFor();
     const table = report.getByRole('table', { name: 'Résultat par application' });
@@ -242,13 +249,12 @@ describe('Importer in Chromium: report, undo and past imports', () => {
     expect(jsonDownload.suggestedFilename()).toMatch(/^rapport-import-[\w-]+\.json$/);
     const json: unknown = JSON.parse(await fsp.readFile((await jsonDownload.path()) ?? '', 'utf8'));
     expect(json).toEqual(missing.report);
-    await page.close();
     expect(problems).toEqual([]);
   });
 
   it('asks before undoing, says what goes and what stays, then the documents are gone', async () => {
     const { full, ownDocuments } = prepared;
-    const page = await login('enseignant.demo');
+    const page = teacher;
     const imported = (await documentsOf(page)).filter((id) => !ownDocuments.includes(id));
     expect(full.report.apps.workspace?.failed).toEqual([]);
     expect(imported.length).toBeGreaterThan(0);
@@ -280,13 +286,12 @@ describe('Importer in Chromium: report, undo and past imports', () => {
       (await page.request.get(`${started.url}/api/workspace/documents/${id}`)).status();
     for (const id of imported) expect(await documentStatus(id)).toBe(404);
     for (const id of ownDocuments) expect(await documentStatus(id)).toBe(200);
-    await page.close();
     expect(problems).toEqual([]);
   });
 
   it('lists past imports with their state in words; "Voir" shows a dry run\'s report, with no undo', async () => {
     const { dry, missing } = prepared;
-    const page = await login('enseignant.demo');
+    const page = teacher;
     await openImport(page, missing.id);
     const history = page.getByRole('region', { name: 'Vos imports' });
     const rowOf = (id: string) => history.locator(`tr[id="import-${id}"]`);
@@ -302,14 +307,13 @@ describe('Importer in Chromium: report, undo and past imports', () => {
     expect(await rowOf(dry.id).getAttribute('aria-current')).toBe('true');
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'history-1280.png'), fullPage: true });
-    await page.close();
     expect(problems).toEqual([]);
   });
 
   it('reads in English, and on a phone the tables are cards with labelled numbers', async () => {
     const { missing } = prepared;
     const first = lostFiles();
-    const page = await login('enseignant.demo');
+    const page = teacher;
     await page.evaluate(() => {
       localStorage.setItem('mes-donnees.language', 'en');
     });
@@ -324,9 +328,14 @@ describe('Importer in Chromium: report, undo and past imports', () => {
     await page.evaluate(() => {
       localStorage.setItem('mes-donnees.language', 'fr');
     });
-    await page.close();
 
-    const phone = await login('enseignant.demo', 390);
+    // The same session on a phone.
+    const context = await browser.newContext({
+      storageState: await page.context().storageState(),
+      viewport: { width: 390, height: 844 },
+    });
+    const phone = await context.newPage();
+    watch(phone);
     const small = await openImport(phone, missing.id);
     await small.getByRole('heading', { level: 3, name: "Rapport d'import" }).waitFor();
     const cell = small.locator('tr[data-app="workspace"] td.import-table__failed');
@@ -339,7 +348,7 @@ describe('Importer in Chromium: report, undo and past imports', () => {
     await phone
       .getByRole('region', { name: 'Vos imports' })
       .screenshot({ path: path.join(SHOTS, 'history-390.png') });
-    await phone.close();
+    await context.close();
     expect(problems).toEqual([]);
   });
 
