@@ -124,6 +124,11 @@ describe('the review of the pages, on a phone and a wide screen', () => {
     const roles = nodes.filter((n) => !n.ignored).map((n) => n.role?.value);
     expect(roles).toContain('table');
     expect(roles).toContain('cell');
+    // The visible labels of the cards are not read out again inside the cells.
+    const cells = nodes.filter((n) => !n.ignored && n.role?.value === 'cell');
+    expect(cells.map((n) => n.name?.value ?? '').filter((name) => name.startsWith(header))).toEqual(
+      [],
+    );
     expect(
       nodes.some((n) => !n.ignored && n.role?.value === 'columnheader' && n.name?.value === header),
     ).toBe(true);
