@@ -3,7 +3,6 @@
  * root folder `<millis>_<userId>/`, `Manifest.json` (one `org.entcore.*` key per module, with
  * its version and folder), `archive.signature`, and which modules it imports.
  */
-import type { AppId } from '../../contracts/archive.ts';
 
 export const ENTCORE_MANIFEST = 'Manifest.json';
 export const ENTCORE_SIGNATURE = 'archive.signature';
@@ -17,10 +16,24 @@ export interface EntcoreModule {
   folder: string;
 }
 
-/** The modules imported here, and their folder when an old manifest does not name it. */
-export const ENTCORE_APPS: Readonly<Record<string, { app: AppId; folder: string }>> = {
-  'org.entcore.workspace': { app: 'workspace', folder: 'Espace documentaire' },
-  'org.entcore.blog': { app: 'blog', folder: 'Blog' },
+/**
+ * The folder of a module when an old manifest does not name it: the French label the platform
+ * used then (accents stripped).
+ */
+export const ENTCORE_FOLDERS: Readonly<Record<string, string>> = {
+  'org.entcore.workspace': 'Espace documentaire',
+  'org.entcore.blog': 'Blog',
+  'org.entcore.conversation': 'Messagerie',
+  'org.entcore.calendar': 'Agenda',
+  'org.entcore.actualites': 'Actualites',
+  'org.entcore.wiki': 'Wiki',
+  'org.entcore.rbs': 'Reservation de ressources',
+  'org.entcore.forum': 'Forum',
+  'org.entcore.scrapbook': 'Cahier multimedia',
+  'org.entcore.collaborativewall': 'Mur collaboratif',
+  'org.entcore.mindmap': 'Carte mentale',
+  'org.entcore.timelinegenerator': 'Frise chronologique',
+  'org.entcore.exercizer': 'Exercizer',
 };
 
 const MAX_MODULES = 100;
@@ -35,11 +48,11 @@ export function parseEntcoreManifest(value: unknown): EntcoreModule[] | { proble
   const modules: EntcoreModule[] = [];
   for (const [key, raw] of entries) {
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(key)) return { problem: `module key ${key.slice(0, 40)}` };
-    const known = ENTCORE_APPS[key];
+    const known = ENTCORE_FOLDERS[key];
     const artifact = key.split('.').at(-1) ?? key;
     if (typeof raw === 'string') {
       // Older archives: a bare version, no folder.
-      modules.push({ key, version: raw.slice(0, MAX_TEXT), folder: known?.folder ?? artifact });
+      modules.push({ key, version: raw.slice(0, MAX_TEXT), folder: known ?? artifact });
       continue;
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
@@ -50,7 +63,7 @@ export function parseEntcoreManifest(value: unknown): EntcoreModule[] | { proble
     modules.push({
       key,
       version: typeof version === 'string' ? version.slice(0, MAX_TEXT) : '',
-      folder: folder ?? known?.folder ?? artifact,
+      folder: folder ?? known ?? artifact,
     });
   }
   if (!modules.some((m) => m.key.startsWith('org.entcore.')))

@@ -148,6 +148,16 @@ export async function inspectEntcore(
     readEntryData(reader, e, onChunk, signal);
   const done = new Set<ZipEntryLocation>();
 
+  // Files no signature covered (an unsigned archive): their CRC-32 all the same.
+  const finish = async (signature: EntcoreSignatureState) => {
+    for (const e of entries) {
+      if (e.isDirectory || done.has(e)) continue;
+      const failed = await read(e, () => undefined);
+      if (failed !== undefined) return failed;
+    }
+    return { ok: true as const, signature, folders };
+  };
+
   let signature: EntcoreSignatureState = { state: 'unsigned' };
   const signatureEntry = tree.files.get(ENTCORE_SIGNATURE);
   if (signatureEntry !== undefined) {
@@ -160,6 +170,8 @@ export async function inspectEntcore(
     const signatures = parseSignatures(Buffer.concat(chunks));
     if (typeof signatures === 'string')
       return problem('archive_signature_invalid', `${ENTCORE_SIGNATURE}: ${signatures}`);
+    // Signing nothing is not being signed (as if the file were absent: no one is trusted).
+    if (signatures.size === 0) return finish({ state: 'unsigned' });
     const tops = [...tree.folders.keys(), ...tree.files.keys()].filter(
       (n) => n !== ENTCORE_SIGNATURE,
     );
@@ -205,11 +217,5 @@ export async function inspectEntcore(
       signer === undefined ? { state: 'untrusted' } : { state: 'trusted', keyId: signer.id };
   }
 
-  // Files no signature covered (an unsigned archive): their CRC-32 all the same.
-  for (const e of entries) {
-    if (e.isDirectory || done.has(e)) continue;
-    const failed = await read(e, () => undefined);
-    if (failed !== undefined) return failed;
-  }
-  return { ok: true, signature, folders };
+  return finish(signature);
 }

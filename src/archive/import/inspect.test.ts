@@ -188,10 +188,15 @@ describe('other sound archives', () => {
   });
 
   it('recognises an Open ENT NG archive by its root folder and Manifest.json', async () => {
-    expect(await inspect(await SOUND_ARCHIVES.openEntNg.build(dir))).toEqual({
+    expect(await inspect(await SOUND_ARCHIVES.openEntNg.build(dir))).toMatchObject({
       ok: true,
       format: 'open-ent-ng',
       root: '1725000000000_0b5c9e5a',
+      modules: [
+        { key: 'org.entcore.workspace', version: '6.14.18', folder: 'Espace documentaire' },
+      ],
+      // Its archive.signature signs nothing.
+      signature: { state: 'unsigned' },
     });
   });
 

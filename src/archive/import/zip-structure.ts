@@ -417,7 +417,10 @@ async function readCentralDirectory(
           ? 'a symbolic link'
           : mode !== 0 && mode !== S_IFREG && mode !== S_IFDIR
             ? 'a special file (device, pipe or socket)'
-            : isDirectory && (entry.uncompressedSize !== 0 || entry.compressedSize > 2)
+            : isDirectory &&
+                (entry.uncompressedSize !== 0 ||
+                  // Empty deflate data: 2 bytes, or 5 as a level-0 Java Deflater writes it.
+                  entry.compressedSize > (entry.compressionMethod === DEFLATED ? 5 : 0))
               ? 'a folder entry with data'
               : byName.has(name)
                 ? 'a duplicate name'

@@ -58,6 +58,14 @@ export function diskName(name: string): string {
   return name.replace(/[\\/*"<>:?|]/g, '_');
 }
 
+/**
+ * A name this workspace can hold: the platform allows `/` and `\` in names, which here
+ * separate folders; they become `_`, as in the archive's own file names.
+ */
+export function workspaceName(name: string): string {
+  return name.replace(/[\\/]/g, '_');
+}
+
 /** The Nth (N ≥ 1) file of a name in one folder: `_N` before the first dot. */
 export function numbered(name: string, n: number): string {
   if (n === 0) return name;
@@ -129,7 +137,7 @@ export function translateWorkspace(
     }
     folders.push({
       id: r._id,
-      name: r.name ?? r._id,
+      name: workspaceName(r.name ?? r._id),
       parentId:
         isFolder(r.eParent) && byId.get(r.eParent as string)?.deleted !== true
           ? (r.eParent as string)
@@ -225,7 +233,7 @@ export function translateWorkspace(
     documents.push({
       record: {
         id: r._id,
-        name,
+        name: workspaceName(name),
         contentType: r.metadata?.['content-type'] ?? 'application/octet-stream',
         size: size ?? file?.size ?? 0,
         folderId:
