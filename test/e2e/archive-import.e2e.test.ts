@@ -54,7 +54,10 @@ describe(
       page.on('pageerror', (e) => problems.push(e.message));
       page.on('console', (m) => {
         // A refused upload or import is an HTTP error the page expects and explains.
-        if (m.type() === 'error' && !/status of (401|409|413)/.test(m.text()))
+        if (
+          m.type() === 'error' &&
+          !/status of (401|409|413)|ERR_INTERNET_DISCONNECTED/.test(m.text())
+        )
           problems.push(m.text());
       });
       await page.goto(`${started.url}/login`);
@@ -97,7 +100,7 @@ describe(
       await page.getByRole('heading', { name: 'Choisir le fichier' }).waitFor();
     }
 
-    const fileInput = (page: Page) => page.getByLabel(/^Parcourir/);
+    const fileInput = (page: Page, label = 'Parcourir') => page.getByLabel(new RegExp(`^${label}`));
 
     async function seriousViolations(page: Page): Promise<string[]> {
       // Served from the page's origin: the site's CSP forbids inline scripts.
@@ -193,6 +196,21 @@ describe(
         expect(guarded, where).toEqual({ over: true, drop: true });
         expect(page.url()).toBe(`${started.url}${where}`);
       }
+
+      // In English too.
+      await page.goto(`${started.url}/archive?tab=import`);
+      await page.getByRole('button', { name: 'English' }).click();
+      await page.getByText('Drag your .zip file here').waitFor();
+      await fileInput(page, 'Browse').setInputFiles({
+        name: 'notes.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from('not an archive'),
+      });
+      await page
+        .getByRole('alert')
+        .filter({ hasText: '“notes.txt” is not a .zip file.' })
+        .waitFor();
+      await page.getByRole('button', { name: 'Français' }).click();
       expect(problems).toEqual([]);
       await page.context().close();
     });
@@ -372,7 +390,45 @@ describe(
       const file = await corrupt.build(dir, await started.runtime.instanceKey());
       const page = await login('eleve.demo');
       await openImportTab(page);
+
+      // Too large for the server (413 with its limit): said with the limit, in words.
+      await page.route('**/api/archive/uploads', (route) =>
+        route.request().method() === 'POST'
+          ? route.fulfill({
+              status: 413,
+              contentType: 'application/json',
+              body: JSON.stringify({
+                error: {
+                  code: 'payload_too_large',
+                  message: 'The archive is larger than the 1048576 bytes accepted',
+                  details: { maxBytes: 1048576 },
+                },
+              }),
+            })
+          : route.continue(),
+      );
       await fileInput(page).setInputFiles(file);
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /Ce fichier est trop gros\s?: il ne doit pas dépasser 1\s?Mo\./ })
+        .waitFor();
+      expect(await page.getByRole('button', { name: 'Reprendre' }).count()).toBe(0);
+      await page.getByRole('button', { name: "Annuler l'envoi" }).click();
+      await page.unrouteAll();
+
+      // The connection drops while sending: the page says so, and "Reprendre" finishes it.
+      await page.route(UPLOAD_URL, (route) =>
+        route.request().method() === 'PATCH'
+          ? route.abort('internetdisconnected')
+          : route.continue(),
+      );
+      await fileInput(page).setInputFiles(file);
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /La connexion a été perdue pendant l'envoi/ })
+        .waitFor();
+      await page.unrouteAll();
+      await page.getByRole('button', { name: 'Reprendre' }).click();
       await page.getByRole('heading', { name: /Ce fichier ne peut pas être importé/ }).waitFor({
         timeout: 30_000,
       });
