@@ -1,6 +1,6 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../../src/contracts/archive.ts';
 import { DEFAULT_DEMO_PASSWORD } from '../../src/demo/seed-demo.ts';
@@ -307,6 +307,98 @@ describe('Importer in Chromium: report, undo and past imports', () => {
     expect(await rowOf(dry.id).getAttribute('aria-current')).toBe('true');
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'history-1280.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  /** An import as the API gives it, being run (the real ones end too fast to be watched). */
+  function runningImport(id: string, dryRun: boolean) {
+    const now = Date.now();
+    return {
+      id,
+      status: 'running',
+      fileName: 'mes-donnees-emma.zip',
+      size: 25_000,
+      analysis: null,
+      options: { apps: ['blog', 'workspace'], dryRun, duplicates: 'skip' },
+      progress: {
+        workspace: { status: 'running', items: 3, itemsTotal: 11, bytes: 0, bytesTotal: 0 },
+        blog: { status: 'complete', items: 6, itemsTotal: 6, bytes: 0, bytesTotal: 0 },
+      },
+      report: null,
+      error: null,
+      createdAt: now,
+      startedAt: now,
+      finishedAt: null,
+    };
+  }
+
+  /** The server's event stream, one `progress` event (the page reconnects or polls after it). */
+  function sse(route: Route, state: unknown) {
+    return route.fulfill({
+      contentType: 'text/event-stream',
+      body: `event: progress\ndata: ${JSON.stringify(state)}\n\n`,
+    });
+  }
+
+  it('follows an import being run app by app, and its cancel button waits while it cancels', async () => {
+    const page = teacher;
+    const id = 'import-en-cours';
+    let state: Record<string, unknown> = runningImport(id, false);
+    let release = () => {};
+    const cancelHeld = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(`**/api/archive/imports/${id}/events`, (route) => sse(route, state));
+    await page.route(`**/api/archive/imports/${id}`, async (route) => {
+      if (route.request().method() === 'DELETE') {
+        await cancelHeld;
+        state = { ...state, status: 'cancelled', finishedAt: Date.now() };
+        return route.fulfill({ status: 204 });
+      }
+      return route.fulfill({ json: state });
+    });
+    await page.goto(`${started.url}/archive?tab=import&import=${id}`);
+    const progress = page.locator('.import-progress');
+    await progress.getByRole('heading', { level: 3, name: 'Import en cours' }).waitFor();
+    // In the order the apps were chosen, each with its count, bar and state in words.
+    const rows = progress.getByRole('listitem');
+    expect(await rows.allTextContents()).toEqual([
+      expect.stringMatching(/^Blog\u00a0: 6 sur 6.*terminé$/),
+      expect.stringMatching(/^Espace documentaire\u00a0: 3 sur 11.*en cours$/),
+    ]);
+    const bar = progress.getByRole('progressbar', {
+      name: "Avancement de l'import : Espace documentaire",
+    });
+    expect(await bar.evaluate((b) => [b.getAttribute('value'), b.getAttribute('max')])).toEqual([
+      '3',
+      '11',
+    ]);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'progress-1280.png'), fullPage: true });
+
+    const cancel = progress.getByRole('button', { name: "Annuler l'import" });
+    expect(await cancel.getAttribute('aria-describedby')).not.toBeNull();
+    await progress.getByText('Si vous annulez, ce qui a déjà été importé sera supprimé.').waitFor();
+    await cancel.click();
+    const waiting = progress.getByRole('button', { name: 'Annulation en cours…' });
+    await expect.poll(() => waiting.getAttribute('aria-disabled')).toBe('true');
+    release();
+    await progress.waitFor({ state: 'detached' });
+    await page.unroute(`**/api/archive/imports/${id}`);
+    await page.unroute(`**/api/archive/imports/${id}/events`);
+
+    // A dry run says nothing is imported yet, and only stops.
+    const dryId = 'simulation-en-cours';
+    const dry = runningImport(dryId, true);
+    await page.route(`**/api/archive/imports/${dryId}/events`, (route) => sse(route, dry));
+    await page.route(`**/api/archive/imports/${dryId}`, (route) => route.fulfill({ json: dry }));
+    await page.goto(`${started.url}/archive?tab=import&import=${dryId}`);
+    await progress.getByRole('heading', { level: 3, name: 'Simulation en cours' }).waitFor();
+    await progress.getByText(/^Simulation\s: rien n'est encore importé/).waitFor();
+    await progress.getByRole('button', { name: 'Arrêter la simulation' }).waitFor();
+    await page.goto(`${started.url}/archive`);
+    await page.unroute(`**/api/archive/imports/${dryId}`);
+    await page.unroute(`**/api/archive/imports/${dryId}/events`);
     expect(problems).toEqual([]);
   });
 
