@@ -157,6 +157,6 @@ describe('Mes Données, the whole journey in Chromium: export, log in as another
       expect(violations).toEqual([]);
       expect(problems).toEqual([]);
       await context.close();
-    }, 60_000);
+    }, 90_000);
   }
 });

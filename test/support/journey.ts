@@ -91,18 +91,15 @@ const t = (j: Journey, key: string, params?: Record<string, string | number>) =>
   text(j.language, key, params);
 
 /**
- * A header control (language, log out). On a phone the header may fold them behind a menu
+ * A header control (language, log out). On a phone the header folds them behind its "Menu"
  * button: it is opened first when the control is not visible.
  */
 async function headerControl(j: Journey, name: string): Promise<Locator> {
-  const control = j.page.getByRole('banner').getByRole('button', { name, exact: true });
+  const banner = j.page.getByRole('banner');
+  const control = banner.getByRole('button', { name, exact: true });
   if (await control.isVisible()) return control;
-  const menu = j.page
-    .getByRole('banner')
-    .getByRole('button', { expanded: false })
-    .filter({ hasNot: j.page.locator('[lang]') })
-    .first();
-  if (await menu.isVisible()) await menu.click();
+  const menu = banner.getByRole('button', { name: t(j, 'nav.menu'), exact: true });
+  if ((await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
   await control.waitFor({ state: 'visible' });
   return control;
 }
