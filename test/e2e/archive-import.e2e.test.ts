@@ -194,6 +194,19 @@ describe(
           return { over: over.defaultPrevented, drop: drop.defaultPrevented };
         });
         expect(guarded, where).toEqual({ over: true, drop: true });
+        // Text dragged into a field is not a file: the browser keeps its own behaviour.
+        const text = await page.evaluate(() => {
+          const transfer = new DataTransfer();
+          transfer.setData('text/plain', 'un mot');
+          const drop = new DragEvent('drop', {
+            dataTransfer: transfer,
+            bubbles: true,
+            cancelable: true,
+          });
+          (document.querySelector('h1') ?? document.body).dispatchEvent(drop);
+          return drop.defaultPrevented;
+        });
+        expect(text, where).toBe(false);
         expect(page.url()).toBe(`${started.url}${where}`);
       }
 

@@ -6,6 +6,8 @@ function insideDropZone(target: EventTarget | null): boolean {
 }
 
 function guard(event: DragEvent): void {
+  // Text or links dragged into a field keep the browser's behaviour; only files are guarded.
+  if (event.dataTransfer?.types.includes('Files') !== true) return;
   if (insideDropZone(event.target)) return;
   // Without this, a file dropped next to a drop zone makes the browser leave the page to open
   // or download it (and a pupil loses what they were doing).

@@ -139,7 +139,7 @@ export function ImportPanel({
 
       {current !== undefined && view === 'ended' && (
         <section className="import-ended" aria-labelledby={ids.ended}>
-          <h3 id={ids.ended}>
+          <h3 id={ids.ended} ref={tracker.stepRef} tabIndex={-1}>
             {current.status === 'cancelled'
               ? t('importer.panel.cancelledTitle')
               : t('importer.panel.failedTitle')}

@@ -119,7 +119,6 @@ export function useImportTracker(appName: (id: string) => string, wanted?: strin
     const view = viewOf(imported);
     if (view === 'progress') progressFocus.request();
     else if (view === 'report') reportFocus.request();
-    else if (view === 'ended') uploadFocus.request();
     else stepFocus.request();
   };
 
