@@ -20,6 +20,7 @@ import {
 import { makeUser } from './support/factories.ts';
 import { importArchive, undoImport, uploadArchive } from './support/import-archive.ts';
 import { testDbKinds } from './support/test-env.ts';
+import { waitFor } from './support/wait.ts';
 import { createTestRuntime, type TestRuntime } from './support/test-runtime.ts';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -214,6 +215,37 @@ describe.each(testDbKinds())('Open ENT NG archives on %s', (db) => {
     expect((await documentsOf(user)).length).toBe(before);
     await undoImport(t.runtime, user, first.id);
     expect(await documentsOf(user)).toEqual([]);
+  });
+
+  it('leaves the trash out unless asked, then puts it in the trash', async () => {
+    const a = await archive();
+    const trash = (a.expected.workspace?.documents ?? []).filter((d) => d.trashed);
+    expect(trash.length).toBeGreaterThan(0);
+    const user = await teacher();
+    const file = path.join(dir, `entcore-${n}.zip`);
+    const analyzed = await uploadArchive(t.runtime, user, file);
+    const ws = analyzed.analysis?.apps.find((x) => x.app === 'workspace');
+    expect(ws?.trash).toEqual({
+      items: trash.length + (a.expected.workspace?.folders.filter((f) => f.trashed).length ?? 0),
+      bytes: trash.reduce((sum, d) => sum + d.size, 0),
+    });
+    await t.runtime.imports.launch(user, analyzed.id, { apps: ['workspace'], includeTrash: true });
+    await waitFor('the import', async () => {
+      const v = await t.runtime.imports.get(user, analyzed.id);
+      return v.status === 'done' ? v : undefined;
+    });
+    const docs = await documentsOf(user);
+    for (const e of trash) {
+      const d = docs.find((x) => x.name === shownName(e.name) && x.sha === e.sha256);
+      expect(d?.trashed_at, e.name).not.toBeNull();
+      expect(d?.folderPath.slice(d.folderPath.length - e.folderPath.length)).toEqual(
+        e.folderPath.map(shownName),
+      );
+    }
+    // Without the option (the other imports of this file), no document is in the trash.
+    const other = await teacher();
+    await importArchive(t.runtime, other, file, { apps: ['workspace'] });
+    expect((await documentsOf(other)).filter((d) => d.trashed_at !== null)).toEqual([]);
   });
 
   it('goes through the folder the manifest names (English labels, old manifests)', async () => {

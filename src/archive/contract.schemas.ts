@@ -50,6 +50,7 @@ export const importAppAnalysisSchema = z.object({
   importable: z.boolean(),
   reason: z.enum(IMPORT_APP_REASONS).optional(),
   upgradedFrom: z.number().optional(),
+  trash: z.object({ items: z.number(), bytes: z.number() }).optional(),
   problems: z
     .array(
       z.object({ file: z.string().optional(), line: z.number().optional(), message: z.string() }),

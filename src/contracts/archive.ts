@@ -164,6 +164,11 @@ export interface ImportAppAnalysis {
   reason?: ImportAppReason | undefined;
   /** An older data version this instance upgrades on import. */
   upgradedFrom?: number | undefined;
+  /**
+   * What the archive's trash holds (an Open ENT NG archive's workspace): imported into the
+   * trash only when the launch asks (`includeTrash`).
+   */
+  trash?: { items: number; bytes: number } | undefined;
   /** Records that break their schema, with file and line (reason `records_invalid`). */
   problems?:
     { file?: string | undefined; line?: number | undefined; message: string }[] | undefined;

@@ -49,6 +49,8 @@ export interface EntcoreArchive extends ImportArchive {
   /** The exporting user's id on the platform (from the root folder's name). */
   readonly exporter: string | undefined;
   readonly exportedAt: string | undefined;
+  /** What an app's translation left out (undefined for an app it does not translate). */
+  leftOut(app: string): Promise<EntcoreTranslation['leftOut'] | undefined>;
 }
 
 export interface EntcoreOpenOptions {
@@ -57,6 +59,8 @@ export interface EntcoreOpenOptions {
    * stores against them; the analysis only counts.
    */
   hashes: boolean;
+  /** The trash too (the user asked for it at launch). */
+  includeTrash: boolean;
 }
 
 /** The single root folder of the entries. */
@@ -71,7 +75,7 @@ function rootOf(entries: readonly ZipEntryInfo[]): string {
 export async function openEntcoreArchive(
   file: string,
   apps: EntcoreApps,
-  options: EntcoreOpenOptions = { hashes: true },
+  options: EntcoreOpenOptions = { hashes: true, includeTrash: false },
 ): Promise<EntcoreArchive> {
   const zip = await openZip(file);
   try {
@@ -201,6 +205,7 @@ class Entcore implements EntcoreArchive {
         exporter: this.exporter,
         // Records without dates: the archive's (or, lacking it, the epoch: never "now").
         exportedAt: this.exportedAt ?? new Date(0).toISOString(),
+        includeTrash: this.#options.includeTrash,
         folderOf: (m) => this.folderOf(m),
         files: (m) => this.files(m),
         json: (m, f) => this.json(m, f),
@@ -210,6 +215,12 @@ class Entcore implements EntcoreArchive {
       this.#translations.set(app, t);
     }
     return t;
+  }
+
+  async leftOut(app: string): Promise<EntcoreTranslation['leftOut'] | undefined> {
+    const translator = this.#translators.get(app as AppId);
+    if (translator === undefined) return undefined;
+    return (await this.#translation(app as AppId, translator)).leftOut;
   }
 
   reader(

@@ -17,6 +17,8 @@ export interface EntcoreSource {
   readonly exporter: string | undefined;
   /** When the archive was made (ISO 8601): the date of records that have none. */
   readonly exportedAt: string;
+  /** Whether the user asked for the trash too (it goes into their trash). */
+  readonly includeTrash: boolean;
   /** The folder of a module of the archive; undefined when the archive lacks the module. */
   folderOf(module: string): string | undefined;
   /** The files under a module's folder (none when the archive lacks it). */
@@ -34,8 +36,8 @@ export interface EntcoreTranslation {
   records: Readonly<Record<string, readonly unknown[]>>;
   /** Where the bytes of each path the records name are. */
   files: ReadonlyMap<string, { module: string; file: EntcoreFile }>;
-  /** Records left out, and why (the trash, records that are not records). */
-  leftOut: { trashed: number; invalid: number };
+  /** Records left out, and why (the trash when not asked for, records that are not records). */
+  leftOut: { trashed: number; trashedBytes: number; invalid: number };
 }
 
 export interface EntcoreTranslator {

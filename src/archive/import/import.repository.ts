@@ -17,6 +17,8 @@ export interface ImportOptions {
   apps: string[];
   dryRun: boolean;
   duplicates: 'skip' | 'copy';
+  /** An Open ENT NG archive's trash too (into the trash). */
+  includeTrash?: boolean | undefined;
 }
 
 /** One row of `archive_imports`, its JSON columns parsed. */

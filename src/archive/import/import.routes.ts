@@ -28,6 +28,7 @@ export const importSchema = z.object({
       apps: z.array(z.string()),
       dryRun: z.boolean(),
       duplicates: z.enum(['skip', 'copy']),
+      includeTrash: z.boolean().optional(),
     })
     .nullable(),
   progress: jobProgressSchema,
@@ -147,6 +148,7 @@ export function importRoutes(deps: {
             apps: z.array(z.string().max(64)).min(1).max(50),
             dryRun: z.boolean().optional(),
             duplicates: z.enum(['skip', 'copy']).optional(),
+            includeTrash: z.boolean().optional(),
           }),
           response: { 202: importSchema },
         },

@@ -224,7 +224,12 @@ export class ImportService {
   async launch(
     user: User,
     id: string,
-    input: { apps: string[]; dryRun?: boolean; duplicates?: 'skip' | 'copy' },
+    input: {
+      apps: string[];
+      dryRun?: boolean | undefined;
+      duplicates?: 'skip' | 'copy' | undefined;
+      includeTrash?: boolean | undefined;
+    },
   ): Promise<ImportView> {
     await this.#deps.platform.accounts.requireRight(user, 'archive.import');
     const i = await this.#own(user, id);
@@ -245,8 +250,11 @@ export class ImportService {
         );
     }
     const dryRun = input.dryRun ?? false;
+    const includeTrash = input.includeTrash === true;
     if (!dryRun) {
-      const needed = fresh.filter((a) => apps.includes(a.app)).reduce((n, a) => n + a.bytes, 0);
+      const needed = fresh
+        .filter((a) => apps.includes(a.app))
+        .reduce((n, a) => n + a.bytes + (includeTrash ? (a.trash?.bytes ?? 0) : 0), 0);
       const remaining = await this.#deps.platform.quota.remaining(user.id);
       if (needed > remaining)
         throw new AppError(
@@ -255,7 +263,12 @@ export class ImportService {
           { details: { needed, available: remaining } },
         );
     }
-    const options: ImportOptions = { apps, dryRun, duplicates: input.duplicates ?? 'skip' };
+    const options: ImportOptions = {
+      apps,
+      dryRun,
+      duplicates: input.duplicates ?? 'skip',
+      ...(includeTrash ? { includeTrash } : {}),
+    };
     const moved = await this.#repo.transition(id, ['analyzed'], 'queued', {
       options,
       report: null,
@@ -475,7 +488,10 @@ export class ImportService {
     file: string,
     inspected: Extract<InspectResult, { format: 'open-ent-ng' }>,
   ): Promise<void> {
-    const archive = await openEntcoreArchive(file, this.#deps.adapters, { hashes: false });
+    const archive = await openEntcoreArchive(file, this.#deps.adapters, {
+      hashes: false,
+      includeTrash: false,
+    });
     try {
       const apps = await this.#appsAnalysis(
         user,
@@ -489,6 +505,11 @@ export class ImportService {
         archive,
         i,
       );
+      for (const a of apps) {
+        const left = await archive.leftOut(a.app);
+        if (left !== undefined && left.trashed > 0)
+          a.trash = { items: left.trashed, bytes: left.trashedBytes };
+      }
       const needed = apps.filter((a) => a.importable).reduce((n, a) => n + a.bytes, 0);
       const usage = await this.#deps.platform.quota.usage(user.id);
       const { signature } = inspected;
@@ -564,6 +585,7 @@ export class ImportService {
           label: stored.label,
           appVersion: stored.appVersion,
           dataVersion: stored.dataVersion,
+          ...(stored.trash === undefined ? {} : { trash: stored.trash }),
         });
       const reason = ((): ImportAppAnalysis['reason'] => {
         if (adapter === undefined || !isAppId(entry.app)) return 'unknown_app';
@@ -678,7 +700,10 @@ export class ImportService {
       const apps = await this.#withArchive(current, ctx.signal, async (file) => {
         const archive: ImportArchive =
           current.analysis?.source.format === 'open-ent-ng'
-            ? await openEntcoreArchive(file, this.#deps.adapters)
+            ? await openEntcoreArchive(file, this.#deps.adapters, {
+                hashes: true,
+                includeTrash: options.includeTrash === true,
+              })
             : await openImportArchive(file);
         try {
           const engineApps: EngineApp[] = [];

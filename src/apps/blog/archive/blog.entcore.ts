@@ -162,7 +162,7 @@ export const blogEntcore: EntcoreTranslator = {
       folder: src.folderOf(BLOG) ?? 'Blog',
       records: { [BLOGS_FILE.name]: blogs, [POSTS_FILE.name]: posts },
       files: new Map(),
-      leftOut: { trashed: 0, invalid },
+      leftOut: { trashed: 0, trashedBytes: 0, invalid },
     };
   },
 };

@@ -101,8 +101,9 @@ export interface TranslatedDocument {
 export interface TranslatedWorkspace {
   folders: FolderRecord[];
   documents: TranslatedDocument[];
-  /** Records left out: the trash (not imported from these archives). */
+  /** Records left out: the trash, unless asked for (its files' bytes too). */
   trashed: number;
+  trashedBytes: number;
 }
 
 const APP_SOURCE = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -118,6 +119,7 @@ export function translateWorkspace(
   files: readonly ZipFile[],
   exporter: string | undefined,
   exportedAt: string,
+  includeTrash = false,
 ): TranslatedWorkspace {
   const byId = new Map<string, RawDocument>();
   for (const r of raw) if (!byId.has(r._id)) byId.set(r._id, r);
@@ -125,25 +127,28 @@ export function translateWorkspace(
     id != null && byId.get(id)?.eType === 'folder';
   const owned = (r: RawDocument) =>
     exporter === undefined || r.owner == null || r.owner === exporter;
+  /** A parent folder that is imported. */
+  const parentOf = (r: RawDocument) =>
+    isFolder(r.eParent) && (includeTrash || byId.get(r.eParent as string)?.deleted !== true)
+      ? (r.eParent as string)
+      : null;
 
   const folders: FolderRecord[] = [];
   const documents: TranslatedDocument[] = [];
   let trashed = 0;
+  let trashedBytes = 0;
   for (const r of byId.values()) {
     if (r.eType !== 'folder') continue;
-    if (r.deleted === true) {
+    if (r.deleted === true && !includeTrash) {
       trashed += 1;
       continue;
     }
     folders.push({
       id: r._id,
       name: workspaceName(r.name ?? r._id),
-      parentId:
-        isFolder(r.eParent) && byId.get(r.eParent as string)?.deleted !== true
-          ? (r.eParent as string)
-          : null,
+      parentId: parentOf(r),
       owned: owned(r),
-      trashed: false,
+      trashed: r.deleted === true,
       createdAt: entcoreDate(r.created, exportedAt),
       modifiedAt: entcoreDate(r.modified ?? r.created, exportedAt),
     });
@@ -200,12 +205,13 @@ export function translateWorkspace(
   for (const r of byId.values()) {
     if (r.eType !== 'file') continue;
     const section = sectionOf(r, exporter);
-    if (section === 'trash') {
+    const size = r.metadata?.size ?? undefined;
+    if (section === 'trash' && !includeTrash) {
       trashed += 1;
+      trashedBytes += size ?? 0;
       continue;
     }
     const name = r.name ?? r.metadata?.filename ?? r._id;
-    const size = r.metadata?.size ?? undefined;
     const dir = [SECTION_FOLDERS[section], ...folderPath(r)].join('/');
     const onDisk = diskName(name);
     const key = `${dir}\u0000${onDisk}`;
@@ -236,10 +242,7 @@ export function translateWorkspace(
         name: workspaceName(name),
         contentType: r.metadata?.['content-type'] ?? 'application/octet-stream',
         size: size ?? file?.size ?? 0,
-        folderId:
-          isFolder(r.eParent) && byId.get(r.eParent as string)?.deleted !== true
-            ? (r.eParent as string)
-            : null,
+        folderId: parentOf(r),
         section,
         owned: owned(r),
         path: null,
@@ -250,14 +253,14 @@ export function translateWorkspace(
               : 'open-ent-ng'
             : null,
         appResourceId: null,
-        trashed: false,
+        trashed: section === 'trash',
         createdAt: entcoreDate(r.created, exportedAt),
         modifiedAt: entcoreDate(r.modified ?? r.created, exportedAt),
       },
       file,
     });
   }
-  return { folders, documents, trashed };
+  return { folders, documents, trashed, trashedBytes };
 }
 
 const WORKSPACE = 'org.entcore.workspace';
@@ -305,6 +308,7 @@ export const workspaceEntcore: EntcoreTranslator = {
       own.filter((f) => f !== recordsFile),
       src.exporter,
       src.exportedAt,
+      src.includeTrash,
     );
     const files = new Map<string, { module: string; file: EntcoreFile }>();
     const documents: DocumentRecord[] = [];
@@ -362,7 +366,7 @@ export const workspaceEntcore: EntcoreTranslator = {
         [WORKSPACE_FILES.documents.name]: documents,
       },
       files,
-      leftOut: { trashed: translated.trashed, invalid },
+      leftOut: { trashed: translated.trashed, trashedBytes: translated.trashedBytes, invalid },
     };
   },
 };
