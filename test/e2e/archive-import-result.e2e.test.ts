@@ -275,9 +275,27 @@ describe('Importer in Chromium: report, undo and past imports', () => {
       .toBe('Non, garder');
     expect(await seriousViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'undo-dialog-1280.png') });
+    // A refusal is said in the import's words, in the dialog.
+    const undoUrl = `**/api/archive/imports/${full.id}/undo`;
+    await page.route(undoUrl, (route) =>
+      route.fulfill({
+        status: 409,
+        json: { error: { code: 'conflict', message: 'Only a finished import can be undone' } },
+      }),
+    );
+    await dialog.getByRole('button', { name: "Oui, annuler l'import" }).click();
+    await dialog
+      .getByRole('alert')
+      .getByText(/^Cet import ne peut plus être annulé/)
+      .waitFor();
+    await page.unroute(undoUrl);
     await dialog.getByRole('button', { name: "Oui, annuler l'import" }).click();
     await dialog.waitFor({ state: 'detached' });
     await view.getByText(/^Cet import a été annulé le /).waitFor();
+    // The button is gone: the focus is on the report's heading.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.textContent ?? ''))
+      .toBe("Rapport d'import");
     expect(await view.getByRole('button', { name: 'Annuler cet import' }).count()).toBe(0);
     const after = await api<ImportJson>(page, `/api/archive/imports/${full.id}`);
     expect(after.body.status).toBe('undone');
