@@ -7,6 +7,7 @@
  */
 import {
   APP_JOB_STATUSES,
+  IMPORT_APP_REASONS,
   IMPORT_STATUSES,
   isActiveImport,
   type AppImportReport,
@@ -136,7 +137,7 @@ function parseAppAnalysis(value: unknown): ImportAppAnalysis | undefined {
     items: amount(value.items),
     bytes: amount(value.bytes),
     importable: value.importable === true,
-    reason: text(value.reason) as ImportAppAnalysis['reason'],
+    reason: IMPORT_APP_REASONS.find((r) => r === value.reason),
     upgradedFrom: isAmount(value.upgradedFrom) ? value.upgradedFrom : undefined,
     problems,
   };

@@ -103,6 +103,19 @@ export function useTusUpload(handlers: {
     [],
   );
 
+  // Leaving the site mid-upload loses it: the browser asks first.
+  const sending = state?.phase === 'uploading' || state?.phase === 'paused';
+  useEffect(() => {
+    if (!sending) return;
+    const ask = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+    };
+    window.addEventListener('beforeunload', ask);
+    return () => {
+      window.removeEventListener('beforeunload', ask);
+    };
+  }, [sending]);
+
   const start = (file: File) => {
     void uploadRef.current?.abort(true);
     const upload: Upload = new Upload(file, {
