@@ -110,6 +110,11 @@ async function walk(
 
 async function main(): Promise<void> {
   await fsp.mkdir(OUT, { recursive: true });
+  // A picture the guide no longer shows does not stay behind.
+  const made = new Set([...Object.values(DESKTOP), ...Object.values(PHONE)]);
+  for (const old of await fsp.readdir(OUT)) {
+    if (old.endsWith('.png') && !made.has(old)) await fsp.rm(path.join(OUT, old));
+  }
   const downloads = await fsp.mkdtemp(path.join(os.tmpdir(), 'md-guide-downloads-'));
   const server = await startE2eServer('guide', 'silent');
   try {
