@@ -129,15 +129,22 @@ export function addArchiveCommands(program: Command, config: () => Config): void
   program
     .command('import')
     .description("Import an archive into a user's account (as Importer does), with its report")
-    .argument('<file>', 'the .zip made by Mes Données')
+    .argument('<file>', "the .zip made by Mes Données (or by an Open ENT NG platform's)")
     .requiredOption('--login <login>', 'into whose account')
     .option('--apps <apps>', 'comma-separated app ids (default: every importable one)')
     .option('--dry-run', 'say what would happen, write nothing')
     .option('--duplicates <policy>', 'skip or copy what was already imported', 'skip')
+    .option('--include-trash', "an Open ENT NG archive's trash too (into the user's trash)")
     .action(
       async (
         file: string,
-        o: { login: string; apps?: string; dryRun?: boolean; duplicates: string },
+        o: {
+          login: string;
+          apps?: string;
+          dryRun?: boolean;
+          duplicates: string;
+          includeTrash?: boolean;
+        },
       ) =>
         withRuntime(config(), async (runtime) => {
           if (o.duplicates !== 'skip' && o.duplicates !== 'copy')
@@ -173,7 +180,7 @@ export function addArchiveCommands(program: Command, config: () => Config): void
           );
           for (const a of inArchive)
             out(
-              `  ${a.app}: ${a.items} items, ${formatBytes(a.bytes)}${a.importable ? '' : ` — not importable (${a.reason ?? '?'})`}`,
+              `  ${a.app}: ${a.items} items, ${formatBytes(a.bytes)}${a.importable ? '' : ` — not importable (${a.reason ?? '?'})`}${a.trash === undefined ? '' : `; in its trash ${a.trash.items} items, ${formatBytes(a.trash.bytes)} (--include-trash)`}`,
             );
           const wanted = o.apps
             ?.split(',')
@@ -188,6 +195,7 @@ export function addArchiveCommands(program: Command, config: () => Config): void
             apps,
             dryRun: o.dryRun === true,
             duplicates,
+            includeTrash: o.includeTrash === true,
           });
           const ended = await wait((s) => !['queued', 'running'].includes(s) && s !== 'analyzing');
           if (tty) process.stderr.write('\n');
