@@ -114,9 +114,9 @@ describe('Mes Données, the whole journey in Chromium: export, log in as another
       const news = text(language, 'apps.news');
       const workspace = text(language, 'apps.workspace');
       expect(result.analysis.refused).toMatchObject({ disabled: true, checked: false });
-      expect(squash(result.analysis.refused.description)).toContain(
-        squash(text(language, 'importer.reason.no_right', { app: news })),
-      );
+      const reason = squash(text(language, 'importer.reason.no_right', { app: news }));
+      expect(squash(result.analysis.refused.shown)).toContain(reason);
+      expect(squash(result.analysis.refused.description)).toContain(reason);
       expect(result.analysis.importable).toMatchObject({ disabled: false, checked: true });
 
       // The report's numbers are the API's, for Espace documentaire only.

@@ -313,6 +313,7 @@ export async function dropArchive(
       disabled: await box.isDisabled(),
       checked: await box.isChecked(),
       description: await description(box),
+      shown: await box.locator('xpath=ancestor::li[1]').innerText(),
     };
   };
   const result = { refused: await choice(refused), importable: await choice(importable), analysis };
@@ -325,6 +326,8 @@ export interface AppChoice {
   checked: boolean;
   /** What a screen reader reads after the app's name: what it holds, why it is refused. */
   description: string;
+  /** What the eye reads on the app's line. */
+  shown: string;
 }
 
 /** A report's table as shown: per app name, the numbers of each column. */
