@@ -159,6 +159,15 @@ describe.each(testDbKinds())('imports over HTTP on %s', (db) => {
     );
     const csv = await b.fetch(`/api/archive/imports/${analyzed.id}/report?format=csv`);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    // Named by when the import was made, not by its id.
+    const made = new Date(done.createdAt)
+      .toISOString()
+      .slice(0, 16)
+      .replace('T', '-')
+      .replace(':', '');
+    expect(csv.headers.get('content-disposition')).toBe(
+      `attachment; filename="rapport-import-${made}.csv"`,
+    );
     const text = await csv.text();
     expect(text).toContain('app,kind,name,code,count');
     expect(text).toContain(`blog,imported,,,${done.report?.apps.blog?.imported}`);

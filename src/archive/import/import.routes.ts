@@ -170,12 +170,15 @@ export function importRoutes(deps: {
         },
       },
       async (request, reply) => {
-        const report = await imports.report(requireUser(request), request.params.id);
+        const user = requireUser(request);
+        const report = await imports.report(user, request.params.id);
+        const { createdAt } = await imports.get(user, request.params.id);
         const csv =
           request.query.format === 'csv' ||
           (request.query.format === undefined &&
             (request.headers.accept ?? '').includes('text/csv'));
-        const name = `rapport-import-${request.params.id}`;
+        // "rapport-import-2026-12-05-1310": when the import was made, as a user names it.
+        const name = `rapport-import-${new Date(createdAt).toISOString().slice(0, 16).replace('T', '-').replace(':', '')}`;
         if (csv)
           return reply
             .header('content-type', 'text/csv; charset=utf-8')
