@@ -25,6 +25,7 @@ interface View {
   id: string;
   status: string;
   error: string | null;
+  createdAt: number;
   analysis: {
     source: { signature: string; instance: string; exportedBy?: { login: string } };
     apps: {

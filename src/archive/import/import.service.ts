@@ -442,10 +442,10 @@ export class ImportService {
           archive,
           i,
         );
-        const needed = apps.filter((a) => a.importable).reduce((n, a) => n + a.bytes, 0);
-        const usage = await this.#deps.platform.quota.usage(user.id);
-        const analysis: ImportAnalysis = {
-          source: {
+        await this.#analyzed(
+          i,
+          user,
+          {
             format: 'mes-donnees',
             instance: manifest.instance.name,
             url: manifest.instance.url,
@@ -455,21 +455,8 @@ export class ImportService {
             exportedBy: { login: manifest.user.login, displayName: manifest.user.displayName },
           },
           apps,
-          quota: {
-            needed,
-            available: Math.max(0, usage.total - usage.used),
-            used: usage.used,
-            total: usage.total,
-          },
-        };
-        if (signature.state !== 'trusted' && !this.#deps.config.allowUntrusted) {
-          await this.#reject(i, 'archive_untrusted', analysis);
-          return;
-        }
-        await this.#repo.transition(importId, ['analyzing'], 'analyzed', {
-          analysis,
-          sourceInstance: manifest.instance.publicKeyId,
-        });
+          manifest.instance.publicKeyId,
+        );
       } finally {
         archive.close();
       }
@@ -479,6 +466,36 @@ export class ImportService {
       if (ctx.attempt >= ctx.maxAttempts) await this.#reject(i, 'archive_invalid');
       throw error;
     });
+  }
+
+  /**
+   * The analysis, with the quota the importable apps need: `analyzed`, or refused when the
+   * archive is not signed by a trusted key and the operator does not allow those.
+   */
+  async #analyzed(
+    i: ArchiveImport,
+    user: User,
+    source: ImportAnalysis['source'],
+    apps: ImportAppAnalysis[],
+    sourceInstance: string,
+  ): Promise<void> {
+    const needed = apps.filter((a) => a.importable).reduce((n, a) => n + a.bytes, 0);
+    const usage = await this.#deps.platform.quota.usage(user.id);
+    const analysis: ImportAnalysis = {
+      source,
+      apps,
+      quota: {
+        needed,
+        available: Math.max(0, usage.total - usage.used),
+        used: usage.used,
+        total: usage.total,
+      },
+    };
+    if (source.signature !== 'trusted' && !this.#deps.config.allowUntrusted) {
+      await this.#reject(i, 'archive_untrusted', analysis);
+      return;
+    }
+    await this.#repo.transition(i.id, ['analyzing'], 'analyzed', { analysis, sourceInstance });
   }
 
   /** An Open ENT NG archive: its modules through our apps' importers, the others listed. */
@@ -510,11 +527,11 @@ export class ImportService {
         if (left !== undefined && left.trashed > 0)
           a.trash = { items: left.trashed, bytes: left.trashedBytes };
       }
-      const needed = apps.filter((a) => a.importable).reduce((n, a) => n + a.bytes, 0);
-      const usage = await this.#deps.platform.quota.usage(user.id);
       const { signature } = inspected;
-      const analysis: ImportAnalysis = {
-        source: {
+      await this.#analyzed(
+        i,
+        user,
+        {
           format: 'open-ent-ng',
           instance: 'Open ENT NG',
           ...(signature.state === 'trusted' ? { keyId: signature.keyId } : {}),
@@ -522,22 +539,9 @@ export class ImportService {
           ...(archive.exportedAt === undefined ? {} : { exportedAt: archive.exportedAt }),
         },
         apps,
-        quota: {
-          needed,
-          available: Math.max(0, usage.total - usage.used),
-          used: usage.used,
-          total: usage.total,
-        },
-      };
-      if (signature.state !== 'trusted' && !this.#deps.config.allowUntrusted) {
-        await this.#reject(i, 'archive_untrusted', analysis);
-        return;
-      }
-      await this.#repo.transition(i.id, ['analyzing'], 'analyzed', {
-        analysis,
         // Two archives of one account of one platform: the same ids, so the same items.
-        sourceInstance: `open-ent-ng:${archive.exporter ?? inspected.root}`,
-      });
+        `open-ent-ng:${archive.exporter ?? inspected.root}`,
+      );
     } finally {
       archive.close();
     }
