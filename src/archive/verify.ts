@@ -1,10 +1,15 @@
-import type { KeyObject } from 'node:crypto';
-import { MANIFEST, manifestSchema, SIGNATURE, type Manifest } from './format.ts';
-import { verifySignature } from './keys.ts';
-import { parseArchiveJson } from './safe-json.ts';
+import { SIGNATURE, type Manifest } from './format.ts';
+import {
+  DEFAULT_INSPECT_LIMITS,
+  inspectArchive,
+  type InspectLimits,
+  type InspectResult,
+} from './import/inspect.ts';
+import { shown } from './import/zip-structure.ts';
+import type { TrustedKey } from './keys.ts';
 import { checkRecords, type AppRecords } from './verify-records.ts';
 import { foldPath, nameProblem, prefixes } from './zip-names.ts';
-import { hashEntry, listEntries, openZip, readEntry, type ZipEntryInfo } from './zip-reader.ts';
+import { listEntries, openZip, type ZipEntryInfo } from './zip-reader.ts';
 
 export interface VerifyResult {
   ok: boolean;
@@ -25,24 +30,40 @@ export interface VerifyOptions {
   apps?: readonly AppRecords[];
 }
 
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+/** Text with its control characters escaped (JSON's way): a problem stays one clean line. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+const escaped = (text: string): string =>
+  text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** A name as a problem line shows it: control characters escaped, whole unless very long. */
+function shownName(raw: string): string {
+  const name = escaped(raw);
+  return name.length > 300 ? `${name.slice(0, 200)}…${name.slice(-80)}` : name;
+}
+
+export interface NameFinding {
+  /** The entry the problem is about. */
+  name: string;
+  problem: string;
+}
 
 /**
  * Names that would not extract as distinct files: too long or unsafe, a file that is also a
  * folder of another entry ("a" and "a/b"), two names Windows or macOS take for one ("A.txt"
- * and "a.txt", NFC and NFD...). One line per problem.
+ * and "a.txt", NFC and NFD...). One finding per problem.
  */
-/** A name as a problem line shows it: whole unless very long. */
-const shown = (name: string): string =>
-  name.length > 300 ? `${name.slice(0, 200)}…${name.slice(-80)}` : name;
-
-export function nameProblems(entries: readonly ZipEntryInfo[]): string[] {
-  const problems: string[] = [];
+export function nameFindings(entries: readonly ZipEntryInfo[]): NameFinding[] {
+  const found: NameFinding[] = [];
   const files = new Map<string, string>();
   const folders = new Map<string, string>();
   for (const e of entries) {
     const problem = nameProblem(e.name);
-    if (problem !== undefined) problems.push(`Unsafe name: ${shown(e.name)} (${problem})`);
+    if (problem !== undefined)
+      found.push({
+        name: e.name,
+        problem: `Unsafe name: ${shownName(e.name)} (${escaped(problem)})`,
+      });
     const name = e.isDirectory ? e.name.slice(0, -1) : e.name;
     const all = prefixes(name);
     if (!e.isDirectory) all.pop();
@@ -53,117 +74,137 @@ export function nameProblems(entries: readonly ZipEntryInfo[]): string[] {
     const key = foldPath(e.name);
     const folder = folders.get(key);
     if (folder !== undefined)
-      problems.push(`Both a file and a folder: ${e.name} (folder ${folder}/ of other entries)`);
+      found.push({
+        name: e.name,
+        problem: `Both a file and a folder: ${shownName(e.name)} (folder ${shownName(folder)}/ of other entries)`,
+      });
     const other = files.get(key);
     if (other !== undefined && other !== e.name)
-      problems.push(`One name on Windows and macOS: ${other} and ${e.name}`);
+      found.push({
+        name: e.name,
+        problem: `One name on Windows and macOS: ${shownName(other)} and ${shownName(e.name)}`,
+      });
     else files.set(key, e.name);
   }
-  return problems;
+  return found;
+}
+
+/** The problems of `nameFindings`, one line each. */
+export const nameProblems = (entries: readonly ZipEntryInfo[]): string[] =>
+  nameFindings(entries).map((f) => f.problem);
+
+/** The analysis' limits, but for size: an export of any size is verified (ratio still bounded). */
+const VERIFY_LIMITS: InspectLimits = {
+  ...DEFAULT_INSPECT_LIMITS,
+  maxTotalBytes: Number.MAX_SAFE_INTEGER,
+  maxEntryBytes: Number.MAX_SAFE_INTEGER,
+};
+
+/** An error as one line (a message, never a stack). */
+const oneLine = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+
+/** Whether the analysis refused `message` for a name that `names` already reports. */
+function reportedByName(message: string, names: readonly NameFinding[]): boolean {
+  return names.some(
+    (n) =>
+      message.startsWith(`Unsafe entry ${shown(n.name)}:`) ||
+      message === `Entry ${shown(n.name)} is both a file and a folder`,
+  );
 }
 
 /**
- * Checks a Mes Données archive end to end: structure, the signature of `manifest.json` by a
- * trusted key, every file listed (size, SHA-256, CRC-32) and no file unlisted, then every
- * record of the given apps' data files against its schema. Every problem is reported, not
- * only the first.
+ * Checks a Mes Données archive end to end. The structure, every file (size, CRC-32, SHA-256,
+ * none unlisted, none missing) and the signature are the import's own analysis
+ * (`inspectArchive`): every byte of the zip belongs to an entry, both tables of entries agree,
+ * nothing is read outside its limits. To that `verify` adds what only matters here: an
+ * archive must be signed by a trusted key, carry no comment (bytes no check covers), have
+ * names that extract as distinct files on Windows and macOS, and hold records that match
+ * their apps' schemas. Every problem is one line; an archive the analysis refuses gets its
+ * one line (the analysis stops at the first), plus any name problem.
  */
 export async function verifyArchive(
   file: string,
-  trusted: readonly { id: string; publicKey: KeyObject; source: string }[],
+  trusted: readonly TrustedKey[],
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   const problems: string[] = [];
   const notes: string[] = [];
-  const failed = () => ({ ok: false, problems, notes, checked: 0, records: 0 });
-  const zip = await openZip(file).catch((error: unknown) => {
-    problems.push(
-      `Not a readable zip file: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return undefined;
-  });
-  if (zip === undefined) return failed();
+  let analysis: InspectResult;
   try {
-    const entries = await listEntries(zip);
-    const byName = new Map<string, (typeof entries)[number]>();
-    for (const e of entries) {
-      if (byName.has(e.name)) problems.push(`Duplicate entry: ${e.name}`);
-      byName.set(e.name, e);
-      if (e.isSymlink) problems.push(`Symbolic link entry: ${e.name}`);
+    analysis = await inspectArchive(file, { trusted, limits: VERIFY_LIMITS });
+  } catch (error) {
+    return {
+      ok: false,
+      problems: [`Cannot read ${file}: ${oneLine(error)}`],
+      notes,
+      checked: 0,
+      records: 0,
+    };
+  }
+  const zip = await openZip(file).catch(() => undefined);
+  try {
+    const entries = zip === undefined ? undefined : await listEntries(zip).catch(() => undefined);
+    const names = entries === undefined ? [] : nameFindings(entries);
+    if (!analysis.ok) {
+      if (!(analysis.code === 'archive_unsafe' && reportedByName(analysis.message, names)))
+        problems.push(analysis.message);
+      problems.push(...names.map((n) => n.problem));
+      return { ok: false, problems, notes, checked: 0, records: 0 };
     }
-    problems.push(...nameProblems(entries));
-    const manifestEntry = byName.get(MANIFEST);
-    const sigEntry = byName.get(SIGNATURE);
-    if (manifestEntry === undefined)
-      problems.push(`${MANIFEST} is missing: not a Mes Données archive`);
-    if (sigEntry === undefined) problems.push(`${SIGNATURE} is missing: the archive is not signed`);
-    if (manifestEntry === undefined) return failed();
-
-    const manifestBytes = await readEntry(zip, manifestEntry, MAX_MANIFEST_BYTES);
-    let manifest: Manifest | undefined;
-    const json = parseArchiveJson(manifestBytes.toString('utf8'));
-    const parsed = json.ok ? manifestSchema.safeParse(json.value) : undefined;
-    if (!json.ok) problems.push(...json.problems.map((p) => `${MANIFEST}: ${p}`));
-    else if (parsed?.success === true) manifest = parsed.data;
+    problems.push(...names.map((n) => n.problem));
+    if (analysis.format !== 'mes-donnees') {
+      problems.push(
+        'An Open ENT NG archive, not a Mes Données one: "verify" checks Mes Données archives (import it to check it)',
+      );
+      return { ok: false, problems, notes, checked: 0, records: 0 };
+    }
+    const { manifest, signature } = analysis;
+    let signedBy: string | undefined;
+    if (signature.state === 'trusted') signedBy = signature.keyId;
+    else if (signature.state === 'unsigned')
+      problems.push(`${SIGNATURE} is missing: the archive is not signed`);
     else
       problems.push(
-        `${MANIFEST} is not valid: ${(parsed?.error.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        `Signed by an unknown key (${signature.keyId}): add it with "mes-donnees keys trust"`,
       );
-
-    let signedBy: string | undefined;
-    if (sigEntry !== undefined) {
-      const signature = (await readEntry(zip, sigEntry, 4096)).toString('utf8');
-      const key = trusted.find((k) => verifySignature(manifestBytes, signature, k.publicKey));
-      if (key !== undefined) signedBy = key.id;
-      else if (
-        manifest !== undefined &&
-        !trusted.some((k) => k.id === manifest.instance.publicKeyId)
-      ) {
-        problems.push(
-          `Signed by an unknown key (${manifest.instance.publicKeyId}): add it with "mes-donnees keys trust"`,
-        );
-      } else {
-        problems.push('The signature of manifest.json does not verify: the archive was changed');
-      }
+    if (zip === undefined || entries === undefined) {
+      problems.push('Not a readable zip file');
+      return { ok: false, manifest, signedBy, problems, notes, checked: 0, records: 0 };
     }
-
-    let checked = 0;
-    if (manifest !== undefined) {
-      const listed = new Set<string>();
-      for (const f of manifest.files) {
-        listed.add(f.path);
-        const e = byName.get(f.path);
-        if (e === undefined) {
-          problems.push(`Missing file: ${f.path}`);
-          continue;
-        }
-        const actual = await hashEntry(zip, e).catch((error: unknown) => {
-          problems.push(
-            `Unreadable file: ${f.path} (${error instanceof Error ? error.message : String(error)})`,
-          );
-          return undefined;
-        });
-        if (actual === undefined) continue;
-        checked += 1;
-        if (!actual.crcOk) problems.push(`CRC-32 mismatch: ${f.path}`);
-        if (actual.size !== f.size)
-          problems.push(`Size mismatch: ${f.path} (${actual.size}, expected ${f.size})`);
-        else if (actual.sha256 !== f.sha256) problems.push(`SHA-256 mismatch: ${f.path}`);
-      }
-      for (const e of entries) {
-        if (e.isDirectory || e.name === MANIFEST || e.name === SIGNATURE) continue;
-        if (!listed.has(e.name)) problems.push(`File not listed in the manifest: ${e.name}`);
-      }
+    // Comments are the only bytes of a zip outside its entries: nothing checks them.
+    // yauzl decodes a zip comment as CP437: one character a byte.
+    const comment = zip.comment.length;
+    if (comment > 0)
+      problems.push(`The zip has a comment of ${comment} bytes that no check covers`);
+    for (const e of entries) {
+      if (e.entry.fileComment !== '')
+        problems.push(`Entry ${shown(e.name)} has a comment that no check covers`);
     }
     let records = 0;
-    if (manifest !== undefined && options.apps !== undefined) {
-      const found = await checkRecords(zip, manifest, byName, options.apps);
+    if (options.apps !== undefined) {
+      const byName = new Map(entries.map((e) => [e.name, e]));
+      const found = await checkRecords(zip, manifest, byName, options.apps).catch(
+        (error: unknown) => ({
+          problems: [`Records could not be read: ${oneLine(error)}`],
+          notes: [],
+          valid: 0,
+        }),
+      );
       problems.push(...found.problems);
       notes.push(...found.notes);
       records = found.valid;
     }
-    return { ok: problems.length === 0, manifest, signedBy, problems, notes, checked, records };
+    return {
+      ok: problems.length === 0,
+      manifest,
+      signedBy,
+      problems,
+      notes,
+      checked: manifest.files.length,
+      records,
+    };
   } finally {
-    zip.close();
+    zip?.close();
   }
 }

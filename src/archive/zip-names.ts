@@ -21,6 +21,11 @@ export const MAX_PATH_BYTES = 768;
 const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f]/g;
 // eslint-disable-next-line no-control-regex
 const REFUSED = /[<>:"\\|?*\u0000-\u001f\u007f]/;
+/**
+ * Bidirectional controls (embeddings, overrides, isolates, marks): "photo\u202Egnp.exe" shows
+ * as "photoexe.png". A name never needs them to be read: they are dropped.
+ */
+export const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 /** Names Windows keeps for devices, with any extension ("CON.txt", "COM¹"). */
 const RESERVED = /^(con|prn|aux|nul|conin\$|conout\$|com[0-9¹²³]|lpt[0-9¹²³])( *\..*)?$/i;
 /** The room `safeName` keeps below 255 bytes for " (12)" and the like. */
@@ -73,7 +78,9 @@ export function numberedName(name: string, i: number, max: number, isFile: boole
 
 /** A file or folder name every system accepts; the real name is kept in the app's JSON. */
 export function safeName(name: string, fallback = 'sans nom'): string {
-  let safe = tidy(name.toWellFormed().normalize('NFC').replace(FORBIDDEN, '_'));
+  let safe = tidy(
+    name.toWellFormed().normalize('NFC').replace(BIDI_CONTROLS, '').replace(FORBIDDEN, '_'),
+  );
   if (bytesOf(safe) > SAFE_NAME_BYTES) {
     const [base, ext] = splitExtension(safe);
     safe = tidy(`${tidy(cut(base, SAFE_NAME_BYTES - bytesOf(ext)))}${ext}`);

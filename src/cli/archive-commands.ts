@@ -221,24 +221,29 @@ export function addArchiveCommands(program: Command, config: () => Config): void
   program
     .command('verify')
     .description(
-      'Check an archive: structure, every hash, the signature and its key, every record against its schema (exit 0 only if all hold)',
+      'Check archives: structure, every hash, the signature and its key, every record against its schema (exit 0 only if all hold)',
     )
-    .argument('<file>', 'the .zip to check')
-    .action(async (file: string) => {
+    .argument('<files...>', 'the .zip files to check')
+    .action(async (files: string[]) => {
       const cfg = config();
       await withRuntime(cfg, async (runtime) => {
         const trusted = await allTrustedKeys(await runtime.instanceKey(), cfg);
-        const result = await verifyArchive(file, trusted, { apps: archiveAdapters(runtime) });
-        for (const p of result.problems) out(`PROBLEM: ${p}`);
-        for (const n of result.notes) out(`NOTE: ${n}`);
-        if (result.ok) {
-          const key = trusted.find((k) => k.id === result.signedBy);
-          out(
-            `OK: ${result.checked} files and ${result.records} records checked, signature by ${result.signedBy ?? '?'} (${key?.source ?? ''})`,
-          );
-        } else {
-          out(`INVALID: ${result.problems.length} problem(s)`);
-          process.exitCode = 1;
+        // Several files: each line says which one it is about.
+        const prefix = (file: string) => (files.length > 1 ? `${file}: ` : '');
+        for (const file of files) {
+          const line = (text: string) => out(`${prefix(file)}${text}`);
+          const result = await verifyArchive(file, trusted, { apps: archiveAdapters(runtime) });
+          for (const p of result.problems) line(`PROBLEM: ${p}`);
+          for (const n of result.notes) line(`NOTE: ${n}`);
+          if (result.ok) {
+            const key = trusted.find((k) => k.id === result.signedBy);
+            line(
+              `OK: ${result.checked} files and ${result.records} records checked, signature by ${result.signedBy ?? '?'} (${key?.source ?? ''})`,
+            );
+          } else {
+            line(`INVALID: ${result.problems.length} problem(s)`);
+            process.exitCode = 1;
+          }
         }
       });
     });

@@ -4,14 +4,21 @@ import { AppError } from '../../errors.ts';
 const MAX_NAME = 255;
 
 /**
+ * Bidirectional controls (embeddings, overrides, isolates, marks): with them "photo\u202Egnp.exe"
+ * shows as "photoexe.png". A file name never needs them.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
  * A document or folder name as stored: Unicode NFC (so "é" typed on macOS and on Windows is one
- * name), trimmed, without control characters or slashes. Same names in one folder are allowed,
- * as in the ENT users know.
+ * name), trimmed, without control characters, bidirectional controls or slashes. Same names in
+ * one folder are allowed, as in the ENT users know.
  */
 export function cleanName(raw: string): string {
   const name = raw
     .normalize('NFC')
     .replace(/\p{Cc}/gu, '')
+    .replace(BIDI_CONTROLS, '')
     .trim();
   if (name.length === 0) throw new AppError('invalid_request', 'A name cannot be empty');
   if (name.includes('/') || name.includes('\\')) {
