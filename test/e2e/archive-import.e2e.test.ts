@@ -13,6 +13,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DEMO_PASSWORD } from '../../src/demo/seed-demo.ts';
 import type { Started } from '../../src/main.ts';
+import { trustEntcoreKey } from '../../src/archive/entcore/entcore-keys.ts';
+import { buildEntcoreArchive } from '../fixtures/entcore-archives.ts';
 import { HOSTILE_ARCHIVES } from '../fixtures/hostile-archives.ts';
 import { startE2eServer, type E2eServer } from '../support/e2e-server.ts';
 
@@ -448,6 +450,43 @@ describe(
       await page.getByText(/Ce fichier est abîmé\s?: téléchargez-le à nouveau\./).waitFor();
       expect(await page.locator('main').textContent()).not.toMatch(/archive_corrupt|CRC/);
       await checkState(page, '07-refused-corrupt');
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+
+    it('shows an Open ENT NG archive: its source, an app this ENT does not have, and its trash as an option counted in the quota', async () => {
+      // Its platform trusted as `mes-donnees keys trust --entcore` does.
+      const archive = buildEntcoreArchive();
+      const dir = await fs.mkdtemp(path.join(server?.dataDir ?? '', 'entcore-'));
+      const pem = path.join(dir, 'platform.pem');
+      await fs.writeFile(pem, archive.publicKeyPem);
+      await trustEntcoreKey(pem, started.runtime.config.signingKeyFile);
+
+      const page = await login('eleve.demo');
+      await openImportTab(page);
+      await fileInput(page).setInputFiles({
+        name: 'archive-ent.zip',
+        mimeType: 'application/zip',
+        buffer: archive.zip,
+      });
+      await page
+        .getByRole('heading', { name: 'Ce que contient votre fichier' })
+        .waitFor({ timeout: 30_000 });
+      const analysis = page.locator('.import-analysis');
+      await analysis.getByText(/Un ENT d'un autre type \(Open ENT NG\)/).waitFor();
+      await analysis.getByText("Cette application n'existe pas sur cet ENT.").waitFor();
+
+      const trash = page.getByRole('checkbox', { name: /^Importer aussi la corbeille/ });
+      expect(await trash.isChecked()).toBe(false);
+      const numbers = analysis.locator('.import-quota__numbers');
+      const before = (await numbers.textContent()) ?? '';
+      await trash.check();
+      // What the trash holds is added to what is imported.
+      await expect.poll(() => numbers.textContent(), WAIT).not.toBe(before);
+      await checkState(page, '10-open-ent-ng');
+
+      await page.getByRole('button', { name: 'Abandonner' }).click();
+      await expect.poll(() => focusedText(page), WAIT).toBe('Choisir le fichier');
       expect(problems).toEqual([]);
       await page.context().close();
     });

@@ -38,6 +38,8 @@ export interface ImportOptions {
   apps: string[];
   dryRun: boolean;
   duplicates: 'skip' | 'copy';
+  /** Also the archive's trash (an Open ENT NG workspace's), into the trash; sent only when true. */
+  includeTrash?: boolean | undefined;
 }
 
 export interface ArchiveImport {
@@ -139,6 +141,9 @@ function parseAppAnalysis(value: unknown): ImportAppAnalysis | undefined {
     importable: value.importable === true,
     reason: IMPORT_APP_REASONS.find((r) => r === value.reason),
     upgradedFrom: isAmount(value.upgradedFrom) ? value.upgradedFrom : undefined,
+    trash: isRecord(value.trash)
+      ? { items: amount(value.trash.items), bytes: amount(value.trash.bytes) }
+      : undefined,
     problems,
   };
 }
@@ -214,6 +219,7 @@ function parseOptions(value: unknown): ImportOptions | null {
     apps: [...new Set(value.apps.filter(isId))].slice(0, MAX_APPS),
     dryRun: value.dryRun === true,
     duplicates: value.duplicates === 'copy' ? 'copy' : 'skip',
+    ...(value.includeTrash === true ? { includeTrash: true } : {}),
   };
 }
 
@@ -282,7 +288,11 @@ export async function fetchImport(id: string, signal?: AbortSignal): Promise<Arc
  * 403 `forbidden` (an app the user may not create in), 413 `quota_exceeded`.
  */
 export async function launchImport(id: string, options: ImportOptions): Promise<ArchiveImport> {
-  const body = await apiRequest(`${importPath(id)}/launch`, { method: 'POST', body: options });
+  const { includeTrash, ...rest } = options;
+  const body = await apiRequest(`${importPath(id)}/launch`, {
+    method: 'POST',
+    body: includeTrash === true ? { ...rest, includeTrash } : rest,
+  });
   return expectShape(body, parseImport, 'import');
 }
 

@@ -47,7 +47,9 @@ function SourceFacts({
             {source.url !== undefined && (
               <span className="import-source__url muted"> ({source.url})</span>
             )}
-            {source.format === 'open-ent-ng' && <> {t('importer.source.openEnt')}</>}
+            {source.format === 'open-ent-ng' && (
+              <span className="import-source__note muted">{t('importer.source.openEnt')}</span>
+            )}
           </dd>
         </div>
         {date !== undefined && (
@@ -180,6 +182,7 @@ export function ImportAnalysisView({
     noApp: useId(),
     quota: useId(),
     dryRunHint: useId(),
+    trashHint: useId(),
   };
   const importable = analysis.apps.filter((a) => a.importable);
   // Apps with nothing in them are shown but not ticked.
@@ -192,8 +195,19 @@ export function ImportAnalysisView({
   const [submitting, setSubmitting] = useState(false);
   const firstAppRef = useRef<HTMLUListElement>(null);
 
+  const [includeTrash, setIncludeTrash] = useState(false);
+
   const chosen = importable.filter((a) => ticked.has(a.app));
-  const needed = chosen.reduce((n, a) => n + a.bytes, 0);
+  // What the trash of the chosen apps holds (an Open ENT NG workspace): imported only if asked.
+  const trash = chosen.reduce(
+    (sum, a) => ({
+      items: sum.items + (a.trash?.items ?? 0),
+      bytes: sum.bytes + (a.trash?.bytes ?? 0),
+    }),
+    { items: 0, bytes: 0 },
+  );
+  const withTrash = includeTrash && trash.items > 0;
+  const needed = chosen.reduce((n, a) => n + a.bytes, 0) + (withTrash ? trash.bytes : 0);
   const available = analysis.quota.available;
   const fits = needed <= available;
 
@@ -212,7 +226,14 @@ export function ImportAnalysisView({
     }
     setSubmitting(true);
     try {
-      setFormError(await onLaunch({ apps: chosen.map((a) => a.app), dryRun, duplicates }));
+      setFormError(
+        await onLaunch({
+          apps: chosen.map((a) => a.app),
+          dryRun,
+          duplicates,
+          ...(withTrash ? { includeTrash: true } : {}),
+        }),
+      );
     } finally {
       setSubmitting(false);
     }
@@ -303,6 +324,31 @@ export function ImportAnalysisView({
           <DuplicatesChoice value="skip" current={duplicates} onChange={setDuplicates} />
           <DuplicatesChoice value="copy" current={duplicates} onChange={setDuplicates} />
         </fieldset>
+
+        {trash.items > 0 && (
+          <fieldset className="fieldset import-form__options">
+            <legend>{t('importer.options.trashLegend')}</legend>
+            <div className="import-option">
+              <label className="choice">
+                <input
+                  type="checkbox"
+                  checked={includeTrash}
+                  aria-describedby={ids.trashHint}
+                  onChange={(event) => {
+                    setIncludeTrash(event.target.checked);
+                  }}
+                />
+                {t('importer.options.trash', {
+                  count: trash.items,
+                  size: formatBytes(trash.bytes, language),
+                })}
+              </label>
+              <p id={ids.trashHint} className="field__hint muted">
+                {t('importer.options.trashHint')}
+              </p>
+            </div>
+          </fieldset>
+        )}
 
         <FormAlert message={formError} />
         <div className="import-actions">
