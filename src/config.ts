@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Profile } from './db/schema.ts';
@@ -52,6 +53,45 @@ const list = z.string().transform((v) =>
     .filter((s) => s.length > 0),
 );
 
+/** proxy-addr's names for address ranges, accepted in TRUST_PROXY next to addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which reverse proxies may set X-Forwarded-For: `false` (none), a number of hops, or a
+ * comma-separated list of proxy addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`.
+ * `true` (any client could then choose its own address) is refused on purpose.
+ */
+const trustProxy = z.string().transform((v, ctx): TrustProxy => {
+  const text = v.trim();
+  if (/^(false|0|no)$/i.test(text)) return false;
+  if (/^\d+$/.test(text)) return Number(text);
+  const entries = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  const bad = entries.filter((entry) => !isProxyAddress(entry));
+  if (entries.length === 0 || bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: /^(true|yes)$/i.test(text)
+        ? 'true would let any client choose its address: give the number of proxies in front (1) or their addresses'
+        : `must be false, a number of proxies, or proxy addresses/CIDRs (not: ${bad.join(', ') || text})`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 /**
  * Every environment variable the product reads. Documented one by one in the README; keep both
  * in step.
@@ -92,6 +132,9 @@ const envSchema = z.object({
   SIGNING_KEY_FILE: z.string().min(1).optional(),
   INSTANCE_NAME: z.string().min(1).default('Mes Données'),
   RATE_LIMIT_MAX: int(1).default(600),
+  RATE_LIMIT_ADDRESS_MAX: int(1).optional(),
+  RATE_LIMIT_LOGIN_MAX: int(1).default(100),
+  TRUST_PROXY: trustProxy.default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_IDLE: duration.default(2 * 3_600_000),
   SESSION_MAX_AGE: duration.default(12 * 3_600_000),
@@ -105,6 +148,9 @@ const envSchema = z.object({
 });
 
 export type Role = 'all' | 'web' | 'worker';
+
+/** Fastify's `trustProxy`: none, a number of hops, or the proxies' addresses and CIDRs. */
+export type TrustProxy = false | number | readonly string[];
 
 export type DatabaseConfig =
   { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize: number };
@@ -130,13 +176,24 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly publicUrl: string | undefined;
+  /** Whose X-Forwarded-For is believed (TRUST_PROXY); never every client's. */
+  readonly trustProxy: TrustProxy;
   readonly dataDir: string;
   readonly role: Role;
   readonly database: DatabaseConfig;
   readonly blobStore: BlobStoreConfig;
   readonly queue: QueueConfig;
   readonly shutdownGraceMs: number;
-  readonly limits: { maxUploadBytes: number; maxImportBytes: number; rateLimitPerMinute: number };
+  readonly limits: {
+    maxUploadBytes: number;
+    maxImportBytes: number;
+    /** Requests a minute per session or API token. */
+    rateLimitPerMinute: number;
+    /** Requests a minute per client address without a session (loose: a school is one address). */
+    rateLimitPerAddressPerMinute: number;
+    /** Login attempts a minute per client address. */
+    loginRateLimitPerMinute: number;
+  };
   readonly exportTtlMs: number;
   readonly trustedKeys: readonly string[];
   /** Open ENT NG platforms' RSA public keys (PEM files or inline PEM) whose archives are trusted. */
@@ -220,6 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     publicUrl: e.PUBLIC_URL,
+    trustProxy:
+      typeof e.TRUST_PROXY === 'object' ? Object.freeze([...e.TRUST_PROXY]) : e.TRUST_PROXY,
     dataDir,
     role: e.ROLE,
     database,
@@ -230,6 +289,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxUploadBytes: e.MAX_UPLOAD_SIZE,
       maxImportBytes: e.MAX_IMPORT_SIZE,
       rateLimitPerMinute: e.RATE_LIMIT_MAX,
+      rateLimitPerAddressPerMinute: e.RATE_LIMIT_ADDRESS_MAX ?? 10 * e.RATE_LIMIT_MAX,
+      loginRateLimitPerMinute: e.RATE_LIMIT_LOGIN_MAX,
     }),
     exportTtlMs: e.EXPORT_TTL,
     trustedKeys: Object.freeze([...e.TRUSTED_KEYS]),

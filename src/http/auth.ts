@@ -68,20 +68,24 @@ export function clearSessionCookie(reply: FastifyReply): void {
  * Resolves who is calling (a bearer token, else the session cookie) and enforces CSRF: a
  * state-changing request authenticated by cookie must come from a page of this site (Origin,
  * else Referer). Bearer requests carry no ambient credential, so they need no Origin.
+ * `limit` (the rate limits) runs once the caller is known, and before a refused token is
+ * answered: guessing tokens counts against the address like any anonymous request.
  */
 export function installAuth(
   app: FastifyInstance,
   auth: AuthService,
   publicUrl: string | undefined,
+  limit: (request: FastifyRequest) => Promise<void> = async () => undefined,
 ): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
+    if (!request.url.startsWith('/api/')) return limit(request);
     const header = request.headers.authorization;
     if (typeof header === 'string' && /^bearer\s/i.test(header)) {
       const user = await auth.resolveToken(header.slice(7).trim());
+      if (user !== undefined) request.auth = { user, via: 'token' };
+      await limit(request);
       if (user === undefined) throw new AppError('unauthenticated', 'Invalid or revoked API token');
-      request.auth = { user, via: 'token' };
       return;
     }
     const token = request.cookies[SESSION_COOKIE];
@@ -92,6 +96,7 @@ export function installAuth(
       // A cookie (or a login form) used from another site is refused; a non-browser client
       // without a cookie sends no Origin and has nothing to forge.
       if (origin !== undefined ? origin !== expected : token !== undefined) {
+        await limit(request);
         throw new AppError('csrf', 'This request must come from a page of this site');
       }
     }
@@ -99,5 +104,6 @@ export function installAuth(
       const user = await auth.resolveSession(token);
       if (user !== undefined) request.auth = { user, via: 'session' };
     }
+    await limit(request);
   });
 }

@@ -27,6 +27,28 @@ function codeForStatus(status: number): ErrorCode {
 }
 
 /**
+ * Errors of a request body that is not well-formed multipart/form-data, raised by
+ * @fastify/multipart or busboy while the route reads it: the client's fault, not ours.
+ */
+function isMalformedMultipart(error: FastifyError): boolean {
+  if (typeof error.code === 'string' && /^FST_(PROTO_VIOLATION|INVALID_MULTIPART)/.test(error.code))
+    return true;
+  return /^(Multipart: Boundary not found|Boundary required|Malformed part header|Unexpected end of (multipart data|form|file)|\w+ terminated early due to unexpected end of multipart data)/i.test(
+    error.message ?? '',
+  );
+}
+
+/** Fastify's errors raised before routing (a path that is not valid percent-encoding...). */
+export function frameworkError(error: FastifyError): { status: number; body: ErrorBody } {
+  const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
+  const message =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'The URL is not valid (bad percent-encoding)'
+      : error.message;
+  return { status, body: { error: { code: codeForStatus(status), message } } };
+}
+
+/**
  * One place maps every error to `{"error":{"code","message"}}`. Only unexpected errors are
  * logged as errors, with the request id; the client never sees a stack or an internal message.
  */
@@ -35,6 +57,10 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (error instanceof AppError) {
       const body: ErrorBody = { error: { code: error.code, message: error.message } };
       if (error.details !== undefined) body.error.details = error.details;
+      const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)
+        ?.retryAfterSeconds;
+      if (error.code === 'rate_limited' && typeof retryAfter === 'number')
+        void reply.header('retry-after', String(retryAfter));
       return reply.status(error.status).send(body);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -45,6 +71,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
       const where = error.validationContext ?? 'request';
       return reply.status(400).send({
         error: { code: 'invalid_request', message: `Invalid ${where}`, details },
+      } satisfies ErrorBody);
+    }
+    if (isMalformedMultipart(error)) {
+      return reply.status(400).send({
+        error: { code: 'invalid_request', message: `Malformed multipart body: ${error.message}` },
       } satisfies ErrorBody);
     }
     const status = error.statusCode ?? 500;

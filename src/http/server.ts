@@ -7,7 +7,12 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -17,10 +22,11 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AuthService } from '../platform/auth.service.ts';
 import { installAuth } from './auth.ts';
+import { installRateLimits } from './rate-limits.ts';
 import { newId } from '../clock.ts';
-import type { Config } from '../config.ts';
+import type { Config, TrustProxy } from '../config.ts';
 import type { ErrorBody } from './error-handler.ts';
-import { installErrorHandlers } from './error-handler.ts';
+import { frameworkError, installErrorHandlers } from './error-handler.ts';
 import { healthRoutes, type HealthDeps } from './health.routes.ts';
 
 export const defaultWebRoot = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -35,6 +41,14 @@ export interface ServerDeps {
   routes?: readonly FastifyPluginAsyncZod[];
   /** The built front end; absent in API-only tests. */
   webRoot?: string;
+}
+
+/** TRUST_PROXY as Fastify takes it: a number of hops is "the first N hops are proxies". */
+function trustProxyOption(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust === false ? false : [...trust];
 }
 
 /**
@@ -53,9 +67,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       disableRequestLogging: (request) => request.url === '/api/health',
     }),
     bodyLimit: 1024 * 1024,
-    // Behind a reverse proxy, PUBLIC_URL is set; trust its X-Forwarded-* only then.
-    trustProxy: config.publicUrl !== undefined,
+    // X-Forwarded-For is believed only from the proxies TRUST_PROXY names (or that many hops):
+    // a client choosing its own address would choose its rate limits.
+    trustProxy: trustProxyOption(config.trustProxy),
+    // A path that is not valid percent-encoding answers in our error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = frameworkError(error);
+      void (reply as FastifyReply).status(status).header('cache-control', 'no-store').send(body);
+    },
   }).withTypeProvider<ZodTypeProvider>();
+  if (config.publicUrl !== undefined && config.trustProxy === false) {
+    app.log.warn(
+      'PUBLIC_URL is set but TRUST_PROXY is not: X-Forwarded-For is ignored, so every client ' +
+        'behind the proxy shares its address for rate limits. Set TRUST_PROXY to the number of ' +
+        'proxies in front or their addresses.',
+    );
+  }
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -88,20 +115,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     referrerPolicy: { policy: 'same-origin' },
     strictTransportSecurity: config.publicUrl?.startsWith('https:') ?? false,
   });
-  await app.register(rateLimit, {
-    global: true,
-    max: config.limits.rateLimitPerMinute,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_request, context): ErrorBody & { statusCode: number } => ({
-      statusCode: 429,
-      error: {
-        code: 'rate_limited',
-        message: `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} s`,
-      },
-    }),
-  });
+  // Limiters are made by the plugin and applied by our own hooks (rate-limits.ts).
+  await app.register(rateLimit, { global: false });
   await app.register(cookie);
-  if (deps.auth !== undefined) installAuth(app, deps.auth, config.publicUrl);
+  const limit = installRateLimits(app, config.limits);
+  if (deps.auth !== undefined) installAuth(app, deps.auth, config.publicUrl, limit);
+  else app.addHook('onRequest', limit);
   await app.register(multipart, {
     limits: { fileSize: config.limits.maxUploadBytes, files: 1, fields: 20 },
   });

@@ -6,10 +6,26 @@ import { AppError } from '../errors.ts';
 import { toUser, type User } from './accounts.service.ts';
 import { verifyPassword } from './passwords.ts';
 
-/** Failed logins allowed per window, per login and per client address. */
-const THROTTLE_WINDOW_MS = 15 * 60_000;
-const MAX_FAILURES_PER_LOGIN = 10;
-const MAX_FAILURES_PER_ADDRESS = 50;
+/**
+ * Login throttling. Failures are counted per (address, account) and per account; an address's
+ * failures on other accounts never count against a login, so one pupil failing behind the
+ * school's shared address (NAT) does not lock out the class.
+ *
+ * - Per (address, account): PAIR_FREE_FAILURES attempts, then each next one waits an
+ *   exponential backoff after the pair's last failure (1 s, 2 s, 4 s... at most PAIR_MAX_DELAY_MS).
+ * - Per account: from ACCOUNT_SLOW_AFTER failures (from anywhere), an address that has itself
+ *   failed on the account waits at least ACCOUNT_DELAY_MS after its own last failure. An address
+ *   that has not failed is never refused: the right password from it always gets in.
+ * - A counter is forgotten THROTTLE_WINDOW_MS after its last failure.
+ *
+ * The attempt is counted before the password is checked, by a compare-and-swap UPDATE, so
+ * parallel attempts cannot slip past the count while argon2 runs.
+ */
+export const THROTTLE_WINDOW_MS = 15 * 60_000;
+export const PAIR_FREE_FAILURES = 5;
+export const PAIR_MAX_DELAY_MS = 15 * 60_000;
+export const ACCOUNT_SLOW_AFTER = 10;
+export const ACCOUNT_DELAY_MS = 60_000;
 /** Last-seen times are written at most this often: a session read is not a write. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -55,8 +71,9 @@ export class AuthService {
     address: string,
   ): Promise<{ user: User; token: string; expiresAt: number }> {
     const normalized = login.trim().toLowerCase();
-    const keys = [`login:${normalized}`, `ip:${address}`];
-    await this.refuseIfThrottled(normalized, address);
+    const accountKey = `login:${normalized}`;
+    const pairKey = `pair:${address}|${normalized}`;
+    await this.reserveAttempt(accountKey, pairKey);
     const row = await this.db.kysely
       .selectFrom('users')
       .selectAll()
@@ -64,13 +81,10 @@ export class AuthService {
       .executeTakeFirst();
     const ok = await verifyPassword(row?.password_hash ?? null, password);
     if (row === undefined || !ok || row.disabled === 1) {
-      for (const key of keys) await this.recordFailure(key);
+      // Already counted by reserveAttempt.
       throw new AppError('invalid_credentials', 'Wrong login or password');
     }
-    await this.db.kysely
-      .deleteFrom('auth_throttle')
-      .where('key', '=', keys[0] ?? '')
-      .execute();
+    await this.releaseAttempt(accountKey, pairKey);
     const token = newSecret();
     const now = this.clock.now();
     const expiresAt = now + this.config.sessions.maxAgeMs;
@@ -191,45 +205,104 @@ export class AuthService {
       throw new AppError('not_found', 'No active token with that id');
   }
 
-  private async refuseIfThrottled(login: string, address: string): Promise<void> {
-    const since = this.clock.now() - THROTTLE_WINDOW_MS;
-    const rows = await this.db.kysely
-      .selectFrom('auth_throttle')
-      .select(['key', 'failures'])
-      .where('key', 'in', [`login:${login}`, `ip:${address}`])
-      .where('window_start', '>', since)
-      .execute();
-    for (const r of rows) {
-      const max = r.key.startsWith('login:') ? MAX_FAILURES_PER_LOGIN : MAX_FAILURES_PER_ADDRESS;
-      if (r.failures >= max) {
-        throw new AppError('rate_limited', 'Too many failed logins: try again in a few minutes');
-      }
-    }
-  }
-
-  private async recordFailure(key: string): Promise<void> {
+  /**
+   * Counts this attempt against (address, account) and the account before the password is
+   * checked, or refuses it with 429 `rate_limited` while the pair has to wait.
+   */
+  private async reserveAttempt(accountKey: string, pairKey: string): Promise<void> {
     const now = this.clock.now();
-    const since = now - THROTTLE_WINDOW_MS;
+    const account = await this.db.kysely
+      .selectFrom('auth_throttle')
+      .select(['failures', 'window_start'])
+      .where('key', '=', accountKey)
+      .executeTakeFirst();
+    const accountFailures =
+      account !== undefined && now - account.window_start < THROTTLE_WINDOW_MS
+        ? account.failures
+        : 0;
+    const waitAfter = (pairFailures: number): number => {
+      if (pairFailures === 0) return 0; // an address that has not failed here is never held
+      const backoff =
+        pairFailures < PAIR_FREE_FAILURES
+          ? 0
+          : Math.min(1000 * 2 ** (pairFailures - PAIR_FREE_FAILURES), PAIR_MAX_DELAY_MS);
+      return Math.max(backoff, accountFailures >= ACCOUNT_SLOW_AFTER ? ACCOUNT_DELAY_MS : 0);
+    };
+    const waitMs = await this.countIfAllowed(pairKey, now, waitAfter);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new AppError('rate_limited', `Too many failed logins: try again in ${seconds} s`, {
+        details: { retryAfterSeconds: seconds },
+      });
+    }
     await this.db.kysely
       .insertInto('auth_throttle')
-      .values({ key, failures: 1, window_start: now })
+      .values({ key: accountKey, failures: 1, window_start: now })
       .onConflict((oc) =>
         oc.column('key').doUpdateSet((eb) => ({
-          // A window that ended starts again at one failure.
+          // A counter idle for a whole window starts again at one.
           failures: eb
             .case()
-            .when('auth_throttle.window_start', '<=', since)
+            .when('auth_throttle.window_start', '<=', now - THROTTLE_WINDOW_MS)
             .then(1)
             .else(eb('auth_throttle.failures', '+', 1))
             .end(),
-          window_start: eb
-            .case()
-            .when('auth_throttle.window_start', '<=', since)
-            .then(now)
-            .else(eb.ref('auth_throttle.window_start'))
-            .end(),
+          window_start: now,
         })),
       )
+      .execute();
+  }
+
+  /**
+   * Adds one to `key`'s count (its `window_start` becoming the time of this attempt) unless
+   * `waitAfter(count)` says the last one was too recent; answers how long is left to wait, 0
+   * when counted. A compare-and-swap: two attempts reading the same count cannot both pass.
+   */
+  private async countIfAllowed(
+    key: string,
+    now: number,
+    waitAfter: (failures: number) => number,
+  ): Promise<number> {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const row = await this.db.kysely
+        .selectFrom('auth_throttle')
+        .select(['failures', 'window_start'])
+        .where('key', '=', key)
+        .executeTakeFirst();
+      if (row === undefined) {
+        const inserted = await this.db.kysely
+          .insertInto('auth_throttle')
+          .values({ key, failures: 1, window_start: now })
+          .onConflict((oc) => oc.column('key').doNothing())
+          .executeTakeFirst();
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return 0;
+        continue; // another attempt created it first: read it again
+      }
+      const stale = now - row.window_start >= THROTTLE_WINDOW_MS;
+      const failures = stale ? 0 : row.failures;
+      const wait = stale ? 0 : waitAfter(failures);
+      // (A parallel attempt that started a moment later may have written a later time.)
+      if (wait > 0 && row.window_start + wait > now) return row.window_start + wait - now;
+      const updated = await this.db.kysely
+        .updateTable('auth_throttle')
+        .set({ failures: failures + 1, window_start: Math.max(now, row.window_start) })
+        .where('key', '=', key)
+        .where('failures', '=', row.failures)
+        .where('window_start', '=', row.window_start)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1) return 0;
+    }
+    return 1000; // never reached in practice: a key this contended is refused for a second
+  }
+
+  /** A successful login: its address starts afresh, and its attempt no longer counts. */
+  private async releaseAttempt(accountKey: string, pairKey: string): Promise<void> {
+    await this.db.kysely.deleteFrom('auth_throttle').where('key', '=', pairKey).execute();
+    await this.db.kysely
+      .updateTable('auth_throttle')
+      .set((eb) => ({ failures: eb('failures', '-', 1) }))
+      .where('key', '=', accountKey)
+      .where('failures', '>', 0)
       .execute();
   }
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { clearSessionCookie, requireUser, SESSION_COOKIE, setSessionCookie } from '../http/auth.ts';
+import { clientAddress } from '../http/rate-limits.ts';
 import type { Platform } from './platform.ts';
 import { portalApps, type PortalEntry } from './portal.ts';
 import { PROFILES } from './rights.ts';
@@ -55,7 +56,7 @@ export function platformRoutes(deps: {
         const { user, token } = await platform.auth.login(
           request.body.login,
           request.body.password,
-          request.ip,
+          clientAddress(request),
         );
         setSessionCookie(reply, request, token, config.sessions.maxAgeMs, config.publicUrl);
         return { user };
