@@ -69,7 +69,8 @@ export interface ArchiveImport {
 const MAX_TEXT = 500;
 const MAX_ID = 64;
 const MAX_APPS = 50;
-const MAX_ITEMS = 200;
+/** Failed or warned items kept per app: the report's counts come from them. */
+const MAX_ITEMS = 100_000;
 
 function isId(value: unknown): value is string {
   return typeof value === 'string' && value !== '' && value.length <= MAX_ID;
