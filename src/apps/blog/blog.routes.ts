@@ -8,7 +8,7 @@ import type { User } from '../../platform/accounts.service.ts';
 import { ACCESSES } from '../../platform/access.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import { isInlineSafe } from '../workspace/content-type.ts';
+import { userFileResponse } from '../workspace/user-file.ts';
 import type { Post } from './blog.repository.ts';
 import { BLOG, type BlogService } from './blog.service.ts';
 
@@ -404,6 +404,7 @@ export function blogRoutes(deps: {
           "A document the blog shows (its thumbnail, an image of a post I see): the post HTML's " +
           '/api/workspace/documents/<id>/content, readable by every reader of the blog',
         params: z.object({ id, documentId: id }),
+        querystring: z.object({ download: z.string().optional() }),
       },
       handler: async (request, reply) => {
         const { document, blobKey } = await blog.documentContent(
@@ -411,14 +412,12 @@ export function blogRoutes(deps: {
           request.params.id,
           request.params.documentId,
         );
-        return sendBlob(request, reply, blobs, {
-          key: blobKey,
-          size: document.size,
-          contentType: document.contentType,
-          etag: document.sha256,
-          fileName: document.name,
-          inline: isInlineSafe(document.contentType),
-        });
+        const sent = userFileResponse(
+          { ...document, blobKey },
+          { download: request.query.download !== undefined },
+        );
+        reply.headers(sent.headers);
+        return sendBlob(request, reply, blobs, sent.blob);
       },
     });
 

@@ -8,7 +8,7 @@ import { registerShareRoutes } from '../../http/share-routes.ts';
 import { ACCESSES } from '../../platform/access.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import { isInlineSafe } from '../workspace/content-type.ts';
+import { userFileResponse } from '../workspace/user-file.ts';
 import {
   CALENDAR,
   MAX_ATTACHMENTS,
@@ -287,14 +287,12 @@ export function calendarRoutes(deps: {
           request.params.eventId,
           request.params.documentId,
         );
-        return sendBlob(request, reply, blobs, {
-          key: blobKey,
-          size: document.size,
-          contentType: document.contentType,
-          etag: document.sha256,
-          fileName: document.name,
-          inline: request.query.download === undefined && isInlineSafe(document.contentType),
-        });
+        const sent = userFileResponse(
+          { ...document, blobKey },
+          { download: request.query.download !== undefined },
+        );
+        reply.headers(sent.headers);
+        return sendBlob(request, reply, blobs, sent.blob);
       },
     });
 

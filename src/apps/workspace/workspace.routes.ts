@@ -6,7 +6,7 @@ import { sendBlob } from '../../http/send-blob.ts';
 import { registerShareRoutes } from '../../http/share-routes.ts';
 import type { Platform } from '../../platform/platform.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import { isInlineSafe } from './content-type.ts';
+import { userFileResponse } from './user-file.ts';
 import { WORKSPACE, type WorkspaceService } from './workspace.service.ts';
 
 const TAG = 'workspace';
@@ -142,14 +142,12 @@ export function workspaceRoutes(deps: {
           requireUser(request),
           request.params.id,
         );
-        return sendBlob(request, reply, blobs, {
-          key: blobKey,
-          size: document.size,
-          contentType: document.contentType,
-          etag: document.sha256,
-          fileName: document.name,
-          inline: request.query.download === undefined && isInlineSafe(document.contentType),
-        });
+        const sent = userFileResponse(
+          { ...document, blobKey },
+          { download: request.query.download !== undefined },
+        );
+        reply.headers(sent.headers);
+        return sendBlob(request, reply, blobs, sent.blob);
       },
     });
 
