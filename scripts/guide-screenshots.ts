@@ -11,7 +11,13 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { DEFAULT_DEMO_PASSWORD } from '../src/demo/seed-demo.ts';
 import { startE2eServer } from '../test/support/e2e-server.ts';
-import { walkJourney, type JourneyStep } from '../test/support/journey.ts';
+import { craftZip } from '../test/fixtures/hostile-archives.ts';
+import {
+  dropRefusedFile,
+  walkJourney,
+  type Journey,
+  type JourneyStep,
+} from '../test/support/journey.ts';
 
 const OUT = path.resolve('docs/guide/img');
 
@@ -25,10 +31,19 @@ const DESKTOP: Readonly<Record<string, string>> = {
   rapport: '06-rapport.png',
   'annuler-confirmation': '07-annuler-confirmation.png',
   'import-annule': '08-import-annule.png',
+  'fichier-refuse': '09-fichier-refuse.png',
 };
 const PHONE: Readonly<Record<string, string>> = {
-  'archive-prete': '09-telephone-archive-prete.png',
-  rapport: '10-telephone-rapport.png',
+  'archive-prete': '10-telephone-archive-prete.png',
+  rapport: '11-telephone-rapport.png',
+};
+
+/** A .zip that Mes Données did not make: what a pupil sees when she drops the wrong file. */
+const NOT_AN_EXPORT = {
+  name: 'devoirs.zip',
+  bytes: craftZip([
+    { name: 'devoirs/poeme.txt', data: 'Le corbeau et le renard\n', deflate: true },
+  ]),
 };
 
 /** Room around the region a picture is cut to, in CSS pixels. */
@@ -39,7 +54,6 @@ const MAX_HEIGHT = 1100;
 async function photograph(page: Page, step: JourneyStep, file: string): Promise<void> {
   // No hover effect from the last click on what takes the button's place.
   await page.mouse.move(0, 0);
-  await step.focus.scrollIntoViewIfNeeded();
   const focus = await step.focus.boundingBox();
   if (focus === null) throw new Error(`${step.name}: the region to photograph is not on the page`);
   const above = step.above === undefined ? null : await step.above.boundingBox();
@@ -79,6 +93,7 @@ async function walk(
   viewport: { width: number; height: number },
   shots: Readonly<Record<string, string>>,
   downloads: string,
+  refusal: boolean,
 ): Promise<void> {
   const context = await browser.newContext({
     viewport,
@@ -90,19 +105,17 @@ async function walk(
   try {
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
-    await walkJourney(
-      {
-        page,
-        baseUrl,
-        language: 'fr',
-        async onStep(step) {
-          const file = shots[step.name];
-          if (file !== undefined) await photograph(page, step, file);
-        },
+    const journey: Journey = {
+      page,
+      baseUrl,
+      language: 'fr',
+      async onStep(step) {
+        const file = shots[step.name];
+        if (file !== undefined) await photograph(page, step, file);
       },
-      DEFAULT_DEMO_PASSWORD,
-      downloads,
-    );
+    };
+    await walkJourney(journey, DEFAULT_DEMO_PASSWORD, downloads);
+    if (refusal) await dropRefusedFile(journey, NOT_AN_EXPORT);
   } finally {
     await context.close();
   }
@@ -120,8 +133,8 @@ async function main(): Promise<void> {
   try {
     const baseUrl = server.started.url;
     if (baseUrl === undefined) throw new Error('the server did not say where it listens');
-    await walk(server.browser, baseUrl, { width: 1280, height: 900 }, DESKTOP, downloads);
-    await walk(server.browser, baseUrl, { width: 390, height: 844 }, PHONE, downloads);
+    await walk(server.browser, baseUrl, { width: 1280, height: 900 }, DESKTOP, downloads, true);
+    await walk(server.browser, baseUrl, { width: 390, height: 844 }, PHONE, downloads, false);
   } finally {
     await server.close();
     await fsp.rm(downloads, { recursive: true, force: true });

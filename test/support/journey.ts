@@ -268,6 +268,51 @@ async function description(element: Locator): Promise<string> {
 }
 
 /**
+ * A file dropped on `target` as one from the computer would be: drag events whose DataTransfer
+ * holds a File made in the page from the bytes.
+ */
+export async function dropFile(
+  target: Locator,
+  file: { name: string; bytes: Buffer },
+): Promise<void> {
+  await target.evaluate(
+    (el, dropped) => {
+      const binary = atob(dropped.base64);
+      const data = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i += 1) data[i] = binary.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([data], dropped.name, { type: 'application/zip' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        el.dispatchEvent(
+          new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }),
+        );
+      }
+    },
+    { base64: file.bytes.toString('base64'), name: file.name },
+  );
+}
+
+/**
+ * A .zip that Mes Données did not make, dropped on the Importer tab (already open): the page
+ * says why it is refused and what to do; then "Choisir un autre fichier".
+ */
+export async function dropRefusedFile(
+  j: Journey,
+  file: { name: string; bytes: Buffer },
+): Promise<string> {
+  const { page } = j;
+  const zone = page.getByRole('region', { name: t(j, 'importer.upload.title'), exact: true });
+  await dropFile(zone.getByText(t(j, 'importer.upload.drop')), file);
+  const refused = page.getByRole('region', { name: t(j, 'importer.refusal.title'), exact: true });
+  await refused.waitFor({ timeout: 30_000 });
+  const shown = await refused.innerText();
+  await j.onStep({ name: 'fichier-refuse', focus: refused });
+  await refused.getByRole('button', { name: t(j, 'importer.panel.another'), exact: true }).click();
+  await zone.waitFor();
+  return shown;
+}
+
+/**
  * Importer: the archive dropped on the drop zone as a file from the computer would be (a drop
  * event whose DataTransfer holds the file's bytes), then the analysis. Returns what the
  * analysis says of the refused and the importable app.
@@ -284,22 +329,7 @@ export async function dropArchive(
   const target = zone.getByText(t(j, 'importer.upload.drop'));
   await target.waitFor();
   await j.onStep({ name: 'importer', focus: zone, above: page.getByRole('tablist') });
-  const bytes = await fsp.readFile(archive.file);
-  await target.evaluate(
-    (el, file) => {
-      const binary = atob(file.base64);
-      const data = new Uint8Array(binary.length);
-      for (let i = 0; i < binary.length; i += 1) data[i] = binary.charCodeAt(i);
-      const dt = new DataTransfer();
-      dt.items.add(new File([data], file.name, { type: 'application/zip' }));
-      for (const type of ['dragenter', 'dragover', 'drop']) {
-        el.dispatchEvent(
-          new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }),
-        );
-      }
-    },
-    { base64: bytes.toString('base64'), name: archive.suggestedName },
-  );
+  await dropFile(target, { name: archive.suggestedName, bytes: await fsp.readFile(archive.file) });
   const analysis = page.getByRole('region', { name: t(j, 'importer.analysis.title'), exact: true });
   await analysis.waitFor({ timeout: 30_000 });
   const group = analysis.getByRole('group', {
