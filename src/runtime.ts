@@ -55,8 +55,14 @@ export async function createRuntime(
     throw error;
   }
   // The first start makes the data folders; later, a missing folder is a fault the check reports.
-  if (config.blobStore.kind === 'local') await fs.mkdir(config.blobStore.dir, { recursive: true });
+  // Folders only the service's account reads (0700): they hold the users' files.
+  await fs.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  if (config.blobStore.kind === 'local')
+    await fs.mkdir(config.blobStore.dir, { recursive: true, mode: 0o700 });
   await fs.mkdir(path.join(config.dataDir, 'tmp'), { recursive: true, mode: 0o700 });
+  // tus makes its folder world-readable (0777 less the umask) and its files 0644: made first,
+  // 0700, nobody else reaches them.
+  await fs.mkdir(path.join(config.dataDir, 'uploads'), { recursive: true, mode: 0o700 });
   const blobs = createBlobStore(config.blobStore);
   const platform = createPlatform({ db, clock, config, log, apps: APP_DEFINITIONS });
   const apps = createApps({ db, blobs, clock, platform, config });

@@ -96,9 +96,10 @@ export async function trustKey(file: string, signingKeyFile: string): Promise<Tr
   const [key] = await loadTrustedKeys([file]);
   if (key === undefined) throw new Error('No key found');
   const dir = trustedKeysDir(signingKeyFile);
-  await fs.mkdir(dir, { recursive: true });
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const pem = key.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  await fs.writeFile(path.join(dir, `${key.id}.pem`), pem);
+  // Who is trusted is the service's own business: nobody else reads or changes the list.
+  await fs.writeFile(path.join(dir, `${key.id}.pem`), pem, { mode: 0o600 });
   return key;
 }
 

@@ -19,9 +19,29 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/**
+ * The SQLite file holds every account and password hash: readable by the service's account
+ * only. SQLite gives its journal and WAL files the mode of the database file, so a database
+ * created 0600 keeps them 0600 too; one created before (0644 under the usual umask) is
+ * tightened, with its journals.
+ */
+function restrictSqliteFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    let mode: number;
+    try {
+      mode = fs.statSync(f).mode;
+    } catch {
+      continue;
+    }
+    if ((mode & 0o077) !== 0) fs.chmodSync(f, mode & 0o700);
+  }
+}
+
 export function openDatabase(config: DatabaseConfig): Db {
   if (config.kind === 'sqlite') {
-    fs.mkdirSync(path.dirname(config.file), { recursive: true });
+    restrictSqliteFile(config.file);
     return wrap(new Kysely<Database>({ dialect: new NodeSqliteDialect(config.file) }), 'sqlite');
   }
   const pool = new pg.Pool({ connectionString: config.url, max: config.poolSize });

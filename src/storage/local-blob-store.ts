@@ -22,6 +22,13 @@ import { HashingTransform } from './hashing-transform.ts';
 /** Large chunks: blobs are archives of several GB, small reads would be syscall-bound. */
 const CHUNK_SIZE = 1024 * 1024;
 
+/**
+ * Stored files are the users' own documents and archives: readable by the service's account
+ * only (files 0600, folders 0700), whatever the process's umask.
+ */
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
 /** How often `put` retries when a concurrent `delete` prunes the directory it just created. */
 const MOVE_ATTEMPTS = 3;
 
@@ -90,10 +97,10 @@ export class LocalBlobStore implements BlobStore {
     try {
       // The temporary folder is made when a put first finds it missing, not before each put
       // (a failing mkdir per document cost more than the write of a small one).
-      handle = await open(tmp, 'wx').catch(async (err: unknown) => {
+      handle = await open(tmp, 'wx', FILE_MODE).catch(async (err: unknown) => {
         if (errorCode(err) !== 'ENOENT') throw err;
         await this.#ensureTmpDir();
-        return open(tmp, 'wx');
+        return open(tmp, 'wx', FILE_MODE);
       });
       // flush: fsync before the stream closes the descriptor, so the rename below never
       // publishes a file whose data is still only in the page cache.
@@ -170,7 +177,7 @@ export class LocalBlobStore implements BlobStore {
       await this.#ensureTmpDir();
       const probe = path.join(this.#tmpDir, `check-${randomUUID()}`);
       try {
-        const handle = await open(probe, 'wx');
+        const handle = await open(probe, 'wx', FILE_MODE);
         try {
           await handle.writeFile('ok');
           await handle.sync();
@@ -201,7 +208,7 @@ export class LocalBlobStore implements BlobStore {
 
   async #ensureTmpDir(): Promise<void> {
     try {
-      await mkdir(this.#tmpDir);
+      await mkdir(this.#tmpDir, { mode: DIR_MODE });
     } catch (err) {
       if (errorCode(err) !== 'EEXIST') throw err;
     }
@@ -229,7 +236,7 @@ export class LocalBlobStore implements BlobStore {
   async #moveIntoPlace(tmp: string, target: string): Promise<void> {
     const dir = path.dirname(target);
     for (let attempt = 1; ; attempt++) {
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: DIR_MODE });
       try {
         await rename(tmp, target);
         break;
