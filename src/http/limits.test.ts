@@ -112,6 +112,8 @@ describe('rate limits that fit a school (one address for everyone)', () => {
       anonymous.push((await me(headers)).status);
     }
     expect(anonymous).toEqual([...Array<number>(18).fill(401), 429]);
+    // Guessed API tokens count as anonymous too.
+    expect((await me({ authorization: 'Bearer mdt_guessed' })).status).toBe(429);
     // Signed-in pupils are not held by the exhausted address budget.
     const [lea] = [await makeUser(platform)];
     const leaToken = await platform.auth.createToken(lea.id, 'script');

@@ -220,8 +220,9 @@ export class AuthService {
       account !== undefined && now - account.window_start < THROTTLE_WINDOW_MS
         ? account.failures
         : 0;
+    // Only an address that has failed on this account waits (countIfAllowed asks after the
+    // first failure): an address without a count here is never held.
     const waitAfter = (pairFailures: number): number => {
-      if (pairFailures === 0) return 0; // an address that has not failed here is never held
       const backoff =
         pairFailures < PAIR_FREE_FAILURES
           ? 0

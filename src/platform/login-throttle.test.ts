@@ -92,6 +92,18 @@ describe.each(testDbKinds())('login throttling on %s', (kind) => {
       .where('key', '=', `pair:203.0.113.77|${u.login}`)
       .executeTakeFirstOrThrow();
     expect(row.failures).toBe(PAIR_FREE_FAILURES);
+    // The same straight at the service: 40 attempts started in the same tick.
+    const v = await makeUser(s.t.runtime.platform);
+    const direct = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        s.t.runtime.platform.auth.login(v.login, 'wrong', '203.0.113.78').then(
+          () => 200,
+          (e: { status: number }) => e.status,
+        ),
+      ),
+    );
+    expect(direct.filter((x) => x === 401)).toHaveLength(PAIR_FREE_FAILURES);
+    expect(direct.filter((x) => x === 429)).toHaveLength(40 - PAIR_FREE_FAILURES);
   });
 
   it('backs off per (address, account), and a success clears that address', async () => {
