@@ -4,12 +4,17 @@ import type { Logger } from 'pino';
 import { newId, type Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
 import {
+  errorMessage,
   registerDefinition,
   type EnqueueOptions,
+  type JobCounts,
   type JobDefinition,
+  type JobListFilter,
   type JobQueue,
   type JobRecord,
   type JsonValue,
+  type QueueDepth,
+  type RetryRefusal,
 } from './job-queue.ts';
 import { runJob, type RunningJob } from './job-runner.ts';
 import { JobStore } from './job-store.ts';
@@ -77,18 +82,7 @@ export class BullmqQueue implements JobQueue {
       runAt: this.deps.clock.now() + delay,
     });
     try {
-      await this.queue.add(
-        def.type,
-        { id },
-        {
-          jobId: id,
-          delay,
-          attempts: maxAttempts,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: { age: 86_400 },
-          removeOnFail: { age: 7 * 86_400 },
-        },
-      );
+      await this.add(def.type, id, maxAttempts, delay);
     } catch (error) {
       // A row that no engine will ever run would show "queued" forever.
       await this.store.delete(id);
@@ -109,6 +103,40 @@ export class BullmqQueue implements JobQueue {
     }
     if (found) this.active.get(id)?.stop('cancelled');
     return found;
+  }
+
+  list(filter?: JobListFilter): Promise<JobRecord[]> {
+    return this.store.list(filter);
+  }
+
+  counts(): Promise<JobCounts> {
+    return this.store.counts();
+  }
+
+  /** What Redis holds for workers to take (a failed try waiting for its backoff is delayed). */
+  async depth(): Promise<QueueDepth> {
+    const c = await this.queue.getJobCounts('wait', 'prioritized', 'delayed');
+    return { waiting: (c.wait ?? 0) + (c.prioritized ?? 0), delayed: c.delayed ?? 0 };
+  }
+
+  /**
+   * The row goes back to queued first (so a worker taking the new Redis job finds it runnable),
+   * then the failed Redis job is replaced by a fresh one under the same id.
+   */
+  async retry(id: string): Promise<{ ok: true } | { ok: false; reason: RetryRefusal }> {
+    const row = await this.store.get(id);
+    if (row === undefined) return { ok: false, reason: 'not_found' };
+    if (row.status !== 'failed' || !(await this.store.requeue(id)))
+      return { ok: false, reason: 'not_failed' };
+    try {
+      await this.queue.remove(id);
+      await this.add(row.type, id, row.maxAttempts, 0);
+    } catch (error) {
+      // Not in Redis: the row must not say queued forever.
+      await this.store.fail(id, null, row.error ?? errorMessage(error));
+      throw error;
+    }
+    return { ok: true };
   }
 
   startWorker(): void {
@@ -157,6 +185,21 @@ export class BullmqQueue implements JobQueue {
   async check(): Promise<void> {
     // A real round trip to Redis, not only a connection state.
     await this.queue.getJobCounts('active');
+  }
+
+  private async add(type: string, id: string, attempts: number, delay: number): Promise<void> {
+    await this.queue.add(
+      type,
+      { id },
+      {
+        jobId: id,
+        delay,
+        attempts,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 86_400 },
+        removeOnFail: { age: 7 * 86_400 },
+      },
+    );
   }
 
   private async process(job: Job<BullData>, token: string | undefined): Promise<void> {

@@ -6,10 +6,14 @@ import { supportsSkipLocked } from '../db/dialect.ts';
 import {
   registerDefinition,
   type EnqueueOptions,
+  type JobCounts,
   type JobDefinition,
+  type JobListFilter,
   type JobQueue,
   type JobRecord,
   type JsonValue,
+  type QueueDepth,
+  type RetryRefusal,
 } from './job-queue.ts';
 import { runJob, type RunningJob } from './job-runner.ts';
 import { JobStore, toRecord } from './job-store.ts';
@@ -87,6 +91,30 @@ export class EmbeddedQueue implements JobQueue {
     // A job running here stops now rather than at its next heartbeat.
     if (found) this.active.get(id)?.stop('cancelled');
     return found;
+  }
+
+  list(filter?: JobListFilter): Promise<JobRecord[]> {
+    return this.store.list(filter);
+  }
+
+  counts(): Promise<JobCounts> {
+    return this.store.counts();
+  }
+
+  /** The queued rows are the queue itself. */
+  depth(): Promise<QueueDepth> {
+    return this.store.depth();
+  }
+
+  async retry(id: string): Promise<{ ok: true } | { ok: false; reason: RetryRefusal }> {
+    if (!(await this.store.requeue(id)))
+      return {
+        ok: false,
+        reason: (await this.store.get(id)) === undefined ? 'not_found' : 'not_failed',
+      };
+    if (this.running && this.ticking === undefined && this.active.size < this.deps.concurrency)
+      this.schedule(0);
+    return { ok: true };
   }
 
   startWorker(): void {

@@ -55,6 +55,29 @@ export interface EnqueueOptions {
   maxAttempts?: number;
 }
 
+/** What `JobQueue.list` returns: the newest jobs first. */
+export interface JobListFilter {
+  status?: JobStatus;
+  type?: string;
+  /** At most this many (default 50). */
+  limit?: number;
+}
+
+export interface JobCounts {
+  byStatus: Record<JobStatus, number>;
+  /** When the oldest job still queued was queued; null when none is. */
+  oldestQueuedAt: number | null;
+}
+
+/** Jobs the engine holds for a worker to take: due now, or waiting for their time. */
+export interface QueueDepth {
+  waiting: number;
+  delayed: number;
+}
+
+/** Why `JobQueue.retry` did not put a job back. */
+export type RetryRefusal = 'not_found' | 'not_failed';
+
 /**
  * The job queue, whatever the engine. A job's state, progress and result always live in the
  * `jobs` table, so readers do not care which engine runs it.
@@ -69,6 +92,17 @@ export interface JobQueue {
   get(id: string): Promise<JobRecord | undefined>;
   /** Cancels a queued job at once, or asks a running one to stop. False when already finished. */
   cancel(id: string): Promise<boolean>;
+  /** The newest jobs first, from the `jobs` rows (the admin's view; any engine). */
+  list(filter?: JobListFilter): Promise<JobRecord[]>;
+  /** Jobs by state, and the age of the oldest queued one. */
+  counts(): Promise<JobCounts>;
+  /** What the engine itself holds for workers to take (the rows for embedded, Redis for bullmq). */
+  depth(): Promise<QueueDepth>;
+  /**
+   * Runs a failed job again, its tries counted from zero. Only a failed job: a queued,
+   * running, succeeded or cancelled one is refused (`ok: false` with the reason).
+   */
+  retry(id: string): Promise<{ ok: true } | { ok: false; reason: RetryRefusal }>;
   /**
    * Adds a job type this process runs (each service registers its own jobs when it is made,
    * so the queue knows no service). Before `startWorker` only.

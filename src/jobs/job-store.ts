@@ -1,8 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
-import type { JobsTable } from '../db/schema.ts';
-import type { JobRecord, JsonValue } from './job-queue.ts';
+import type { JobStatus, JobsTable } from '../db/schema.ts';
+import type { JobCounts, JobListFilter, JobRecord, JsonValue, QueueDepth } from './job-queue.ts';
 
 /**
  * The `jobs` rows, shared by every engine: the embedded queue also claims from them, bullmq
@@ -48,6 +48,87 @@ export class JobStore {
       .where('id', '=', id)
       .executeTakeFirst();
     return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** The newest jobs first, optionally of one state and one type (for the admin CLI). */
+  async list(filter: JobListFilter = {}): Promise<JobRecord[]> {
+    let query = this.db.kysely.selectFrom('jobs').selectAll();
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 50)
+      .execute();
+    return rows.map(toRecord);
+  }
+
+  /** How many jobs are in each state, and when the oldest queued one was queued. */
+  async counts(): Promise<JobCounts> {
+    const rows = await this.db.kysely
+      .selectFrom('jobs')
+      .select((eb) => [
+        'status',
+        eb.fn.countAll<number | string>().as('n'),
+        eb.fn.min<number | string | null>('created_at').as('oldest'),
+      ])
+      .groupBy('status')
+      .execute();
+    const byStatus: Record<JobStatus, number> = {
+      queued: 0,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+    };
+    let oldestQueuedAt: number | null = null;
+    for (const r of rows) {
+      byStatus[r.status] = Number(r.n);
+      if (r.status === 'queued' && r.oldest !== null) oldestQueuedAt = Number(r.oldest);
+    }
+    return { byStatus, oldestQueuedAt };
+  }
+
+  /** Queued jobs due now, and queued jobs waiting for their time (a delay or a backoff). */
+  async depth(): Promise<QueueDepth> {
+    const now = this.clock.now();
+    const row = await this.db.kysely
+      .selectFrom('jobs')
+      .select((eb) => [
+        eb.fn
+          .sum<number | string | null>(eb.case().when('run_at', '<=', now).then(1).else(0).end())
+          .as('waiting'),
+        eb.fn
+          .sum<number | string | null>(eb.case().when('run_at', '>', now).then(1).else(0).end())
+          .as('delayed'),
+      ])
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    return { waiting: Number(row.waiting ?? 0), delayed: Number(row.delayed ?? 0) };
+  }
+
+  /**
+   * Puts a failed job back in the queue as new: its tries start again from zero, its last
+   * error stays until the next try ends. False unless it was failed.
+   */
+  async requeue(id: string): Promise<boolean> {
+    const now = this.clock.now();
+    const res = await this.db.kysely
+      .updateTable('jobs')
+      .set({
+        status: 'queued',
+        attempts: 0,
+        run_at: now,
+        cancel_requested: 0,
+        locked_by: null,
+        lease_until: null,
+        updated_at: now,
+        finished_at: null,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'failed')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   async delete(id: string): Promise<void> {
