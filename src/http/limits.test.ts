@@ -76,6 +76,20 @@ describe('TRUST_PROXY', () => {
         expect(statuses).toEqual(believed ? [401, 401, 401, 401, 401] : [401, 401, 401, 429, 429]);
       },
     );
+
+    if (believed)
+      it('counts an IPv6 /64 as one address (rotating inside it gives no fresh count)', async () => {
+        const statuses: number[] = [];
+        for (let i = 1; i <= 4; i++) {
+          const res = await post(
+            `${s.url}/api/auth/login`,
+            { login: `nobody.v6.${i}`, password: 'x' },
+            { 'x-forwarded-for': `2001:db8:1:2::${i.toString(16)}:${i}` },
+          );
+          statuses.push(res.status);
+        }
+        expect(statuses).toEqual([401, 401, 401, 429]);
+      });
   });
 });
 
