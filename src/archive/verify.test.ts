@@ -11,6 +11,11 @@ import { isoDate, recordFile, recordId, ref } from './records.ts';
 import { verifyArchive } from './verify.ts';
 import type { AppRecords } from './verify-records.ts';
 import { writeTestArchive } from '../../test/support/test-archive.ts';
+import {
+  HOSTILE_ARCHIVES,
+  signedZip,
+  SOUND_ARCHIVES,
+} from '../../test/fixtures/hostile-archives.ts';
 
 // The blog's files as its schemas say them (a subset of the real ones is enough here).
 const blogs = recordFile(
@@ -195,5 +200,76 @@ describe('data files keep their names', () => {
     const result = await verifyArchive(file, trusted, { apps: [blogRecords] });
     expect(result.problems).toEqual([]);
     expect(result.records).toBe(2);
+  });
+});
+
+describe('verify reuses the import analysis, and asks more', () => {
+  /** The zip with a comment after its end record (the crafted zips have none). */
+  const withComment = (zip: Buffer, comment: string): Buffer => {
+    const bytes = Buffer.from(comment, 'latin1');
+    const out = Buffer.concat([zip, bytes]);
+    out.writeUInt16LE(bytes.length, zip.length - 22 + 20);
+    return out;
+  };
+  const a = { name: 'a.txt', data: 'Contenu de a.txt\n', deflate: true };
+  const write = async (name: string, bytes: Buffer) => {
+    const file = path.join(dir, `${name}.zip`);
+    await fsp.writeFile(file, bytes);
+    return file;
+  };
+
+  it('accepts a sound archive signed by a trusted key, every file checked', async () => {
+    const result = await verifyArchive(
+      await write('sain', signedZip([a], { signer: key })),
+      trusted,
+    );
+    expect(result).toMatchObject({ ok: true, problems: [], signedBy: key.id, checked: 1 });
+  });
+
+  it('refuses every hostile archive with one line naming its problem, never throwing', async () => {
+    for (const h of HOSTILE_ARCHIVES) {
+      const result = await verifyArchive(await h.build(dir, key), trusted);
+      expect(result.ok, h.name).toBe(false);
+      expect(result.problems.length, h.name).toBeGreaterThanOrEqual(1);
+      for (const line of result.problems) expect(line, h.name).not.toMatch(/\n|\s{4}at /);
+    }
+  }, 120_000); // 200,001 entries, 8 MiB bombs...
+
+  it('refuses an unsigned archive, and one signed by a key it does not trust', async () => {
+    const unsigned = await verifyArchive(await SOUND_ARCHIVES.unsigned.build(dir, key), trusted);
+    expect(unsigned).toMatchObject({
+      ok: false,
+      problems: ['manifest.sig is missing: the archive is not signed'],
+    });
+    const untrusted = await verifyArchive(await SOUND_ARCHIVES.untrusted.build(dir, key), trusted);
+    expect(untrusted.ok).toBe(false);
+    expect(untrusted.problems).toEqual([
+      expect.stringMatching(
+        /^Signed by an unknown key \(.+\): add it with "mes-donnees keys trust"$/,
+      ),
+    ]);
+  });
+
+  it('refuses a zip comment: bytes that no check covers', async () => {
+    const file = await write('commentaire', withComment(signedZip([a], { signer: key }), 'caché'));
+    const result = await verifyArchive(file, trusted);
+    expect(result).toMatchObject({
+      ok: false,
+      problems: ['The zip has a comment of 5 bytes that no check covers'],
+    });
+  });
+
+  it('says an Open ENT NG archive is not one it checks', async () => {
+    const result = await verifyArchive(await SOUND_ARCHIVES.openEntNg.build(dir, key), trusted);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([expect.stringMatching(/^An Open ENT NG archive/)]);
+  });
+
+  it('reports an unreadable file on one line', async () => {
+    const result = await verifyArchive(path.join(dir, 'absent.zip'), trusted);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^Cannot read .*absent\.zip: .*ENOENT/),
+    ]);
   });
 });
