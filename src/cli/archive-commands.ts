@@ -13,6 +13,7 @@ import { allTrustedKeys, trustKey } from '../archive/keys.ts';
 import { verifyArchive } from '../archive/verify.ts';
 import { AppError } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
+import { exportGroup } from './group-export.ts';
 import { withRuntime } from './with-runtime.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -64,26 +65,61 @@ function summary(a: ManifestApp): string {
 export function addArchiveCommands(program: Command, config: () => Config): void {
   program
     .command('export')
-    .description("Export a user's data to a signed archive file (as Télécharger mes données does)")
-    .requiredOption('--login <login>', 'whose data')
+    .description(
+      "Export a user's data to a signed archive file (as Télécharger mes données does); with --all --group, queue one export per member of a class or school",
+    )
+    .option('--login <login>', 'whose data (with --out)')
     .option('--apps <apps>', 'comma-separated app ids (default: all)')
     .option('--no-documents', 'leave document files out (their metadata stays)')
     .option('--no-shared', 'leave out what others share with the user')
-    .requiredOption('--out <file>', 'the .zip to write')
+    .option('--out <file>', 'the .zip to write (with --login)')
+    .option('--all', 'every member of --group: each export queued for the workers, as if asked')
+    .option('--group <group>', 'with --all: a group (class) or school, by id or name')
+    .option('--rate <n>', 'with --all: at most n exports queued per second', '5')
     .action(
       async (o: {
-        login: string;
+        login?: string;
         apps?: string;
         documents: boolean;
         shared: boolean;
-        out: string;
+        out?: string;
+        all?: boolean;
+        group?: string;
+        rate: string;
       }) =>
         withRuntime(config(), async (runtime) => {
-          const user = await runtime.platform.accounts.requireByLogin(o.login);
           const wanted = o.apps
             ?.split(',')
             .map((a) => a.trim())
             .filter((a) => a.length > 0);
+          if (o.all === true || o.group !== undefined) {
+            if (o.all !== true || o.group === undefined)
+              throw new AppError('invalid_request', '--all and --group go together');
+            if (o.login !== undefined || o.out !== undefined)
+              throw new AppError(
+                'invalid_request',
+                '--all --group takes neither --login nor --out',
+              );
+            const r = await exportGroup(
+              runtime,
+              {
+                group: o.group,
+                ...(wanted === undefined ? {} : { apps: wanted }),
+                includeDocuments: o.documents,
+                includeShared: o.shared,
+                rate: Number(o.rate),
+              },
+              out,
+            );
+            if (r.errors > 0) process.exitCode = 1;
+            return;
+          }
+          if (o.login === undefined || o.out === undefined)
+            throw new AppError(
+              'invalid_request',
+              'export needs --login and --out (or --all --group)',
+            );
+          const user = await runtime.platform.accounts.requireByLogin(o.login);
           const all = archiveAdapters(runtime);
           const adapters = wanted === undefined ? all : all.filter((a) => wanted.includes(a.app));
           const unknown = (wanted ?? []).filter((w) => !all.some((a) => a.app === w));

@@ -5,6 +5,8 @@ import { allMigrations } from '../apps/registry.ts';
 import { start } from '../main.ts';
 import { addAdminCommands } from './admin-commands.ts';
 import { addArchiveCommands } from './archive-commands.ts';
+import { addJobsCommands } from './jobs-commands.ts';
+import { addStatsCommand } from './stats-command.ts';
 
 /** Config errors are the user's to fix: list them all, plainly, and exit 1. */
 function config(): Config {
@@ -82,5 +84,7 @@ export function buildCli(): Command {
 
   addAdminCommands(program, config);
   addArchiveCommands(program, config);
+  addJobsCommands(program, config);
+  addStatsCommand(program, config);
   return program;
 }
