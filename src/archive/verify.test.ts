@@ -259,6 +259,51 @@ describe('verify reuses the import analysis, and asks more', () => {
     });
   });
 
+  /** The zip with `extra` (id, data) added to the central entry of `name`. */
+  const withCentralExtra = (zip: Buffer, name: string, id: number, data: Buffer): Buffer => {
+    const eocd = zip.length - 22;
+    const field = Buffer.alloc(4 + data.length);
+    field.writeUInt16LE(id, 0);
+    field.writeUInt16LE(data.length, 2);
+    data.copy(field, 4);
+    for (let p = zip.readUInt32LE(eocd + 16); p < eocd;) {
+      const n = zip.readUInt16LE(p + 28);
+      const m = zip.readUInt16LE(p + 30);
+      const k = zip.readUInt16LE(p + 32);
+      const end = p + 46 + n + m;
+      if (zip.subarray(p + 46, p + 46 + n).toString('utf8') === name) {
+        const out = Buffer.concat([zip.subarray(0, end), field, zip.subarray(end)]);
+        out.writeUInt16LE(m + field.length, p + 30);
+        out.writeUInt32LE(zip.readUInt32LE(eocd + 12) + field.length, eocd + field.length + 12);
+        return out;
+      }
+      p = end + k;
+    }
+    throw new Error(`no central entry ${name}`);
+  };
+
+  it('refuses an extra field that is not a timestamp, ZIP64 sizes or a Unicode name', async () => {
+    const zip = signedZip([a], { signer: key });
+    const hidden = await write(
+      'extra',
+      withCentralExtra(zip, 'a.txt', 0xcafe, Buffer.alloc(100, 7)),
+    );
+    expect(await verifyArchive(hidden, trusted)).toMatchObject({
+      ok: false,
+      problems: ['Entry a.txt has a central extra field 0xcafe of 100 bytes that no check covers'],
+    });
+    const stamp = Buffer.from([1, 0, 0, 0, 0x60]);
+    const stamped = await write('stamp', withCentralExtra(zip, 'a.txt', 0x5455, stamp));
+    expect(await verifyArchive(stamped, trusted)).toMatchObject({ ok: true, problems: [] });
+    const padded = await write(
+      'stamp-long',
+      withCentralExtra(zip, 'a.txt', 0x5455, Buffer.alloc(200)),
+    );
+    expect((await verifyArchive(padded, trusted)).problems).toEqual([
+      'Entry a.txt has a central extra field 0x5455 of 200 bytes that no check covers',
+    ]);
+  });
+
   it('says an Open ENT NG archive is not one it checks', async () => {
     const result = await verifyArchive(await SOUND_ARCHIVES.openEntNg.build(dir, key), trusted);
     expect(result.ok).toBe(false);

@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import yauzl from 'yauzl';
 import { SIGNATURE, type Manifest } from './format.ts';
 import {
   DEFAULT_INSPECT_LIMITS,
@@ -93,6 +95,78 @@ export function nameFindings(entries: readonly ZipEntryInfo[]): NameFinding[] {
 export const nameProblems = (entries: readonly ZipEntryInfo[]): string[] =>
   nameFindings(entries).map((f) => f.problem);
 
+/**
+ * Extra fields a Mes Données archive may carry (yazl writes them): ZIP64 sizes, the Info-ZIP
+ * timestamp, the Info-ZIP Unicode path (which the analysis checks against the name); each at
+ * most this many bytes of data.
+ */
+const KNOWN_EXTRA_FIELDS = new Map([
+  [0x0001, 28],
+  [0x5455, 13],
+  [0x7075, 5 + 0xffff],
+]);
+/** Lines of one kind at most; past it, a count (a forged zip may repeat a fault per entry). */
+const MAX_LINES = 20;
+const LOCAL_HEADER_SIZE = 30;
+
+/**
+ * Bytes of the zip that belong to no entry's checked data and that the analysis lets through:
+ * the zip's comment, entry comments, extra fields (local or central) that are not ZIP64 sizes,
+ * timestamps or Unicode names. Nothing checks them, so a sound archive has none.
+ */
+async function uncoveredBytes(
+  file: string,
+  zipComment: string,
+  entries: readonly ZipEntryInfo[],
+): Promise<string[]> {
+  const lines: string[] = [];
+  // yauzl decodes a zip comment as CP437: one character a byte.
+  if (zipComment.length > 0)
+    lines.push(`The zip has a comment of ${zipComment.length} bytes that no check covers`);
+  const found: string[] = [];
+  const unknown = (name: string, where: string, fields: readonly yauzl.ExtraField[]) => {
+    for (const f of fields) {
+      const max = KNOWN_EXTRA_FIELDS.get(f.id);
+      if (max === undefined || f.data.length > max) {
+        const id = `0x${f.id.toString(16).padStart(4, '0')}`;
+        found.push(
+          `Entry ${shown(name)} has a ${where} extra field ${id} of ${f.data.length} bytes that no check covers`,
+        );
+        return;
+      }
+    }
+  };
+  const handle = await fs.open(file, 'r');
+  try {
+    for (const e of entries) {
+      if (e.entry.fileComment !== '')
+        found.push(`Entry ${shown(e.name)} has a comment that no check covers`);
+      unknown(e.name, 'central', e.entry.extraFields);
+      // The analysis made sure the local header is there and agrees with the central entry.
+      const header = Buffer.alloc(LOCAL_HEADER_SIZE);
+      const at = e.entry.relativeOffsetOfLocalHeader;
+      await handle.read(header, 0, LOCAL_HEADER_SIZE, at);
+      const nameLength = header.readUInt16LE(26);
+      const extra = Buffer.alloc(header.readUInt16LE(28));
+      await handle.read(extra, 0, extra.length, at + LOCAL_HEADER_SIZE + nameLength);
+      let fields: yauzl.ExtraField[];
+      try {
+        fields = yauzl.parseExtraFields(extra);
+      } catch {
+        found.push(`Entry ${shown(e.name)} has a malformed local extra field`);
+        continue;
+      }
+      unknown(e.name, 'local', fields);
+    }
+  } finally {
+    await handle.close();
+  }
+  lines.push(...found.slice(0, MAX_LINES));
+  if (found.length > MAX_LINES)
+    lines.push(`And ${found.length - MAX_LINES} more entries with bytes that no check covers`);
+  return lines;
+}
+
 /** The analysis' limits, but for size: an export of any size is verified (ratio still bounded). */
 const VERIFY_LIMITS: InspectLimits = {
   ...DEFAULT_INSPECT_LIMITS,
@@ -118,9 +192,9 @@ function reportedByName(message: string, names: readonly NameFinding[]): boolean
  * none unlisted, none missing) and the signature are the import's own analysis
  * (`inspectArchive`): every byte of the zip belongs to an entry, both tables of entries agree,
  * nothing is read outside its limits. To that `verify` adds what only matters here: an
- * archive must be signed by a trusted key, carry no comment (bytes no check covers), have
- * names that extract as distinct files on Windows and macOS, and hold records that match
- * their apps' schemas. Every problem is one line; an archive the analysis refuses gets its
+ * archive must be signed by a trusted key, hold no bytes that no check covers (comments,
+ * unknown extra fields), have names that extract as distinct files on Windows and macOS, and
+ * hold records that match their apps' schemas. Every problem is one line; an archive the analysis refuses gets its
  * one line (the analysis stops at the first), plus any name problem.
  */
 export async function verifyArchive(
@@ -172,15 +246,11 @@ export async function verifyArchive(
       problems.push('Not a readable zip file');
       return { ok: false, manifest, signedBy, problems, notes, checked: 0, records: 0 };
     }
-    // Comments are the only bytes of a zip outside its entries: nothing checks them.
-    // yauzl decodes a zip comment as CP437: one character a byte.
-    const comment = zip.comment.length;
-    if (comment > 0)
-      problems.push(`The zip has a comment of ${comment} bytes that no check covers`);
-    for (const e of entries) {
-      if (e.entry.fileComment !== '')
-        problems.push(`Entry ${shown(e.name)} has a comment that no check covers`);
-    }
+    problems.push(
+      ...(await uncoveredBytes(file, zip.comment, entries).catch((error: unknown) => [
+        `Cannot read ${file}: ${oneLine(error)}`,
+      ])),
+    );
     let records = 0;
     if (options.apps !== undefined) {
       const byName = new Map(entries.map((e) => [e.name, e]));
