@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
@@ -199,6 +200,36 @@ describe.each(testDbKinds())('admin CLI commands on %s', (kind) => {
     expect(await refusal(() => retryJob(t.runtime, jobId, out))).toBe(
       `Job ${jobId} is cancelled: only a failed job can be retried`,
     );
+  });
+
+  it("jobs cancel of an import's job goes through the import service: its row ends cancelled and its archive is deleted", async () => {
+    const pupil = await makeUser(t.runtime.platform);
+    const view = await t.runtime.imports.create(
+      pupil,
+      Readable.from([Buffer.from('PK not really a zip')]),
+      'archive.zip',
+    );
+    const row = async () =>
+      t.runtime.db.kysely
+        .selectFrom('archive_imports')
+        .select(['job_id', 'status', 'blob_key'])
+        .where('id', '=', view.id)
+        .executeTakeFirstOrThrow();
+    const before = await row();
+    const jobId = before.job_id ?? '';
+    expect(before.blob_key).not.toBeNull();
+    expect(await t.runtime.blobs.head(before.blob_key ?? '')).toBeDefined();
+
+    await run(() => listJobs(t.runtime, { type: 'archive.import.analyze' }, out));
+    expect(lines.find((l) => l.startsWith(`${jobId}\t`))).toMatch(
+      new RegExp(`\\tuser=${pupil.id} import=${view.id}$`),
+    );
+    await run(() => cancelJob(t.runtime, jobId, out));
+    expect(lines).toEqual([`Cancelled job ${jobId} and its import ${view.id}`]);
+    const after = await row();
+    expect(after).toMatchObject({ status: 'cancelled', blob_key: null });
+    expect(await t.runtime.blobs.head(before.blob_key ?? '')).toBeUndefined();
+    expect((await t.runtime.queue.get(jobId))?.status).toBe('cancelled');
   });
 
   it('jobs retry runs a failed job again; one whose export has ended is refused', async () => {
