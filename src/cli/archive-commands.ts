@@ -75,7 +75,7 @@ export function addArchiveCommands(program: Command, config: () => Config): void
     .option('--out <file>', 'the .zip to write (with --login)')
     .option('--all', 'every member of --group: each export queued for the workers, as if asked')
     .option('--group <group>', 'with --all: a group (class) or school, by id or name')
-    .option('--rate <n>', 'with --all: at most n exports queued per second', '5')
+    .option('--rate <n>', 'with --all: at most n exports queued per second', Number, 5)
     .action(
       async (o: {
         login?: string;
@@ -85,7 +85,7 @@ export function addArchiveCommands(program: Command, config: () => Config): void
         out?: string;
         all?: boolean;
         group?: string;
-        rate: string;
+        rate: number;
       }) =>
         withRuntime(config(), async (runtime) => {
           const wanted = o.apps
@@ -107,7 +107,7 @@ export function addArchiveCommands(program: Command, config: () => Config): void
                 ...(wanted === undefined ? {} : { apps: wanted }),
                 includeDocuments: o.documents,
                 includeShared: o.shared,
-                rate: Number(o.rate),
+                rate: o.rate,
               },
               out,
             );

@@ -155,6 +155,16 @@ describe.each(testDbKinds())('admin CLI commands on %s', (kind) => {
         ),
       ),
     ).toBe('Unknown app(s): agenda');
+    for (const rate of [0, Number.NaN])
+      expect(
+        await refusal(() =>
+          exportGroup(
+            t.runtime,
+            { group: cls.id, includeDocuments: true, includeShared: true, rate },
+            out,
+          ),
+        ),
+      ).toBe('--rate is a number of exports per second, above 0');
   });
 
   it('jobs list and show: ids of what each job is about, never a stack; cancel goes through the export service', async () => {
