@@ -171,7 +171,12 @@ export async function retryJob(runtime: Runtime, id: string, out: Out): Promise<
   }
   const retried = await runtime.queue.retry(id);
   if (!retried.ok)
-    throw new AppError('conflict', `Job ${id} changed meanwhile: only a failed job can be retried`);
+    throw new AppError(
+      'conflict',
+      retried.reason === 'held'
+        ? `Job ${id} is still held by a worker: try again once its lease has run out`
+        : `Job ${id} changed meanwhile: only a failed job can be retried`,
+    );
   out(`Job ${id} is queued again (tries start from 1)`);
 }
 

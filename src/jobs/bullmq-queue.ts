@@ -129,7 +129,11 @@ export class BullmqQueue implements JobQueue {
     if (row.status !== 'failed' || !(await this.store.requeue(id)))
       return { ok: false, reason: 'not_failed' };
     try {
-      await this.queue.remove(id);
+      // 0 when a worker still holds the job's lock (its row was failed while it ran on).
+      if ((await this.queue.remove(id)) === 0 && (await this.queue.getJobState(id)) !== 'unknown') {
+        await this.store.fail(id, null, row.error ?? 'The job is still held by a worker');
+        return { ok: false, reason: 'held' };
+      }
       await this.add(row.type, id, row.maxAttempts, 0);
     } catch (error) {
       // Not in Redis: the row must not say queued forever.

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -28,10 +29,12 @@ describe.each(cases)('job queue admin: $engine on $db', ({ engine, db: dbKind })
   /** Fails while `<key>.block` exists; counts its runs in `<key>.runs`. */
   const gated = defineJob({
     type: 'test.gated',
-    payload: z.strictObject({ key: z.string() }),
+    payload: z.strictObject({ key: z.string(), holdMs: z.number().optional() }),
     maxAttempts: 1,
     async run(p) {
       await fs.appendFile(path.join(dir, `${p.key}.runs`), 'x');
+      // Deaf to its signal on purpose: a worker that keeps the job whatever its row says.
+      if (p.holdMs !== undefined) await sleep(p.holdMs);
       const blocked = await fs
         .access(path.join(dir, `${p.key}.block`))
         .then(() => true)
@@ -145,4 +148,24 @@ describe.each(cases)('job queue admin: $engine on $db', ({ engine, db: dbKind })
     expect(await runs('flaky')).toBe(2);
     await q.stop(1000);
   });
+
+  it.runIf(engine === 'bullmq')(
+    'refuses to retry a job a worker still holds in Redis, and leaves it failed',
+    async () => {
+      const q = makeQueue();
+      q.startWorker();
+      const id = await q.enqueue(gated, { key: 'held', holdMs: 3000 });
+      await waitFor('the start', async () => (await runs('held')) > 0);
+      // Its row failed while the worker holds it (as when it was failed by hand).
+      await tdb.db.kysely
+        .updateTable('jobs')
+        .set({ status: 'failed', error: 'failed by hand', finished_at: Date.now() })
+        .where('id', '=', id)
+        .execute();
+      expect(await q.retry(id)).toEqual({ ok: false, reason: 'held' });
+      expect(await q.get(id)).toMatchObject({ status: 'failed', error: 'failed by hand' });
+      await q.stop(5000);
+    },
+    20_000,
+  );
 });

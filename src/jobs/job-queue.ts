@@ -75,8 +75,11 @@ export interface QueueDepth {
   delayed: number;
 }
 
-/** Why `JobQueue.retry` did not put a job back. */
-export type RetryRefusal = 'not_found' | 'not_failed';
+/**
+ * Why `JobQueue.retry` did not put a job back: unknown, not failed, or (bullmq) still held by
+ * a worker whose lock has not expired.
+ */
+export type RetryRefusal = 'not_found' | 'not_failed' | 'held';
 
 /**
  * The job queue, whatever the engine. A job's state, progress and result always live in the
