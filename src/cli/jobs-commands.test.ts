@@ -167,6 +167,31 @@ describe.each(testDbKinds())('admin CLI commands on %s', (kind) => {
       ).toBe('--rate is a number of exports per second, above 0');
   });
 
+  it('export --all --group counts a member whose export could not be queued as an error, in one line, and goes on', async () => {
+    const members = [await makeUser(t.runtime.platform), await makeUser(t.runtime.platform)];
+    const cls = await buildGroup(t.runtime, members);
+    const [broken, fine] = [...members].sort((a, b) => a.login.localeCompare(b.login));
+    // The service fails for one member (a database fault, say): not a refusal, an error.
+    const exports = Object.create(t.runtime.exports) as typeof t.runtime.exports;
+    exports.create = (user, input) =>
+      user.id === broken!.id
+        ? Promise.reject(new Error('connection lost\n    at Socket (net.js:1:1)'))
+        : t.runtime.exports.create(user, input);
+    const result = await run(() =>
+      exportGroup(
+        { ...t.runtime, exports },
+        { group: cls.id, includeDocuments: true, includeShared: true, rate: 50 },
+        out,
+      ),
+    );
+    expect(result).toEqual({ queued: 1, skipped: 0, errors: 1 });
+    expect(lines.slice(1)).toEqual([
+      `error\t${broken!.login}\tconnection lost`,
+      expect.stringMatching(new RegExp(`^queued\\t${fine!.login}\\texport `)),
+      '1 queued, 0 skipped, 1 error(s), of 2 member(s)',
+    ]);
+  });
+
   it('jobs list and show: ids of what each job is about, never a stack; cancel goes through the export service', async () => {
     const pupil = await makeUser(t.runtime.platform);
     const view = await t.runtime.exports.create(pupil, { apps: ['blog'] });
