@@ -1,13 +1,10 @@
-import { useId, useRef, useState, type DragEvent, type RefObject } from 'react';
+import { useId, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
 import { formatPercent } from '../format.ts';
+import { useFileDrop } from '../hooks/use-file-drop.ts';
 import type { UploadItem } from '../hooks/use-uploads.ts';
 import { ErrorAlert } from './feedback.tsx';
 import { useWorkspaceErrorText } from './workspace-dialogs.tsx';
-
-function carriesFiles(event: DragEvent): boolean {
-  return event.dataTransfer.types.includes('Files');
-}
 
 /**
  * Where files are added: a drop zone for the mouse, with the "Upload a file" button (a labelled
@@ -24,9 +21,9 @@ export function UploadZone({
   const { t } = useTranslation();
   const titleId = useId();
   const inputId = useId();
-  const [over, setOver] = useState(false);
-  // dragenter/dragleave also fire when moving over the zone's children.
-  const depth = useRef(0);
+  const drop = useFileDrop((files) => {
+    if (files.length > 0) onFiles(files);
+  });
 
   return (
     <div
@@ -34,30 +31,8 @@ export function UploadZone({
       aria-labelledby={titleId}
       // The page's guard against stray drops (which would open the file) lets these through.
       data-drop-zone
-      className={over ? 'drop-zone drop-zone--over' : 'drop-zone'}
-      onDragEnter={(event) => {
-        if (!carriesFiles(event)) return;
-        event.preventDefault();
-        depth.current += 1;
-        setOver(true);
-      }}
-      onDragOver={(event) => {
-        if (!carriesFiles(event)) return;
-        event.preventDefault();
-        event.dataTransfer.dropEffect = 'copy';
-      }}
-      onDragLeave={(event) => {
-        if (!carriesFiles(event)) return;
-        depth.current = Math.max(0, depth.current - 1);
-        if (depth.current === 0) setOver(false);
-      }}
-      onDrop={(event) => {
-        event.preventDefault();
-        depth.current = 0;
-        setOver(false);
-        const files = [...event.dataTransfer.files];
-        if (files.length > 0) onFiles(files);
-      }}
+      className={drop.over ? 'drop-zone drop-zone--over' : 'drop-zone'}
+      {...drop.handlers}
     >
       <p id={titleId} className="drop-zone__title">
         <span aria-hidden="true">⇪ </span>

@@ -4,7 +4,8 @@ import { isAppId, type AppJobStatus, type AppProgress } from '../../../../src/co
 import { formatBytes, formatPercent } from '../../format.ts';
 import { useFailureText } from './failure-text.ts';
 
-const ICONS: Record<AppJobStatus, string> = {
+/** An app's state at a glance (beside its words). */
+export const APP_STATUS_ICONS: Record<AppJobStatus, string> = {
   pending: '…',
   running: '⟳',
   complete: '✓',
@@ -14,7 +15,7 @@ const ICONS: Record<AppJobStatus, string> = {
 };
 
 /** Done, with or without every item: the bar is full. */
-function isDone(status: AppJobStatus): boolean {
+export function isDone(status: AppJobStatus): boolean {
   return status === 'complete' || status === 'partial';
 }
 
@@ -92,7 +93,7 @@ export function AppProgressRow({
           : formatPercent(value / max, language)}
       </progress>
       <span className="export-app__status">
-        <span aria-hidden="true">{ICONS[status]} </span>
+        <span aria-hidden="true">{APP_STATUS_ICONS[status]} </span>
         {t(`archive.appStatus.${status}`)}
         {bytesTotal > 0 && (
           <span className="muted">

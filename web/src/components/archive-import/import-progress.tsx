@@ -1,8 +1,9 @@
 import { useId, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
-import type { AppJobStatus, AppProgress } from '../../../../src/contracts/archive.ts';
+import type { AppProgress } from '../../../../src/contracts/archive.ts';
 import type { ArchiveImport } from '../../api/imports.ts';
 import { formatPercent } from '../../format.ts';
+import { APP_STATUS_ICONS, isDone } from '../archive-export/app-progress-row.tsx';
 import { importApps, useAppStatusText, useFormatNumber } from './report-text.ts';
 
 const PENDING: AppProgress = {
@@ -12,19 +13,6 @@ const PENDING: AppProgress = {
   bytes: 0,
   bytesTotal: 0,
 };
-
-const ICONS: Record<AppJobStatus, string> = {
-  pending: '…',
-  running: '⟳',
-  complete: '✓',
-  partial: '⚠',
-  failed: '✕',
-  cancelled: '–',
-};
-
-function isDone(status: AppJobStatus): boolean {
-  return status === 'complete' || status === 'partial';
-}
 
 /** One app: "Blog : 3 sur 5", its bar (with an accessible name) and its state in words. */
 function ImportAppRow({ name, progress }: { name: string; progress: AppProgress }) {
@@ -65,7 +53,7 @@ function ImportAppRow({ name, progress }: { name: string; progress: AppProgress 
         {value === undefined ? statusText('running') : formatPercent(value / max, language)}
       </progress>
       <span className="export-app__status">
-        <span aria-hidden="true">{ICONS[status]} </span>
+        <span aria-hidden="true">{APP_STATUS_ICONS[status]} </span>
         {statusText(status)}
       </span>
     </li>

@@ -1,5 +1,6 @@
-import { useId, useRef, useState, type DragEvent, type RefObject } from 'react';
+import { useId, type RefObject } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useFileDrop } from '../../hooks/use-file-drop.ts';
 import { formatBytes, formatPercent } from '../../format.ts';
 import { FormAlert } from '../feedback.tsx';
 import type { UploadFailure, UploadState } from './use-tus-upload.ts';
@@ -26,10 +27,6 @@ export function checkZip(
   return { file };
 }
 
-function carriesFiles(event: DragEvent): boolean {
-  return event.dataTransfer.types.includes('Files');
-}
-
 /**
  * "Glissez votre fichier .zip ici ou Parcourir": a drop zone for the mouse around a labelled
  * file input (styled as a button) for everyone else. Only one `.zip` is taken.
@@ -48,9 +45,6 @@ export function ImportDropZone({
 }) {
   const { t } = useTranslation();
   const ids = { title: useId(), input: useId(), format: useId() };
-  const [over, setOver] = useState(false);
-  // dragenter/dragleave also fire when moving over the zone's children.
-  const depth = useRef(0);
 
   const take = (files: readonly File[]) => {
     const checked = checkZip(files);
@@ -61,6 +55,7 @@ export function ImportDropZone({
     }
     onError(t(`importer.upload.errors.${checked.error}`, { name: checked.name }));
   };
+  const drop = useFileDrop(take);
 
   return (
     <section className="import-upload" aria-labelledby={ids.title}>
@@ -69,29 +64,8 @@ export function ImportDropZone({
       </h3>
       <div
         data-drop-zone=""
-        className={over ? 'import-drop import-drop--over' : 'import-drop'}
-        onDragEnter={(event) => {
-          if (!carriesFiles(event)) return;
-          event.preventDefault();
-          depth.current += 1;
-          setOver(true);
-        }}
-        onDragOver={(event) => {
-          if (!carriesFiles(event)) return;
-          event.preventDefault();
-          event.dataTransfer.dropEffect = 'copy';
-        }}
-        onDragLeave={(event) => {
-          if (!carriesFiles(event)) return;
-          depth.current = Math.max(0, depth.current - 1);
-          if (depth.current === 0) setOver(false);
-        }}
-        onDrop={(event) => {
-          event.preventDefault();
-          depth.current = 0;
-          setOver(false);
-          take([...event.dataTransfer.files]);
-        }}
+        className={drop.over ? 'import-drop import-drop--over' : 'import-drop'}
+        {...drop.handlers}
       >
         <p className="import-drop__title">
           <span aria-hidden="true">⇪ </span>
