@@ -12,12 +12,17 @@ export function formatBytes(bytes: number, language: string): string {
     value /= STEP;
     unit += 1;
   }
-  return new Intl.NumberFormat(language, {
-    style: 'unit',
-    unit: BYTE_UNITS[unit] ?? 'byte',
-    unitDisplay: 'short',
-    maximumFractionDigits: unit === 0 ? 0 : 1,
-  }).format(value);
+  return (
+    new Intl.NumberFormat(language, {
+      style: 'unit',
+      unit: BYTE_UNITS[unit] ?? 'byte',
+      unitDisplay: 'short',
+      maximumFractionDigits: unit === 0 ? 0 : 1,
+    })
+      .format(value)
+      // A size never breaks between its number and its unit ("28.2 kB" in English).
+      .replace(/ /g, '\u00a0')
+  );
 }
 
 /** "12 %" / "12%"; `ratio` is 0..1. */
