@@ -124,6 +124,7 @@ const envSchema = z.object({
   MAX_UPLOAD_SIZE: bytes.default(2 * GiB),
   MAX_IMPORT_SIZE: bytes.default(10 * GiB),
   EXPORT_TTL: duration.default(7 * 86_400_000),
+  EXPORT_KEEP: int(1, 100).default(3),
   TRUSTED_KEYS: list.default([]),
   TRUSTED_ENTCORE_KEYS: list.default([]),
   IMPORT_ALLOW_UNTRUSTED: bool.default(false),
@@ -195,6 +196,8 @@ export interface Config {
     loginRateLimitPerMinute: number;
   };
   readonly exportTtlMs: number;
+  /** Ready archives kept per user: a new one lets the oldest go. */
+  readonly keepReady: number;
   readonly trustedKeys: readonly string[];
   /** Open ENT NG platforms' RSA public keys (PEM files or inline PEM) whose archives are trusted. */
   readonly trustedEntcoreKeys: readonly string[];
@@ -293,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginRateLimitPerMinute: e.RATE_LIMIT_LOGIN_MAX,
     }),
     exportTtlMs: e.EXPORT_TTL,
+    keepReady: e.EXPORT_KEEP,
     trustedKeys: Object.freeze([...e.TRUSTED_KEYS]),
     trustedEntcoreKeys: Object.freeze([...e.TRUSTED_ENTCORE_KEYS]),
     imports: Object.freeze({

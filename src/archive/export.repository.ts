@@ -262,6 +262,22 @@ export class ExportRepository {
     await this.db.kysely.deleteFrom('archive_exports').where('id', '=', id).execute();
   }
 
+  /** A user's ready exports beyond the `keep` newest (their archives are to be let go). */
+  async readyBeyond(
+    userId: string,
+    keep: number,
+  ): Promise<{ id: string; blobKey: string | null }[]> {
+    const rows = await this.db.kysely
+      .selectFrom('archive_exports')
+      .select(['id', 'blob_key'])
+      .where('user_id', '=', userId)
+      .where('status', '=', 'ready')
+      .orderBy('finished_at', 'desc')
+      .orderBy('created_at', 'desc')
+      .execute();
+    return rows.slice(keep).map((r) => ({ id: r.id, blobKey: r.blob_key }));
+  }
+
   /** Ready exports whose archive has expired at `now`. */
   async expiredReady(now: number): Promise<{ id: string; blobKey: string | null }[]> {
     const rows = await this.db.kysely

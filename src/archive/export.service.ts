@@ -78,7 +78,8 @@ export interface ExportServiceDeps {
   platform: Platform;
   adapters: readonly ArchiveAdapter[];
   key: () => Promise<InstanceKey>;
-  config: Pick<Config, 'exportTtlMs' | 'instanceName' | 'publicUrl'>;
+  config: Pick<Config, 'exportTtlMs' | 'instanceName' | 'publicUrl'> &
+    Partial<Pick<Config, 'keepReady'>>;
 }
 
 /**
@@ -332,6 +333,7 @@ export class ExportService {
         await blobs.delete(key);
         return null;
       }
+      await this.keepNewest(user.id);
       // The page, not the file: the link outlives the archive's expiry.
       const link = exportLink(exportId);
       if (allFailed)
@@ -380,6 +382,17 @@ export class ExportService {
   }
 
   /** Deletes expired archives (their rows stay, marked expired, so the history is kept). */
+  /**
+   * A user keeps their `keepReady` newest archives: a new one lets the oldest go (its row stays
+   * in the history, expired), so finished exports cannot fill the disk.
+   */
+  private async keepNewest(userId: string): Promise<void> {
+    for (const r of await this.repo.readyBeyond(userId, this.deps.config.keepReady ?? 3)) {
+      if (r.blobKey !== null) await this.deps.blobs.delete(r.blobKey);
+      await this.repo.markExpired(r.id);
+    }
+  }
+
   async purgeExpired(): Promise<number> {
     const rows = await this.repo.expiredReady(this.deps.clock.now());
     for (const r of rows) {

@@ -287,6 +287,34 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
     expect(still.rawPayload.equals(kept.zip)).toBe(true);
   });
 
+  it('keeps a user’s three newest archives: a fourth lets the oldest go (history kept, bytes freed)', async () => {
+    const who = await newSession(s, 'Teacher');
+    const ids: string[] = [];
+    for (let n = 0; n < 4; n++) {
+      const start = await who.request('POST', '/api/archive/exports', { apps: ['workspace'] });
+      expect(start.statusCode, start.body).toBe(202);
+      ids.push(start.json().id);
+      expect((await waitReady(ids[n]!, who.inject)).status).toBe('ready');
+    }
+    const rows = await s.t.runtime.db.kysely
+      .selectFrom('archive_exports')
+      .select(['id', 'status', 'blob_key'])
+      .where('id', 'in', ids)
+      .execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(ids[0]!)).toMatchObject({ status: 'expired', blob_key: null });
+    for (const id of ids.slice(1)) expect(byId.get(id)?.status, id).toBe('ready');
+    const stored = await s.t.runtime.db.kysely
+      .selectFrom('archive_exports')
+      .select('blob_key')
+      .where('user_id', '=', who.user.id)
+      .where('blob_key', 'is not', null)
+      .execute();
+    expect(stored).toHaveLength(3);
+    const gone = await who.request('GET', `/api/archive/exports/${ids[0]}/download`);
+    expect(gone.statusCode).toBe(409);
+  });
+
   it('needs the archive.export right and known apps', async () => {
     const u = await makeUser(s.t.runtime.platform, 'Student');
     const g = await s.t.runtime.platform.accounts.createGroup('Collège X', `no-export ${u.login}`);
