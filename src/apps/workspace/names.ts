@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.ts';
+import { BIDI_CONTROLS } from '../../archive/zip-names.ts';
 
 /** Longest file or folder name, in characters (common file systems allow 255 bytes). */
 const MAX_NAME = 255;
@@ -7,7 +8,6 @@ const MAX_NAME = 255;
  * Bidirectional controls (embeddings, overrides, isolates, marks): with them "photo\u202Egnp.exe"
  * shows as "photoexe.png". A file name never needs them.
  */
-const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 /**
  * A document or folder name as stored: Unicode NFC (so "é" typed on macOS and on Windows is one

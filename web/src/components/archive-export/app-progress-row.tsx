@@ -19,6 +19,22 @@ export function isDone(status: AppJobStatus): boolean {
   return status === 'complete' || status === 'partial';
 }
 
+/** An app's bar: full once done (even with nothing in it), indeterminate with no total yet. */
+export function barOf({ status, items, itemsTotal }: AppProgress): {
+  max: number;
+  value: number | undefined;
+} {
+  const max = Math.max(itemsTotal, 1);
+  const value = isDone(status)
+    ? max
+    : status === 'pending'
+      ? 0
+      : itemsTotal > 0
+        ? Math.min(items, itemsTotal)
+        : undefined;
+  return { max, value };
+}
+
 /** "3 documents", "1 billet"...: what an app's items are called. */
 function useUnit(): (app: string, count: number) => string {
   const { t } = useTranslation();
@@ -58,15 +74,7 @@ export function AppProgressRow({
   const textId = useId();
   const { status, items, itemsTotal, bytes, bytesTotal } = progress;
   const known = itemsTotal > 0 || isDone(status);
-  const max = Math.max(itemsTotal, 1);
-  // Done: full even with nothing in it; running with no total yet: indeterminate.
-  const value = isDone(status)
-    ? max
-    : status === 'pending'
-      ? 0
-      : itemsTotal > 0
-        ? Math.min(items, itemsTotal)
-        : undefined;
+  const { max, value } = barOf(progress);
   const failedItems = failedItemsText(progress);
 
   return (

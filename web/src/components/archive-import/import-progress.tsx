@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { AppProgress } from '../../../../src/contracts/archive.ts';
 import type { ArchiveImport } from '../../api/imports.ts';
 import { formatPercent } from '../../format.ts';
-import { APP_STATUS_ICONS, isDone } from '../archive-export/app-progress-row.tsx';
+import { APP_STATUS_ICONS, barOf } from '../archive-export/app-progress-row.tsx';
 import { importApps, useAppStatusText, useFormatNumber } from './report-text.ts';
 
 const PENDING: AppProgress = {
@@ -22,15 +22,7 @@ function ImportAppRow({ name, progress }: { name: string; progress: AppProgress 
   const statusText = useAppStatusText();
   const textId = useId();
   const { status, items, itemsTotal } = progress;
-  const max = Math.max(itemsTotal, 1);
-  // Done: full even with nothing in it; running with no total yet: indeterminate.
-  const value = isDone(status)
-    ? max
-    : status === 'pending'
-      ? 0
-      : itemsTotal > 0
-        ? Math.min(items, itemsTotal)
-        : undefined;
+  const { max, value } = barOf(progress);
 
   return (
     <li className={`export-app export-app--${status} import-app`}>
