@@ -296,11 +296,17 @@ describe.each(matrix)('Exporter on $db with $blob blobs', ({ db, blob }) => {
       ids.push(start.json().id);
       expect((await waitReady(ids[n]!, who.inject)).status).toBe('ready');
     }
-    const rows = await s.t.runtime.db.kysely
-      .selectFrom('archive_exports')
-      .select(['id', 'status', 'blob_key'])
-      .where('id', 'in', ids)
-      .execute();
+    const rowsOf = () =>
+      s.t.runtime.db.kysely
+        .selectFrom('archive_exports')
+        .select(['id', 'status', 'blob_key'])
+        .where('id', 'in', ids)
+        .execute();
+    // The oldest is let go just after the newest is ready.
+    const rows = await waitFor('the oldest archive let go', async () => {
+      const all = await rowsOf();
+      return all.some((r) => r.status !== 'ready') ? all : undefined;
+    });
     const byId = new Map(rows.map((r) => [r.id, r]));
     expect(byId.get(ids[0]!)).toMatchObject({ status: 'expired', blob_key: null });
     for (const id of ids.slice(1)) expect(byId.get(id)?.status, id).toBe('ready');
