@@ -40,6 +40,24 @@ describe('loadConfig', () => {
     expect(c.role).toBe('worker');
   });
 
+  it('reads the operations settings: metrics token, maintenance period, archive budget', () => {
+    const d = loadConfig({});
+    expect([d.metricsToken, d.exportBudgetBytes, d.maintenanceEveryMs]).toEqual([
+      undefined,
+      undefined,
+      10 * 60_000,
+    ]);
+    const c = loadConfig({
+      METRICS_TOKEN: 'a-long-enough-metrics-token',
+      MAINTENANCE_EVERY: '5m',
+      EXPORT_BUDGET: '200GiB',
+    });
+    expect(c.metricsToken).toBe('a-long-enough-metrics-token');
+    expect(c.maintenanceEveryMs).toBe(5 * 60_000);
+    expect(c.exportBudgetBytes).toBe(200 * 1024 ** 3);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '' }).port).toBe(8080);
   });

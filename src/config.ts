@@ -125,6 +125,7 @@ const envSchema = z.object({
   MAX_IMPORT_SIZE: bytes.default(10 * GiB),
   EXPORT_TTL: duration.default(7 * 86_400_000),
   EXPORT_KEEP: int(1, 100).default(3),
+  EXPORT_BUDGET: bytes.optional(),
   TRUSTED_KEYS: list.default([]),
   TRUSTED_ENTCORE_KEYS: list.default([]),
   IMPORT_ALLOW_UNTRUSTED: bool.default(false),
@@ -136,6 +137,8 @@ const envSchema = z.object({
   RATE_LIMIT_ADDRESS_MAX: int(1).optional(),
   RATE_LIMIT_LOGIN_MAX: int(1).default(100),
   TRUST_PROXY: trustProxy.default(false),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  MAINTENANCE_EVERY: duration.default(10 * 60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_IDLE: duration.default(2 * 3_600_000),
   SESSION_MAX_AGE: duration.default(12 * 3_600_000),
@@ -198,6 +201,13 @@ export interface Config {
   readonly exportTtlMs: number;
   /** Ready archives kept per user: a new one lets the oldest go. */
   readonly keepReady: number;
+  /** Bytes of ready archives the operator budgets for, all users together (shown by `stats`
+   * and `/metrics`); undefined: no budget set. */
+  readonly exportBudgetBytes: number | undefined;
+  /** Bearer token that opens `/metrics` to other hosts; without it, loopback only. */
+  readonly metricsToken: string | undefined;
+  /** How often the maintenance (purges, stalled jobs) runs, once across all workers. */
+  readonly maintenanceEveryMs: number;
   readonly trustedKeys: readonly string[];
   /** Open ENT NG platforms' RSA public keys (PEM files or inline PEM) whose archives are trusted. */
   readonly trustedEntcoreKeys: readonly string[];
@@ -297,6 +307,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     exportTtlMs: e.EXPORT_TTL,
     keepReady: e.EXPORT_KEEP,
+    exportBudgetBytes: e.EXPORT_BUDGET,
+    metricsToken: e.METRICS_TOKEN,
+    maintenanceEveryMs: e.MAINTENANCE_EVERY,
     trustedKeys: Object.freeze([...e.TRUSTED_KEYS]),
     trustedEntcoreKeys: Object.freeze([...e.TRUSTED_ENTCORE_KEYS]),
     imports: Object.freeze({
