@@ -1,5 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { ZipWriter, safeName } from './zip-writer.ts';
+import { waitFor } from '../../test/support/wait.ts';
+import { DEFAULT_INSPECT_LIMITS } from './import/inspect.ts';
+import { readZipStructure, ZipFileReader } from './import/zip-structure.ts';
+import { listEntries, openZip, readEntry } from './zip-reader.ts';
+import { ZipWriter, safeName, type WrittenFile } from './zip-writer.ts';
 import { bytesOf, foldName, MAX_COMPONENT_BYTES, MAX_PATH_BYTES } from './zip-names.ts';
 
 const writer = () => new ZipWriter(new Date(0));
@@ -165,5 +177,210 @@ describe('ZipWriter.reservePath', () => {
       expect(bytesOf(p)).toBeLessThanOrEqual(MAX_PATH_BYTES);
       expect(p.split('/').every((part) => part !== '' && part !== '.' && part !== '..')).toBe(true);
     }
+  });
+});
+
+/** The zip `w` writes once `add` is done, as a file, read back by yauzl (every byte, CRC). */
+async function written(w: ZipWriter, add: () => Promise<unknown>): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'zip-writer-'));
+  const file = path.join(dir, 'out.zip');
+  const sink = pipeline(w.output, createWriteStream(file));
+  await add();
+  w.end();
+  await sink;
+  return file;
+}
+
+async function entriesOf(file: string): Promise<Map<string, { bytes: Buffer; method: number }>> {
+  const zip = await openZip(file);
+  try {
+    const out = new Map<string, { bytes: Buffer; method: number }>();
+    for (const info of await listEntries(zip))
+      out.set(info.name, {
+        bytes: await readEntry(zip, info, 64 * 1024 * 1024),
+        method: info.entry.compressionMethod,
+      });
+    return out;
+  } finally {
+    zip.close();
+  }
+}
+
+/** The import's own structural check: local headers, descriptors and layout agree. */
+async function structureOk(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const result = await readZipStructure(await ZipFileReader.open(handle), DEFAULT_INSPECT_LIMITS);
+    expect('entries' in result ? 'ok' : result).toBe('ok');
+  } finally {
+    await handle.close();
+  }
+}
+
+const text = (n: number) =>
+  Buffer.from('Lorem ipsum dolor sit amet. '.repeat(Math.ceil(n / 28))).subarray(0, n);
+
+describe('ZipWriter writes', () => {
+  it('every kind of entry, read back byte for byte by yauzl, unzip and the import analysis', async () => {
+    const w = writer();
+    const random = randomBytes(3 * 1024 * 1024 + 17);
+    // Text that deflates, but not so well that the import takes it for a bomb.
+    const words = (n: number) => Buffer.from(randomBytes(n).toString('base64')).subarray(0, n);
+    const big = words(2 * 1024 * 1024 + 5); // two deflate blocks and a bit
+    const lines = words(300_000);
+    const inputs: [string, Buffer, (p: string) => Promise<WrittenFile>][] = [
+      ['a/empty.txt', Buffer.alloc(0), (p) => w.addBuffer(p, Buffer.alloc(0), { compress: true })],
+      ['a/note.txt', text(1700), (p) => w.addBuffer(p, text(1700), { compress: true })],
+      ['a/tiny.bin', Buffer.from('x'), (p) => w.addBuffer(p, Buffer.from('x'), { compress: true })],
+      [
+        'a/small.bin',
+        random.subarray(0, 5000),
+        (p) =>
+          w.addStream(p, Readable.from([random.subarray(0, 5000)]), {
+            compress: false,
+            size: 5000,
+          }),
+      ],
+      [
+        'a/wrong size.bin',
+        random.subarray(0, 1_500_000),
+        (p) =>
+          // Said small, is not: streamed after all from what was read.
+          w.addStream(
+            p,
+            Readable.from([random.subarray(0, 700_000), random.subarray(700_000, 1_500_000)]),
+            {
+              compress: false,
+              size: 10,
+            },
+          ),
+      ],
+      [
+        'b/random.bin',
+        random,
+        (p) =>
+          w.addStream(p, Readable.from([random.subarray(0, 1 << 20), random.subarray(1 << 20)]), {
+            compress: false,
+            size: random.length,
+          }),
+      ],
+      [
+        'b/big.txt',
+        big,
+        (p) =>
+          w.addStream(p, Readable.from([big.subarray(0, 999_999), big.subarray(999_999)]), {
+            compress: true,
+            size: big.length,
+          }),
+      ],
+      [
+        'b/lines.ndjson',
+        lines,
+        (p) =>
+          w.addStream(
+            p,
+            Readable.from([lines.subarray(0, 1000).toString(), lines.subarray(1000).toString()]),
+            {
+              compress: true,
+            },
+          ),
+      ],
+      [
+        'b/empty stream',
+        Buffer.alloc(0),
+        (p) => w.addStream(p, Readable.from([]), { compress: true }),
+      ],
+    ];
+    const results: WrittenFile[] = [];
+    const file = await written(w, async () => {
+      for (const [p, , add] of inputs) results.push(await add(p));
+    });
+    const read = await entriesOf(file);
+    expect([...read.keys()]).toEqual(inputs.map(([p]) => p));
+    for (const [i, [p, bytes]] of inputs.entries()) {
+      expect(read.get(p)?.bytes.equals(bytes), p).toBe(true);
+      expect(results[i]).toEqual({
+        path: p,
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
+    }
+    // Text is deflated, what deflate cannot shrink is stored.
+    expect(read.get('a/note.txt')?.method).toBe(8);
+    expect(read.get('b/big.txt')?.method).toBe(8);
+    expect(read.get('a/tiny.bin')?.method).toBe(0);
+    expect(w.written().map((f) => f.path)).toEqual(inputs.map(([p]) => p));
+    const unzip = spawnSync('unzip', ['-tq', file], { encoding: 'utf8' });
+    expect(unzip.stdout + unzip.stderr).toContain('No errors detected');
+    await structureOk(file);
+  });
+
+  it('ends with ZIP64 records past 65,535 entries', async () => {
+    const w = writer();
+    const count = 70_000;
+    const file = await written(w, async () => {
+      const all: Promise<WrittenFile>[] = [];
+      for (let i = 0; i < count; i++)
+        all.push(w.addBuffer(`n/${i}.txt`, Buffer.from(`${i}`), { compress: false }));
+      await Promise.all(all);
+    });
+    const zip = await openZip(file);
+    expect(zip.entryCount).toBe(count);
+    zip.close();
+    await structureOk(file);
+  });
+
+  it('loses only the entry whose small source fails, and keeps writing', async () => {
+    const w = writer();
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('disk error'));
+      },
+    });
+    const file = await written(w, async () => {
+      await expect(
+        w.addStream('a/lost.txt', failing, { compress: true, size: 100 }),
+      ).rejects.toThrow('disk error');
+      expect(w.broken()).toBe(false);
+      await w.addBuffer('a/kept.txt', Buffer.from('kept'), { compress: false });
+    });
+    expect([...(await entriesOf(file)).keys()]).toEqual(['a/kept.txt']);
+    await structureOk(file);
+  });
+
+  it('is broken once a streamed source fails midway: nothing more is written', async () => {
+    const w = writer();
+    let sent = false;
+    const failing = new Readable({
+      read() {
+        if (sent) this.destroy(new Error('disk error'));
+        else this.push(randomBytes(2 * 1024 * 1024));
+        sent = true;
+      },
+    });
+    w.output.resume();
+    await expect(w.addStream('a/half.bin', failing, { compress: false })).rejects.toThrow(
+      'disk error',
+    );
+    expect(w.broken()).toBe(true);
+    await expect(w.addBuffer('a/next.txt', Buffer.from('x'), { compress: false })).rejects.toThrow(
+      'disk error',
+    );
+  });
+
+  it('waits for a slow sink rather than holding the archive in memory', async () => {
+    const w = writer();
+    const block = randomBytes(1024 * 1024);
+    let done = 0;
+    const all = Array.from({ length: 12 }, (_, i) =>
+      w.addBuffer(`a/${i}.bin`, block, { compress: false }).then(() => (done += 1)),
+    );
+    // Nobody reads: the writer stops at its output buffer (4 MiB), far from 12.
+    await waitFor('the first entries in the output', () => w.output.readableLength > 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBeLessThan(8);
+    w.output.resume();
+    await Promise.all(all);
+    expect(done).toBe(12);
   });
 });
