@@ -4,6 +4,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createRuntime, type Runtime } from '../../src/runtime.ts';
+import type { BlobStore } from '../../src/storage/blob-store.ts';
+import { interposeBlobStore } from './faulty-blob-store.ts';
 import { createTestDatabase, type TestDatabase } from './test-db.ts';
 import type { TestDbKind } from './test-env.ts';
 
@@ -14,10 +16,19 @@ export interface TestRuntime {
   destroy(): Promise<void>;
 }
 
+export interface TestRuntimeOptions {
+  /**
+   * Puts a wrapper in front of the runtime's blob store, seen by every service (fault tests:
+   * `(inner) => new FaultyBlobStore(inner)`).
+   */
+  blobs?: (inner: BlobStore) => BlobStore;
+}
+
 /** A full runtime (fresh database of the given kind, local blobs in a temp dir, embedded queue). */
 export async function createTestRuntime(
   kind: TestDbKind,
   env: Record<string, string> = {},
+  options: TestRuntimeOptions = {},
 ): Promise<TestRuntime> {
   const tdb: TestDatabase = await createTestDatabase(kind);
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'md-data-'));
@@ -25,6 +36,7 @@ export async function createTestRuntime(
   const config: Config = Object.freeze({ ...base, database: tdb.config });
   await tdb.db.close();
   const runtime = await createRuntime(config, pino({ level: 'silent' }));
+  if (options.blobs !== undefined) interposeBlobStore(runtime.blobs, options.blobs);
   return {
     runtime,
     config,
