@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.ts';
+
+// Mutation runs (`npm run test:mutation`) replay the tests that cover each mutant many times:
+// one database is enough for them (both are covered by `npm test`).
+process.env.TEST_DB ??= 'sqlite';
+
+/**
+ * The tests that guard the mutated modules (see stryker.config.mjs), and only them: Stryker's
+ * first run executes all of these, so a short list keeps a full mutation run short. (Not
+ * `mergeConfig`: it would add this list to the base's instead of replacing it.)
+ */
+export default defineConfig({
+  test: {
+    ...base.test,
+    include: [
+      'src/html/sanitize*.test.ts',
+      'src/http/server.test.ts',
+      'src/http/auth*.test.ts',
+      'src/platform/access*.test.ts',
+      'src/platform/quota*.test.ts',
+      'src/platform/platform.test.ts',
+      // Not verify.test.ts: its one test over every hostile archive takes a minute and would
+      // run for nearly every mutant of the analysis; inspect.test.ts has one test per archive.
+      'src/archive/verify.guards.test.ts',
+      'src/archive/import/inspect*.test.ts',
+    ],
+  },
+});
