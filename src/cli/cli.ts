@@ -5,6 +5,7 @@ import { allMigrations } from '../apps/registry.ts';
 import { start } from '../main.ts';
 import { addAdminCommands } from './admin-commands.ts';
 import { addArchiveCommands } from './archive-commands.ts';
+import { addAuditCommand } from './audit-command.ts';
 import { addJobsCommands } from './jobs-commands.ts';
 import { addStatsCommand } from './stats-command.ts';
 
@@ -86,5 +87,6 @@ export function buildCli(): Command {
   addArchiveCommands(program, config);
   addJobsCommands(program, config);
   addStatsCommand(program, config);
+  addAuditCommand(program, config);
   return program;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { clearSessionCookie, requireUser, SESSION_COOKIE, setSessionCookie } from '../http/auth.ts';
 import { clientAddress } from '../http/rate-limits.ts';
+import { installAudit } from './audit.routes.ts';
 import type { Platform } from './platform.ts';
 import { portalApps, type PortalEntry } from './portal.ts';
 import { PROFILES } from './rights.ts';
@@ -38,7 +39,8 @@ export function platformRoutes(deps: {
   apps?: readonly PortalEntry[];
 }): FastifyPluginAsyncZod {
   const { platform, config } = deps;
-  return async (app) => {
+  const routes: FastifyPluginAsyncZod = async (app) => {
+    if (platform.audit !== undefined) installAudit(app, platform.audit);
     app.post(
       '/api/auth/login',
       {
@@ -155,4 +157,7 @@ export function platformRoutes(deps: {
       },
     );
   };
+  // Not encapsulated (what fastify-plugin does): the audit hooks it installs apply to every
+  // route module registered after it (main.ts registers it first), not to its own routes only.
+  return Object.assign(routes, { [Symbol.for('skip-override')]: true });
 }
