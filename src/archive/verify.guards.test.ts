@@ -1,0 +1,273 @@
+import { createPublicKey } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  FIXTURE_KEY,
+  SOUND_ARCHIVES,
+  signedZip,
+  STRANGER_KEY,
+  type CraftEntry,
+  type SignedOptions,
+} from '../../test/fixtures/hostile-archives.ts';
+import { writeTestArchive } from '../../test/support/test-archive.ts';
+import type { User } from '../platform/accounts.service.ts';
+import type { ArchiveAdapter } from './adapter.ts';
+import { loadOrCreateInstanceKey } from './keys.ts';
+import { recordFile, recordId } from './records.ts';
+import { nameProblems, verifyArchive } from './verify.ts';
+
+/**
+ * What `verify` promises, one promise a test, on small archives (each found untested, or
+ * tested only by the minute-long test over every hostile archive, by mutation testing): a
+ * sound archive passes with its signer and counts; no signature, an unknown signer, a file
+ * unlisted or absent, bytes no check covers, names that collide, each give their one line.
+ */
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'md-verify-guards-'));
+});
+afterAll(() => fsp.rm(dir, { recursive: true, force: true }));
+
+const trusted = [FIXTURE_KEY.trusted];
+const text = (name: string, content = `Contenu de ${name}\n`): CraftEntry => ({
+  name,
+  data: content,
+  deflate: true,
+});
+let n = 0;
+async function verify(bytes: Buffer, options: Parameters<typeof verifyArchive>[2] = {}) {
+  const file = path.join(dir, `${++n}.zip`);
+  await fsp.writeFile(file, bytes);
+  return verifyArchive(file, trusted, options);
+}
+const zip = (entries: CraftEntry[], options: SignedOptions = {}) => signedZip(entries, options);
+
+/** The zip with `extra` (id, data) added to the central entry of each of `names`. */
+function withCentralExtra(bytes: Buffer, names: readonly string[], id: number, data: Buffer) {
+  let out = bytes;
+  for (const name of names) {
+    const eocd = out.length - 22;
+    const field = Buffer.alloc(4 + data.length);
+    field.writeUInt16LE(id, 0);
+    field.writeUInt16LE(data.length, 2);
+    data.copy(field, 4);
+    let p = out.readUInt32LE(eocd + 16);
+    for (;;) {
+      if (p >= eocd) throw new Error(`no central entry ${name}`);
+      const nameLength = out.readUInt16LE(p + 28);
+      const extraLength = out.readUInt16LE(p + 30);
+      const end = p + 46 + nameLength + extraLength;
+      if (out.subarray(p + 46, p + 46 + nameLength).toString('utf8') === name) {
+        const next = Buffer.concat([out.subarray(0, end), field, out.subarray(end)]);
+        next.writeUInt16LE(extraLength + field.length, p + 30);
+        next.writeUInt32LE(out.readUInt32LE(eocd + 12) + field.length, eocd + field.length + 12);
+        out = next;
+        break;
+      }
+      p = end + out.readUInt16LE(p + 32);
+    }
+  }
+  return out;
+}
+
+describe('verify', () => {
+  it('passes a sound signed archive: its signer, every file checked, no note', async () => {
+    const result = await verify(zip([text('a.txt'), text('b/c.txt')]));
+    expect(result).toMatchObject({
+      ok: true,
+      problems: [],
+      notes: [],
+      signedBy: FIXTURE_KEY.id,
+      checked: 2,
+      records: 0,
+    });
+    expect(result.manifest?.files.map((f) => f.path)).toEqual(['a.txt', 'b/c.txt']);
+  });
+
+  it('refuses an unsigned archive on one line, though every hash is right', async () => {
+    const result = await verify(zip([text('a.txt')], { signature: null }));
+    expect(result).toMatchObject({
+      ok: false,
+      problems: ['manifest.sig is missing: the archive is not signed'],
+    });
+    expect(result.signedBy).toBeUndefined();
+  });
+
+  it('refuses an archive signed by a key it does not trust, naming the key', async () => {
+    const result = await verify(zip([text('a.txt')], { signer: STRANGER_KEY }));
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [
+        `Signed by an unknown key (${STRANGER_KEY.id}): add it with "mes-donnees keys trust"`,
+      ],
+    });
+    expect(result.signedBy).toBeUndefined();
+  });
+
+  it('refuses a file the manifest does not list, and a listed file the zip lacks', async () => {
+    const listed = [{ path: 'a.txt', size: 17, sha256: '' }];
+    const sound = await verify(zip([text('a.txt')]));
+    listed[0] = { path: 'a.txt', size: 17, sha256: sound.manifest?.files[0]?.sha256 ?? '' };
+    const unlisted = await verify(zip([text('a.txt'), text('cache.txt')], { files: listed }));
+    expect(unlisted).toMatchObject({
+      ok: false,
+      problems: ['File not listed in manifest.json: cache.txt'],
+      checked: 0,
+    });
+    const absent = await verify(
+      zip([text('a.txt')], {
+        files: [...listed, { path: 'parti.txt', size: 1, sha256: '0'.repeat(64) }],
+      }),
+    );
+    expect(absent).toMatchObject({
+      ok: false,
+      problems: ['File listed in manifest.json but absent: parti.txt'],
+      checked: 0,
+    });
+  });
+
+  it('refuses a zip comment, and entry extra fields no check covers (at most 20 lines, then a count)', async () => {
+    expect(await verify(zip([text('a.txt')], { comment: 'caché' }))).toMatchObject({
+      ok: false,
+      problems: ['The zip has a comment of 5 bytes that no check covers'],
+    });
+    const names = Array.from({ length: 23 }, (_, i) => `f${String(i).padStart(2, '0')}.txt`);
+    const many = withCentralExtra(zip(names.map((x) => text(x))), names, 0xcafe, Buffer.alloc(3));
+    const result = await verify(many);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toHaveLength(21);
+    expect(result.problems[0]).toBe(
+      'Entry f00.txt has a central extra field 0xcafe of 3 bytes that no check covers',
+    );
+    expect(result.problems[20]).toBe('And 3 more entries with bytes that no check covers');
+    // A known field within its size is covered: a timestamp, ZIP64 sizes.
+    const stamp = Buffer.from([1, 0, 0, 0, 0x60]);
+    expect(
+      await verify(withCentralExtra(zip([text('a.txt')]), ['a.txt'], 0x5455, stamp)),
+    ).toMatchObject({ ok: true, problems: [] });
+    expect(
+      (await verify(withCentralExtra(zip([text('a.txt')]), ['a.txt'], 0x5455, Buffer.alloc(14))))
+        .problems,
+    ).toEqual(['Entry a.txt has a central extra field 0x5455 of 14 bytes that no check covers']);
+    expect(
+      (await verify(withCentralExtra(zip([text('a.txt')]), ['a.txt'], 0x0001, Buffer.alloc(28))))
+        .problems,
+    ).not.toContainEqual(expect.stringMatching(/0x0001 of 28 bytes/));
+  });
+
+  it('says an Open ENT NG archive is not one it checks', async () => {
+    const file = await SOUND_ARCHIVES.openEntNg.build(dir);
+    const result = await verifyArchive(file, trusted);
+    expect(result).toMatchObject({
+      ok: false,
+      problems: [
+        'An Open ENT NG archive, not a Mes Données one: "verify" checks Mes Données archives (import it to check it)',
+      ],
+      checked: 0,
+    });
+  });
+
+  it('answers a missing file or garbage on one line, never throwing', async () => {
+    const missing = await verifyArchive(path.join(dir, 'absent.zip'), trusted);
+    expect(missing).toMatchObject({ ok: false, checked: 0, records: 0 });
+    expect(missing.problems).toEqual([
+      expect.stringMatching(/^Cannot read .*absent\.zip: .*ENOENT/),
+    ]);
+    const garbage = await verify(Buffer.from('pas une archive\n'.repeat(10)));
+    expect(garbage.ok).toBe(false);
+    expect(garbage.problems).toHaveLength(1);
+    expect(garbage.problems[0]).not.toMatch(/\n/);
+  });
+
+  it('checks records against their schemas when given the apps, and counts them', async () => {
+    const key = await loadOrCreateInstanceKey(path.join(dir, 'instance.key'));
+    const keys = [{ id: key.id, publicKey: createPublicKey(key.publicKeyPem), source: 'test' }];
+    const items = recordFile(
+      'items.json',
+      'json',
+      z.array(z.strictObject({ id: recordId(), title: z.string() })),
+      'Items.',
+    );
+    const loose = recordFile('items.json', 'json', z.unknown(), 'unchecked');
+    const adapterWith = (value: unknown): ArchiveAdapter => ({
+      app: 'blog',
+      label: 'Blog',
+      appVersion: '1',
+      dataVersion: 1,
+      dependsOn: [],
+      records: [],
+      count: async () => ({ items: 1, bytes: 0 }),
+      async export(_ctx, out) {
+        await out.json(loose, value);
+        return { items: 1, bytes: 0 };
+      },
+    });
+    const user: User = {
+      id: 'u1',
+      login: 'prof',
+      displayName: 'Prof',
+      profile: 'Teacher',
+      email: null,
+      isAdmin: false,
+      disabled: false,
+    };
+    const apps = [{ app: 'blog' as const, dataVersion: 1, records: [items] }];
+    const good = await writeTestArchive(path.join(dir, 'records-good.zip'), {
+      exportId: 'good',
+      user,
+      adapters: [
+        adapterWith([
+          { id: 'i1', title: 'Un' },
+          { id: 'i2', title: 'Deux' },
+        ]),
+      ],
+      key,
+    });
+    const checked = await verifyArchive(good, keys, { apps });
+    expect(checked).toMatchObject({ ok: true, problems: [], records: 1, signedBy: key.id });
+    expect((await verifyArchive(good, keys)).records).toBe(0);
+    const bad = await writeTestArchive(path.join(dir, 'records-bad.zip'), {
+      exportId: 'bad',
+      user,
+      adapters: [adapterWith([{ id: 'i1', title: 3 }])],
+      key,
+    });
+    const refused = await verifyArchive(bad, keys, { apps });
+    expect(refused.ok).toBe(false);
+    expect(refused.problems).toEqual([expect.stringMatching(/items\.json.*title/)]);
+  });
+});
+
+describe('names that would not extract as distinct files', () => {
+  const entry = (name: string) => ({ name, isDirectory: name.endsWith('/') });
+  const problems = (...names: string[]) =>
+    nameProblems(names.map(entry) as unknown as Parameters<typeof nameProblems>[0]);
+
+  it('finds a file that is also a folder, and two names Windows or macOS take for one', () => {
+    expect(problems('a', 'a/b')).toEqual([
+      'Both a file and a folder: a (folder a/ of other entries)',
+    ]);
+    expect(problems('Photo.JPG', 'photo.jpg')).toEqual([
+      'One name on Windows and macOS: Photo.JPG and photo.jpg',
+    ]);
+    expect(problems('d/', 'd/x.txt', 'e/f/g.txt', 'e/h.txt')).toEqual([]);
+  });
+
+  it('reports an unsafe name with its control characters escaped, a long one shortened', () => {
+    const [line] = problems('a\u0001b.txt');
+    expect(line).toMatch(/^Unsafe name: a\\u0001b\.txt \(/);
+    const long = `${'x'.repeat(400)}.txt`;
+    const [shortened] = problems(long);
+    expect(shortened).toContain(`Unsafe name: ${'x'.repeat(200)}…${'x'.repeat(76)}.txt (`);
+  });
+
+  it('says a verified archive with colliding names is not sound', async () => {
+    const result = await verify(zip([text('Note.txt'), text('note.txt')]));
+    expect(result.ok).toBe(false);
+    expect(result.problems.join('\n')).toMatch(/Note\.txt.*note\.txt/);
+  });
+});
