@@ -220,7 +220,9 @@ export class ZipWriter {
         for (;;) {
           const next = await chunks.next();
           if (next.done === true) {
-            const file = await this.whole(path, Buffer.concat(head, bytes), options.compress);
+            const whole =
+              head.length === 1 && head[0] !== undefined ? head[0] : Buffer.concat(head, bytes);
+            const file = await this.whole(path, whole, options.compress);
             this.files.push(file);
             return file;
           }

@@ -1,6 +1,7 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { workspaceEntcore } from './workspace.entcore.ts';
 import type { ArchiveAdapter, ExportContext, AppExportWriter } from '../../../archive/adapter.ts';
+import { WHOLE_ENTRY_BYTES } from '../../../archive/zip-writer.ts';
 import type { Platform } from '../../../platform/platform.ts';
 import type { Db } from '../../../db/database.ts';
 import type { User } from '../../../platform/accounts.service.ts';
@@ -10,8 +11,14 @@ import { SECTIONS, WORKSPACE_LABEL, type Section } from './page-documents.ts';
 import { workspaceImporter } from './workspace.import.ts';
 import { WORKSPACE_FILES, workspaceRecords, type DocumentRecord } from './workspace.records.ts';
 
-/** Documents opened ahead of the one being written. */
-const PREFETCH = 8;
+/**
+ * The look-ahead: documents opened, and small ones read whole, while an earlier one is
+ * written. An export of many small files is bound by the latency of each open and read (one
+ * at a time, the disk or S3 idles between them); up to AHEAD_FILES in flight, holding at most
+ * AHEAD_BYTES of small documents, keeps it busy with memory bounded.
+ */
+const AHEAD_FILES = 16;
+const AHEAD_BYTES = 16 * 1024 * 1024;
 
 interface FolderNode {
   id: string;
@@ -21,6 +28,23 @@ interface FolderNode {
   trashed: boolean;
   createdAt: number;
   modifiedAt: number;
+}
+
+function readsWhole(doc: DocumentRow): boolean {
+  return doc.size <= WHOLE_ENTRY_BYTES;
+}
+
+/** A stored document read whole, as the one chunk of a stream. */
+async function readWhole(source: Readable): Promise<Readable> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source) {
+    if (chunk instanceof Uint8Array)
+      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+  }
+  // The local store gives a small file as one chunk already: no copy then.
+  return Readable.from([
+    chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks),
+  ]);
 }
 
 function sectionOf(user: User, doc: DocumentRow): Section {
@@ -103,8 +127,11 @@ export function workspaceArchiveAdapter(deps: {
       const open = (doc: DocumentRow): Promise<Readable> | undefined => {
         if (!options.includeDocuments) return undefined;
         const opening = blobs.get(doc.blob_key);
-        opening.catch(() => undefined); // awaited in exportOne; not an unhandled rejection meanwhile
-        return opening;
+        // Small enough to be one zip entry written whole (WHOLE_ENTRY_BYTES): read now, so a
+        // read that fails costs this document only, and it is ready when its turn comes.
+        const ready = readsWhole(doc) ? opening.then(readWhole) : opening;
+        ready.catch(() => undefined); // awaited in exportOne; not an unhandled rejection meanwhile
+        return ready;
       };
       const exportOne = async (
         doc: DocumentRow,
@@ -137,21 +164,22 @@ export function workspaceArchiveAdapter(deps: {
         out.progress({ items: 1, bytes: doc.size });
       };
 
-      // Many small files are bound by per-file latency (open, stat): open a few ahead while the
-      // current one is written. Opening does not read, so memory stays flat.
       const ahead: { doc: DocumentRow; opening: Promise<Readable> | undefined }[] = [];
+      let aheadBytes = 0;
+      const weight = (doc: DocumentRow) => (readsWhole(doc) ? doc.size : 0);
+      const writeNext = async () => {
+        const next = ahead.shift();
+        if (next === undefined) return;
+        aheadBytes -= weight(next.doc);
+        await exportOne(next.doc, sectionOf(user, next.doc), next.opening);
+      };
       try {
         for await (const doc of repo.streamExported(user.id, shared)) {
           ahead.push({ doc, opening: open(doc) });
-          const next = ahead.length >= PREFETCH ? ahead.shift() : undefined;
-          if (next !== undefined)
-            await exportOne(next.doc, sectionOf(user, next.doc), next.opening);
+          aheadBytes += weight(doc);
+          while (ahead.length >= AHEAD_FILES || aheadBytes > AHEAD_BYTES) await writeNext();
         }
-        while (ahead.length > 0) {
-          const next = ahead.shift();
-          if (next !== undefined)
-            await exportOne(next.doc, sectionOf(user, next.doc), next.opening);
-        }
+        while (ahead.length > 0) await writeNext();
       } finally {
         // On failure, close what was opened ahead and never written.
         for (const left of ahead)
