@@ -17,7 +17,7 @@ import {
   type RetryRefusal,
 } from './job-queue.ts';
 import { runJob, type RunningJob } from './job-runner.ts';
-import { JobStore } from './job-store.ts';
+import { JobStore, STALLED_NO_TRIES } from './job-store.ts';
 
 export interface BullmqQueueDeps {
   db: Db;
@@ -32,6 +32,18 @@ export interface BullmqQueueDeps {
   /** Redis key prefix; tests use their own so they never see each other's jobs. */
   prefix?: string;
 }
+
+/** Rows looked at per kind by one `recoverStalled` (the rest at the next period). */
+const RECOVER_BATCH = 500;
+
+/** Redis states in which BullMQ itself still runs the job, or will (stalls included). */
+const HELD_STATES = new Set<string>([
+  'active',
+  'waiting',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+]);
 
 interface BullData {
   id: string;
@@ -186,6 +198,33 @@ export class BullmqQueue implements JobQueue {
     await this.queue.close();
   }
 
+  /**
+   * Makes the rows and Redis agree again after what BullMQ cannot see:
+   * - a running row whose lease is over (no heartbeat) while Redis no longer holds the job as
+   *   waiting, active or delayed (it failed or completed in a process that died before writing
+   *   the row, or Redis lost it): the row is failed, or it would say running forever;
+   * - a queued row, untouched for a while, that Redis does not know (a process died between
+   *   the row and the Redis job, or Redis restarted without persistence): the job is added
+   *   again, so it runs.
+   * Jobs Redis still holds are left to BullMQ's stalled-job checker.
+   */
+  async recoverStalled(): Promise<number> {
+    const now = this.deps.clock.now();
+    let settled = 0;
+    for (const row of await this.store.expiredRunning(now, RECOVER_BATCH)) {
+      const state = await this.queue.getJobState(row.id);
+      if (HELD_STATES.has(state)) continue;
+      if (await this.store.failExpired(row.id, now, STALLED_NO_TRIES)) settled += 1;
+    }
+    const quiet = now - Math.max(60_000, 2 * this.deps.leaseMs);
+    for (const row of await this.store.queuedSince(quiet, RECOVER_BATCH)) {
+      if ((await this.queue.getJobState(row.id)) !== 'unknown') continue;
+      await this.add(row.type, row.id, row.maxAttempts, Math.max(0, row.runAt - now));
+      settled += 1;
+    }
+    return settled;
+  }
+
   async check(): Promise<void> {
     // A real round trip to Redis, not only a connection state.
     await this.queue.getJobCounts('active');
@@ -218,11 +257,7 @@ export class BullmqQueue implements JobQueue {
     // attemptsStarted counts stalls too: a job whose worker died used up a try.
     const attempt = Math.max(job.attemptsStarted, 1);
     if (attempt > row.maxAttempts) {
-      await this.store.fail(
-        row.id,
-        null,
-        'The worker running this job stopped responding, and no tries are left',
-      );
+      await this.store.fail(row.id, null, STALLED_NO_TRIES);
       throw new UnrecoverableError('no tries left');
     }
     await this.store.markRunning(row.id, this.workerId, attempt, this.deps.leaseMs);

@@ -141,6 +141,14 @@ export class EmbeddedQueue implements JobQueue {
     }
   }
 
+  /**
+   * Jobs whose worker died: those that may not run again are settled here (failed, or
+   * cancelled when asked); the others are taken again by the next claim of any worker.
+   */
+  recoverStalled(): Promise<number> {
+    return this.store.settleExpiredLeases(this.deps.clock.now());
+  }
+
   async check(): Promise<void> {
     await this.deps.db.kysely.selectFrom('jobs').select('id').limit(1).execute();
   }
@@ -205,33 +213,7 @@ export class EmbeddedQueue implements JobQueue {
     const types = [...this.definitions.keys()];
     if (types.length === 0) return undefined;
 
-    await kysely
-      .updateTable('jobs')
-      .set({
-        status: 'cancelled',
-        locked_by: null,
-        lease_until: null,
-        updated_at: now,
-        finished_at: now,
-      })
-      .where('status', '=', 'running')
-      .where('lease_until', '<', now)
-      .where('cancel_requested', '=', 1)
-      .execute();
-    await kysely
-      .updateTable('jobs')
-      .set({
-        status: 'failed',
-        error: 'The worker running this job stopped responding, and no tries are left',
-        locked_by: null,
-        lease_until: null,
-        updated_at: now,
-        finished_at: now,
-      })
-      .where('status', '=', 'running')
-      .where('lease_until', '<', now)
-      .whereRef('attempts', '>=', 'max_attempts')
-      .execute();
+    await this.store.settleExpiredLeases(now);
 
     const due = (qb: typeof kysely) =>
       qb

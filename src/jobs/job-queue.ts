@@ -111,6 +111,11 @@ export interface JobQueue {
    * so the queue knows no service). Before `startWorker` only.
    */
   register(def: JobDefinition): void;
+  /**
+   * Settles the jobs a dead worker left that no engine would settle by itself (maintenance;
+   * any process may call it, once per period is enough). Returns how many it settled.
+   */
+  recoverStalled(): Promise<number>;
   /** Starts taking jobs of the registered types. Call once, in worker roles only. */
   startWorker(): void;
   /** Stops taking jobs; lets running ones finish within the grace period, then hands them back. */

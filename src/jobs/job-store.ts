@@ -41,6 +41,34 @@ export class JobStore {
       .execute();
   }
 
+  /**
+   * Inserts a job already running for `workerId` under a fixed id, unless a row has that id:
+   * of all the processes trying the same id, exactly one gets true (scheduled work that must
+   * run once in the deployment). One try: a runner that dies is failed once its lease is over.
+   */
+  async claimOnce(id: string, type: string, workerId: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const row = await this.db.kysely
+      .insertInto('jobs')
+      .values({
+        id,
+        type,
+        payload: JSON.stringify(null),
+        status: 'running',
+        attempts: 1,
+        max_attempts: 1,
+        run_at: now,
+        lease_until: now + leaseMs,
+        locked_by: workerId,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async get(id: string): Promise<JobRecord | undefined> {
     const row = await this.db.kysely
       .selectFrom('jobs')
@@ -237,6 +265,93 @@ export class JobStore {
     return Number(res.numUpdatedRows) > 0;
   }
 
+  /**
+   * Settles the running jobs whose lease is over and that no worker may take again: those
+   * asked to cancel become cancelled, those with no tries left become failed. Returns how many.
+   */
+  async settleExpiredLeases(now: number): Promise<number> {
+    const cancelled = await this.db.kysely
+      .updateTable('jobs')
+      .set({
+        status: 'cancelled',
+        locked_by: null,
+        lease_until: null,
+        updated_at: now,
+        finished_at: now,
+      })
+      .where('status', '=', 'running')
+      .where('lease_until', '<', now)
+      .where('cancel_requested', '=', 1)
+      .executeTakeFirst();
+    const failed = await this.db.kysely
+      .updateTable('jobs')
+      .set({
+        status: 'failed',
+        error: STALLED_NO_TRIES,
+        locked_by: null,
+        lease_until: null,
+        updated_at: now,
+        finished_at: now,
+      })
+      .where('status', '=', 'running')
+      .where('lease_until', '<', now)
+      .whereRef('attempts', '>=', 'max_attempts')
+      .executeTakeFirst();
+    return Number(cancelled.numUpdatedRows) + Number(failed.numUpdatedRows);
+  }
+
+  /** Running jobs whose lease ended before `now` (their worker stopped beating), oldest first. */
+  async expiredRunning(now: number, limit: number): Promise<{ id: string; type: string }[]> {
+    return this.db.kysely
+      .selectFrom('jobs')
+      .select(['id', 'type'])
+      .where('status', '=', 'running')
+      .where('lease_until', '<', now)
+      .orderBy('lease_until')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Queued jobs last touched before `before`, oldest first (bullmq: to check Redis has them). */
+  async queuedSince(
+    before: number,
+    limit: number,
+  ): Promise<{ id: string; type: string; maxAttempts: number; runAt: number }[]> {
+    const rows = await this.db.kysely
+      .selectFrom('jobs')
+      .select(['id', 'type', 'max_attempts', 'run_at'])
+      .where('status', '=', 'queued')
+      .where('updated_at', '<', before)
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      maxAttempts: r.max_attempts,
+      runAt: r.run_at,
+    }));
+  }
+
+  /** Fails a running job whose lease is still over at `now` (nobody took it back meanwhile). */
+  async failExpired(id: string, now: number, error: string): Promise<boolean> {
+    const res = await this.db.kysely
+      .updateTable('jobs')
+      .set({
+        status: 'failed',
+        error,
+        locked_by: null,
+        lease_until: null,
+        updated_at: now,
+        finished_at: now,
+      })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .where('lease_until', '<', now)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
   /** Hands a job back untouched (worker shutting down): the try does not count. */
   async release(id: string, workerId: string): Promise<boolean> {
     const now = this.clock.now();
@@ -273,6 +388,10 @@ export class JobStore {
     return Number(res.numUpdatedRows) > 0;
   }
 }
+
+/** What a job whose worker died with its last try shows. */
+export const STALLED_NO_TRIES =
+  'The worker running this job stopped responding, and no tries are left';
 
 function parseJson(text: string | null): JsonValue {
   if (text === null) return null;
