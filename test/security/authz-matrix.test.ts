@@ -31,15 +31,22 @@ const CALLERS = [
   'noOrigin',
   'otherPupil',
   'teacher',
+  'parent',
   'owner',
 ] as const;
 type Caller = (typeof CALLERS)[number];
 /** An expected answer: a status, and the error code when it is an error. */
-type Want = readonly [status: number, code?: string];
+type Want = readonly [status: number, code?: string, inMessage?: string];
 
 const UNAUTHENTICATED: Want = [401, 'unauthenticated'];
 const NOT_FOUND: Want = [404, 'not_found'];
 const CSRF: Want = [403, 'csrf'];
+/** A parent (Relative) has no right to create in these apps (their definitions' rights). */
+const noRight = (action: string): Want => [403, 'forbidden', action];
+const NO_BLOG_RIGHT = noRight('blog.create');
+const NO_NEWS_RIGHT = noRight('news.create');
+const NO_CALENDAR_RIGHT = noRight('calendar.create');
+const NO_WIKI_RIGHT = noRight('wiki.create');
 const SAFE = new Set<Method>(['GET', 'HEAD', 'OPTIONS']);
 
 interface Payload {
@@ -57,6 +64,8 @@ interface Row {
   peer?: Want;
   /** When the teacher's answer differs from the other pupil's. */
   teacher?: Want;
+  /** A parent (Relative) outside the class, when the answer differs from the other pupil's. */
+  parent?: Want;
   /** Default 401 unauthenticated (also for an expired session). */
   anonymous?: Want;
   /** Default 401 unauthenticated: every /api route refuses a revoked token. */
@@ -283,6 +292,7 @@ const ROWS: Row[] = [
     payload: () => json({ title: 'Mine' }),
     owner: [201],
     peer: [201],
+    parent: NO_BLOG_RIGHT,
   },
   { route: 'GET /api/blog/blogs', url: () => '/api/blog/blogs', owner: [200], peer: [200] },
   { route: 'GET /api/blog/blogs/:id', url: (f) => `/api/blog/blogs/${f.blog}`, owner: [200] },
@@ -379,6 +389,7 @@ const ROWS: Row[] = [
     payload: () => json({ title: 'Mine' }),
     owner: [201],
     peer: [201],
+    parent: NO_NEWS_RIGHT,
   },
   { route: 'GET /api/news/threads', url: () => '/api/news/threads', owner: [200], peer: [200] },
   { route: 'GET /api/news/threads/:id', url: (f) => `/api/news/threads/${f.thread}`, owner: [200] },
@@ -438,6 +449,7 @@ const ROWS: Row[] = [
     payload: () => json({ title: 'Mine' }),
     owner: [201],
     peer: [201],
+    parent: NO_CALENDAR_RIGHT,
   },
   {
     route: 'GET /api/calendar/calendars',
@@ -520,6 +532,7 @@ const ROWS: Row[] = [
     payload: () => json({ title: 'Mine' }),
     owner: [201],
     peer: [201],
+    parent: NO_WIKI_RIGHT,
   },
   { route: 'GET /api/wiki/wikis', url: () => '/api/wiki/wikis', owner: [200], peer: [200] },
   { route: 'GET /api/wiki/wikis/:id', url: (f) => `/api/wiki/wikis/${f.wiki}`, owner: [200] },
@@ -794,6 +807,7 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
   let owner: Session;
   let otherPupil: Session;
   let teacher: Session;
+  let parent: Session;
   let revoked: string;
   /** The owner's values no one else may be shown. */
   const secrets: string[] = [];
@@ -814,6 +828,7 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
     owner = await Session.of(s, ownerUser);
     otherPupil = await Session.of(s, otherUser);
     teacher = await Session.of(s, teacherUser);
+    parent = await Session.of(s, await makeUser(rt.platform, 'Relative'));
     const token = await rt.platform.auth.createToken(ownerUser.id, 'matrix');
     await rt.platform.auth.revokeToken(token.id);
     revoked = token.token;
@@ -1064,6 +1079,8 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
         return otherPupil.inject;
       case 'teacher':
         return teacher.inject;
+      case 'parent':
+        return parent.inject;
       case 'owner':
         return owner.inject;
     }
@@ -1082,6 +1099,8 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
         return row.peer ?? NOT_FOUND;
       case 'teacher':
         return row.teacher ?? row.peer ?? NOT_FOUND;
+      case 'parent':
+        return row.parent ?? row.peer ?? NOT_FOUND;
       case 'owner':
         return row.owner;
     }
@@ -1127,8 +1146,12 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
     if (res.statusCode !== status) return `${what} (expected ${status})`;
     // A HEAD answer has no body to carry a code.
     if (code === undefined || row.route.startsWith('HEAD ')) return '';
-    const got = (JSON.parse(res.body) as { error?: { code?: string } }).error?.code;
-    return got === code ? '' : `${what} (expected code ${code})`;
+    const error = (JSON.parse(res.body) as { error?: { code?: string; message?: string } }).error;
+    if (error?.code !== code) return `${what} (expected code ${code})`;
+    const inMessage = want[2];
+    return inMessage === undefined || (error.message ?? '').includes(inMessage)
+      ? ''
+      : `${what} (expected a message naming ${inMessage})`;
   }
 
   const isLast = (r: Row) => r.route === 'POST /api/auth/logout';
