@@ -9,6 +9,30 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export type ParsedJson = { ok: true; value: unknown } | { ok: false; problems: string[] };
 
 /**
+ * Strict UTF-8: a byte that is not UTF-8 is an error, not U+FFFD. A lenient decoder makes
+ * each tool read such bytes its own way (what the signature covers is not what is shown),
+ * and an overlong form (C0 AE for ".") is how decoders were made to see what no check saw.
+ * A byte order mark is kept, so that JSON.parse refuses it as before.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** `bytes` as UTF-8 text, or undefined when they are not UTF-8. */
+export function decodeArchiveText(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON from the bytes of an archive's file: strict UTF-8, then `parseArchiveJson`. */
+export function parseArchiveJsonBytes(bytes: Uint8Array): ParsedJson {
+  const text = decodeArchiveText(bytes);
+  if (text === undefined) return { ok: false, problems: ['(record): not valid UTF-8'] };
+  return parseArchiveJson(text);
+}
+
+/**
  * Parses `text`; a problem is `field path: message` (`(record)` for the whole value), like
  * `recordProblems` in `records.ts`, so callers prefix the file and line.
  */

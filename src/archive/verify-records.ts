@@ -3,7 +3,7 @@ import type yauzl from 'yauzl';
 import type { ArchiveAdapter, RecordFile } from './adapter.ts';
 import type { Manifest } from './format.ts';
 import { recordProblems } from './records.ts';
-import { parseArchiveJson } from './safe-json.ts';
+import { parseArchiveJsonBytes } from './safe-json.ts';
 import { openEntry, readEntry, type ZipEntryInfo } from './zip-reader.ts';
 
 /** What `verify` needs of an app to check its records: its id, data version and schemas. */
@@ -77,22 +77,22 @@ async function checkFile(
       else more += 1;
     }
   };
-  const check = (where: string, text: string) => {
-    const parsed = parseArchiveJson(text);
+  const check = (where: string, bytes: Buffer) => {
+    const parsed = parseArchiveJsonBytes(bytes);
     const found = parsed.ok ? recordProblems(file.schema, parsed.value) : parsed.problems;
     if (found.length === 0) valid += 1;
     report(where, found);
   };
   switch (file.kind) {
     case 'json':
-      check(path, (await readEntry(zip, entry, MAX_JSON_BYTES)).toString('utf8'));
+      check(path, await readEntry(zip, entry, MAX_JSON_BYTES));
       break;
     case 'ndjson':
       for await (const line of lines(await openEntry(zip, entry.entry))) {
         const where = `${path}:${line.number}`;
-        if (line.text === undefined)
+        if (line.bytes === undefined)
           report(where, [`(record): longer than ${MAX_LINE_BYTES} bytes`]);
-        else check(where, line.text);
+        else check(where, line.bytes);
       }
       break;
   }
@@ -101,17 +101,22 @@ async function checkFile(
 }
 
 /**
- * The lines of a stream, numbered from 1; a line longer than the bound comes without its text
- * (and is not held in memory). A final newline does not make an empty last line.
+ * The lines of a stream, numbered from 1: their bytes, and their text decoded leniently (U+FFFD
+ * for what is not UTF-8: `decodeArchiveText` on the bytes is the strict reading). A line
+ * longer than the bound comes without either (and is not held in memory). A final newline does
+ * not make an empty last line.
  */
-export async function* lines(stream: Readable): AsyncGenerator<{ number: number; text?: string }> {
+export async function* lines(
+  stream: Readable,
+): AsyncGenerator<{ number: number; text?: string; bytes?: Buffer }> {
   let parts: Buffer[] = [];
   let length = 0;
   let tooLong = false;
   let number = 0;
   const end = () => {
     number += 1;
-    const line = tooLong ? { number } : { number, text: Buffer.concat(parts).toString('utf8') };
+    const bytes = tooLong ? undefined : Buffer.concat(parts);
+    const line = bytes === undefined ? { number } : { number, bytes, text: bytes.toString('utf8') };
     parts = [];
     length = 0;
     tooLong = false;

@@ -1,17 +1,18 @@
 import fs from 'node:fs/promises';
 import yauzl from 'yauzl';
-import { SIGNATURE, type Manifest } from './format.ts';
+import { MANIFEST, SIGNATURE, type Manifest } from './format.ts';
 import {
   DEFAULT_INSPECT_LIMITS,
   inspectArchive,
   type InspectLimits,
   type InspectResult,
 } from './import/inspect.ts';
-import { shown } from './import/zip-structure.ts';
+import { shown, unsafeNameReason } from './import/zip-structure.ts';
 import type { TrustedKey } from './keys.ts';
 import { checkRecords, type AppRecords } from './verify-records.ts';
 import { foldPath, nameProblem, prefixes } from './zip-names.ts';
-import { listEntries, openZip, type ZipEntryInfo } from './zip-reader.ts';
+import { decodeArchiveText } from './safe-json.ts';
+import { listEntries, openZip, readEntry, type ZipEntryInfo } from './zip-reader.ts';
 
 export interface VerifyResult {
   ok: boolean;
@@ -108,6 +109,8 @@ const KNOWN_EXTRA_FIELDS = new Map([
 /** Lines of one kind at most; past it, a count (a forged zip may repeat a fault per entry). */
 const MAX_LINES = 20;
 const LOCAL_HEADER_SIZE = 30;
+/** The analysis' bound on the manifest (it refused a larger one before verify reads it). */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 
 /**
  * Bytes of the zip that belong to no entry's checked data and that the analysis lets through:
@@ -178,13 +181,18 @@ const VERIFY_LIMITS: InspectLimits = {
 const oneLine = (error: unknown): string =>
   (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
 
-/** Whether the analysis refused `message` for a name that `names` already reports. */
+/**
+ * Whether the analysis refused `message` for a name that `names` already reports: the same
+ * entry, refused for its name (not for being a link, a duplicate... which names do not see).
+ */
 function reportedByName(message: string, names: readonly NameFinding[]): boolean {
-  return names.some(
-    (n) =>
-      message.startsWith(`Unsafe entry ${shown(n.name)}:`) ||
-      message === `Entry ${shown(n.name)} is both a file and a folder`,
-  );
+  return names.some((n) => {
+    const reason = unsafeNameReason(n.name);
+    return (
+      (reason !== undefined && message === `Unsafe entry ${shown(n.name)}: ${reason}`) ||
+      message === `Entry ${shown(n.name)} is both a file and a folder`
+    );
+  });
 }
 
 /**
@@ -216,6 +224,11 @@ export async function verifyArchive(
       records: 0,
     };
   }
+  // The names are listed again (through yauzl) only for an archive whose entries the analysis
+  // counted and read within its limits: listing the 1,000,000 entries of a refused zip took
+  // ten minutes and 840 MB.
+  if (!analysis.ok && analysis.code !== 'archive_unsafe')
+    return { ok: false, problems: [analysis.message], notes, checked: 0, records: 0 };
   const zip = await openZip(file).catch(() => undefined);
   try {
     const entries = zip === undefined ? undefined : await listEntries(zip).catch(() => undefined);
@@ -251,6 +264,14 @@ export async function verifyArchive(
         `Cannot read ${file}: ${oneLine(error)}`,
       ])),
     );
+    const manifestEntry = entries.find((e) => e.name === MANIFEST);
+    const manifestBytes =
+      manifestEntry === undefined
+        ? undefined
+        : await readEntry(zip, manifestEntry, MAX_MANIFEST_BYTES).catch(() => undefined);
+    // The analysis read it leniently: a byte that is not UTF-8 became U+FFFD there.
+    if (manifestBytes === undefined || decodeArchiveText(manifestBytes) === undefined)
+      problems.push(`${MANIFEST} is not valid UTF-8`);
     let records = 0;
     if (options.apps !== undefined) {
       const byName = new Map(entries.map((e) => [e.name, e]));
