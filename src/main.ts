@@ -3,10 +3,14 @@ import type { Config, Role } from './config.ts';
 import { archiveRoutes } from './archive/archive.routes.ts';
 import { importRoutes } from './archive/import/import.routes.ts';
 import { uploadsRoutes } from './archive/import/uploads.routes.ts';
+import { metricsRoutes } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
 import { DEFAULT_DEMO_PASSWORD, seedDemo } from './demo/seed-demo.ts';
 import { platformRoutes } from './platform/platform.routes.ts';
 import { createLogger, createRuntime, type Runtime } from './runtime.ts';
+import { startWorkerThread, type JobsWhere, type WorkerHost } from './worker-host.ts';
+
+export type { JobsWhere } from './worker-host.ts';
 
 export interface Started {
   readonly runtime: Runtime;
@@ -19,11 +23,31 @@ export interface Started {
 
 const PURGE_EVERY_MS = 10 * 60_000;
 
-/** The HTTP server with every route module: platform, apps, Mes Données. */
+export interface StartOptions {
+  /**
+   * Where the `all` role runs its jobs: `thread` (default: a worker thread, so the web event
+   * loop only serves requests) or `in-process` (on the web's loop; for tests that drive the
+   * queue of the runtime they hold). The `worker` role always runs them in its own loop.
+   */
+  jobs?: JobsWhere;
+  /** The nice value of the jobs' thread (Linux; default 10: the web thread comes first). */
+  jobsNice?: number;
+}
+
+export interface WebServerOptions {
+  /**
+   * The bearer token `/metrics` asks for (METRICS_TOKEN, to be read by config.ts); without
+   * it, only clients on this machine are answered.
+   */
+  metricsToken?: string | undefined;
+}
+
+/** The HTTP server with every route module: platform, apps, Mes Données, metrics. */
 export async function createWebServer(
   runtime: Runtime,
   log: FastifyBaseLogger,
   webRoot?: string,
+  options: WebServerOptions = {},
 ): Promise<FastifyInstance> {
   return buildServer({
     config: runtime.config,
@@ -47,6 +71,12 @@ export async function createWebServer(
         maxImportBytes: runtime.config.limits.maxImportBytes,
       }),
       uploadsRoutes({ uploads: runtime.uploads, platform: runtime.platform }),
+      metricsRoutes({
+        db: runtime.db,
+        queue: runtime.queue,
+        clock: runtime.clock,
+        token: options.metricsToken,
+      }),
     ],
     webRoot,
   });
@@ -57,12 +87,18 @@ export async function createWebServer(
  * (both, the embedded default). Any number of web and worker processes may share one
  * PostgreSQL database and blob store.
  */
-export async function start(config: Config, role: Role = config.role): Promise<Started> {
+export async function start(
+  config: Config,
+  role: Role = config.role,
+  options: StartOptions = {},
+): Promise<Started> {
   const log = createLogger(config);
   const runtime = await createRuntime(config, log);
+  const jobsWhere: JobsWhere = role === 'all' ? (options.jobs ?? 'thread') : 'in-process';
   let server: FastifyInstance | undefined;
   let url: string | undefined;
   let purgeTimer: NodeJS.Timeout | undefined;
+  let workerHost: WorkerHost | undefined;
   try {
     if (config.seedDemo && (await runtime.platform.accounts.countUsers()) === 0) {
       const password = config.demoPassword ?? DEFAULT_DEMO_PASSWORD;
@@ -83,7 +119,13 @@ export async function start(config: Config, role: Role = config.role): Promise<S
       url = `http://${host}:${port}`;
     }
     if (role === 'worker' || role === 'all') {
-      runtime.queue.startWorker();
+      if (jobsWhere === 'thread') {
+        // Made before the thread starts: two threads of one process would race to make it.
+        await runtime.instanceKey();
+        workerHost = await startWorkerThread(config, log, { nice: options.jobsNice });
+      } else {
+        runtime.queue.startWorker();
+      }
       // Expired archives are purged by every worker (idempotent), at start and then regularly.
       // So are uploads never launched, and imports analysed but never launched.
       const purge = () =>
@@ -98,10 +140,14 @@ export async function start(config: Config, role: Role = config.role): Promise<S
     }
   } catch (error) {
     await server?.close();
+    await workerHost?.stop();
     await runtime.close();
     throw error;
   }
-  log.info({ role, url, database: config.database.kind, queue: runtime.queue.engine }, 'started');
+  log.info(
+    { role, url, database: config.database.kind, queue: runtime.queue.engine, jobs: jobsWhere },
+    'started',
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -113,6 +159,8 @@ export async function start(config: Config, role: Role = config.role): Promise<S
         clearInterval(purgeTimer);
         // In-flight requests finish; new connections are refused at once.
         await server?.close();
+        // The thread hands back or finishes its jobs before the database they write to closes.
+        await workerHost?.stop();
         await runtime.close();
         log.info('stopped');
       })();

@@ -63,8 +63,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     logController: new LogController({
       requestIdLogLabel: 'requestId',
-      // Load balancers poll health every few seconds: not worth a log line each.
-      disableRequestLogging: (request) => request.url === '/api/health',
+      // Load balancers poll health and Prometheus scrapes every few seconds: not worth a log
+      // line each.
+      disableRequestLogging: (request) =>
+        request.url === '/api/health' || request.url === '/metrics',
     }),
     bodyLimit: 1024 * 1024,
     // X-Forwarded-For is believed only from the proxies TRUST_PROXY names (or that many hops):

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { createWebServer } from '../../src/main.ts';
+import { createWebServer, type WebServerOptions } from '../../src/main.ts';
 import { TEST_PASSWORD } from './factories.ts';
 import { startS3rver } from './s3rver.ts';
 import { createTestRuntime, type TestRuntime } from './test-runtime.ts';
@@ -21,11 +21,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The whole web server (every route module) on a fresh database and blob store, listening. */
+/**
+ * The whole web server (every route module) on a fresh database and blob store, listening.
+ * `web`: the options `createWebServer` takes besides the config (the metrics token).
+ */
 export async function createTestServer(
   db: TestDbKind,
   blob: BlobKind = 'local',
   env: Record<string, string> = {},
+  web: WebServerOptions = {},
 ): Promise<TestServer> {
   const s3 = blob === 's3' ? await startS3rver(['test']) : undefined;
   const s3env: Record<string, string> =
@@ -43,6 +47,7 @@ export async function createTestServer(
     t.runtime,
     pino({ level: process.env.TEST_LOG ?? 'silent' }),
     '/nonexistent',
+    web,
   );
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
