@@ -17,7 +17,7 @@ import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { User } from '../../src/platform/accounts.service.ts';
-import { buildGroup, makeUser } from '../support/factories.ts';
+import { buildGroup, makeUser, share } from '../support/factories.ts';
 import { Session } from '../support/session.ts';
 import { testDbKinds } from '../support/test-env.ts';
 import { createTestServer, type TestServer } from '../support/test-server.ts';
@@ -41,6 +41,7 @@ type Want = readonly [status: number, code?: string, inMessage?: string];
 const UNAUTHENTICATED: Want = [401, 'unauthenticated'];
 const NOT_FOUND: Want = [404, 'not_found'];
 const CSRF: Want = [403, 'csrf'];
+const FORBIDDEN: Want = [403, 'forbidden'];
 /** A parent (Relative) has no right to create in these apps (their definitions' rights). */
 const noRight = (action: string): Want => [403, 'forbidden', action];
 const NO_BLOG_RIGHT = noRight('blog.create');
@@ -66,6 +67,12 @@ interface Row {
   teacher?: Want;
   /** A parent (Relative) outside the class, when the answer differs from the other pupil's. */
   parent?: Want;
+  /**
+   * A pupil the owner shared every resource with, read only (default: the other pupil's answer
+   * where a row gives one, else 200 on a safe method and 403 forbidden on the others). A
+   * reader may copy a document into their own space and comment (the apps' policies).
+   */
+  reader?: Want;
   /** Default 401 unauthenticated (also for an expired session). */
   anonymous?: Want;
   /** Default 401 unauthenticated: every /api route refuses a revoked token. */
@@ -235,6 +242,7 @@ const ROWS: Row[] = [
     url: (f) => `/api/workspace/documents/${f.doc}/copy`,
     payload: () => json({}),
     owner: [201],
+    reader: [201],
   },
   {
     route: 'DELETE /api/workspace/documents/:id',
@@ -246,6 +254,7 @@ const ROWS: Row[] = [
     url: (f) => `/api/workspace/documents/${f.trashedDoc}/restore`,
     payload: () => json({}),
     owner: [200],
+    reader: NOT_FOUND,
   },
   {
     route: 'POST /api/workspace/folders',
@@ -281,6 +290,7 @@ const ROWS: Row[] = [
     url: (f) => `/api/workspace/folders/${f.trashedFolder}/restore`,
     payload: () => json({}),
     owner: [200],
+    reader: NOT_FOUND,
   },
   ...shareRows('/api/workspace/documents', (f) => f.doc),
   ...shareRows('/api/workspace/folders', (f) => f.folder),
@@ -346,6 +356,7 @@ const ROWS: Row[] = [
     url: (f) => `/api/blog/blogs/${f.blog}/posts/${f.post}/comments`,
     payload: () => json({ text: 'Injected' }),
     owner: [201],
+    reader: [201],
   },
   {
     route: 'POST /api/blog/blogs/:id/posts/:postId/comments/:commentId/publish',
@@ -434,6 +445,7 @@ const ROWS: Row[] = [
     url: (f) => `/api/news/items/${f.item}/comments`,
     payload: () => json({ text: 'Injected' }),
     owner: [201],
+    reader: [201],
   },
   {
     route: 'DELETE /api/news/items/:id/comments/:commentId',
@@ -612,21 +624,25 @@ const ROWS: Row[] = [
     route: 'GET /api/archive/exports/:id',
     url: (f) => `/api/archive/exports/${f.exportId}`,
     owner: [200],
+    reader: NOT_FOUND,
   },
   {
     route: 'GET /api/archive/exports/:id/events',
     url: (f) => `/api/archive/exports/${f.exportId}/events`,
     owner: [200],
+    reader: NOT_FOUND,
   },
   {
     route: 'GET /api/archive/exports/:id/download',
     url: (f) => `/api/archive/exports/${f.exportId}/download`,
     owner: [200],
+    reader: NOT_FOUND,
   },
   {
     route: 'HEAD /api/archive/exports/:id/download',
     url: (f) => `/api/archive/exports/${f.exportId}/download`,
     owner: [200],
+    reader: NOT_FOUND,
   },
   // A finished export cannot be cancelled (it can be deleted).
   {
@@ -634,11 +650,13 @@ const ROWS: Row[] = [
     url: (f) => `/api/archive/exports/${f.exportId}/cancel`,
     payload: () => json({}),
     owner: [409, 'conflict'],
+    reader: NOT_FOUND,
   },
   {
     route: 'DELETE /api/archive/exports/:id',
     url: (f) => `/api/archive/exports/${f.exportId}`,
     owner: [204],
+    reader: NOT_FOUND,
   },
   {
     route: 'GET /api/archive/imports',
@@ -650,12 +668,14 @@ const ROWS: Row[] = [
     route: 'GET /api/archive/imports/:id',
     url: (f) => `/api/archive/imports/${f.importId}`,
     owner: [200],
+    reader: NOT_FOUND,
   },
   {
     route: 'POST /api/archive/imports/:id/launch',
     url: (f) => `/api/archive/imports/${f.importId}/launch`,
     payload: () => json({ apps: ['calendar'], dryRun: true }),
     owner: [202],
+    reader: NOT_FOUND,
     // The dry run ends "analyzed" with its report: the next rows see it.
     settle: (f, s) =>
       waitFor(
@@ -671,17 +691,20 @@ const ROWS: Row[] = [
     route: 'GET /api/archive/imports/:id/report',
     url: (f) => `/api/archive/imports/${f.importId}/report`,
     owner: [200],
+    reader: NOT_FOUND,
   },
   {
     route: 'GET /api/archive/imports/:id/events',
     url: (f) => `/api/archive/imports/${f.importId}/events`,
     owner: [200],
+    reader: NOT_FOUND,
   },
   {
     route: 'POST /api/archive/imports/:id/undo',
     url: (f) => `/api/archive/imports/${f.importId}/undo`,
     payload: () => json({}),
     owner: [409, 'conflict'],
+    reader: NOT_FOUND,
   },
   {
     route: 'POST /api/archive/imports',
@@ -694,6 +717,7 @@ const ROWS: Row[] = [
     route: 'DELETE /api/archive/imports/:id',
     url: (f) => `/api/archive/imports/${f.importId}`,
     owner: [204],
+    reader: NOT_FOUND,
   },
   {
     route: 'POST /api/archive/uploads',
@@ -714,24 +738,28 @@ const ROWS: Row[] = [
     url: (f) => `/api/archive/uploads/${f.upload}`,
     payload: () => ({ headers: TUS }),
     owner: [200],
+    reader: NOT_FOUND,
   },
   {
     route: 'PATCH /api/archive/uploads/:id',
     url: (f) => `/api/archive/uploads/${f.upload}`,
     payload: tusPatch,
     owner: [204],
+    reader: NOT_FOUND,
   },
   {
     route: 'DELETE /api/archive/uploads/:id',
     url: (f) => `/api/archive/uploads/${f.upload}`,
     payload: () => ({ headers: TUS }),
     owner: [204],
+    reader: NOT_FOUND,
   },
   {
     route: 'OPTIONS /api/archive/uploads/:id',
     url: (f) => `/api/archive/uploads/${f.upload}`,
     payload: () => ({ headers: TUS }),
     owner: [204],
+    reader: NOT_FOUND,
   },
 
   // Last: it ends the caller's session.
@@ -748,7 +776,12 @@ const ROWS: Row[] = [
 /** The three share routes every app registers on a resource (share-routes.ts). */
 function shareRows(base: string, id: (f: Fixture) => string): Row[] {
   return [
-    { route: `GET ${base}/:id/shares`, url: (f) => `${base}/${id(f)}/shares`, owner: [200] },
+    {
+      route: `GET ${base}/:id/shares`,
+      url: (f) => `${base}/${id(f)}/shares`,
+      owner: [200],
+      reader: FORBIDDEN,
+    },
     {
       route: `POST ${base}/:id/shares`,
       url: (f) => `${base}/${id(f)}/shares`,
@@ -808,6 +841,9 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
   let otherPupil: Session;
   let teacher: Session;
   let parent: Session;
+  let reader: Session;
+  /** The owner's values a reader of the shared resources still must not see. */
+  const unshared: string[] = [];
   let revoked: string;
   /** The owner's values no one else may be shown. */
   const secrets: string[] = [];
@@ -829,6 +865,10 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
     otherPupil = await Session.of(s, otherUser);
     teacher = await Session.of(s, teacherUser);
     parent = await Session.of(s, await makeUser(rt.platform, 'Relative'));
+    // A classmate too, to whom the owner then gives read access to everything.
+    const readerUser = await makeUser(rt.platform, 'Student');
+    await rt.platform.accounts.addMember(klass.id, readerUser.login);
+    reader = await Session.of(s, readerUser);
     const token = await rt.platform.auth.createToken(ownerUser.id, 'matrix');
     await rt.platform.auth.revokeToken(token.id);
     revoked = token.token;
@@ -993,6 +1033,16 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
       upload,
       archive,
     };
+    for (const [app, type, id] of [
+      ['workspace', 'document', doc],
+      ['workspace', 'folder', folder],
+      ['blog', 'blog', blog],
+      ['news', 'thread', thread],
+      ['calendar', 'calendar', calendar],
+      ['wiki', 'wiki', wiki],
+    ] as const)
+      await share(rt, ownerUser, { app, type, id }, reader.user, 'read');
+    unshared.push(trashedDoc, trashedFolder, exportId, importId, upload);
     const apps = await owner.request('GET', '/api/archive/apps');
     const workspaceBytes = apps
       .json<{ items: { id: string; bytes: number }[] }>()
@@ -1127,9 +1177,15 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
   }
 
   /** No value of the owner's in an answer to someone else (unless the caller sent it). */
-  function expectNoLeak(row: Row, caller: Caller, res: LightMyRequestResponse, sent: string): void {
+  function expectNoLeak(
+    row: Row,
+    caller: Caller | 'reader',
+    res: LightMyRequestResponse,
+    sent: string,
+    hidden: readonly string[] = secrets,
+  ): void {
     const seen = `${res.body}\n${JSON.stringify(res.headers)}`;
-    for (const secret of secrets) {
+    for (const secret of hidden) {
       if (sent.includes(secret)) continue;
       // A number counts only whole (metrics are full of other numbers).
       const found = /^\d+$/.test(secret)
@@ -1140,7 +1196,12 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
   }
 
   /** What differs from the model in one answer ("" when nothing does). */
-  function mismatch(row: Row, caller: Caller, res: LightMyRequestResponse, want: Want): string {
+  function mismatch(
+    row: Row,
+    caller: Caller | 'reader',
+    res: LightMyRequestResponse,
+    want: Want,
+  ): string {
     const [status, code] = want;
     const what = `${row.route} as ${caller}: ${res.statusCode} ${res.body.slice(0, 200)}`;
     if (res.statusCode !== status) return `${what} (expected ${status})`;
@@ -1168,6 +1229,25 @@ describe.each(testDbKinds())('authorisation matrix (%s)', (db) => {
       expect(problems.filter((p) => p !== '')).toEqual([]);
     }, 120_000);
   }
+
+  it('a reader of every shared resource: reads them, changes none, sees nothing else of the owner', async () => {
+    const problems: string[] = [];
+    for (const row of ROWS.filter((r) => !isLast(r))) {
+      const [method = 'GET'] = row.route.split(' ');
+      const payload = row.payload?.(f, 'otherPupil');
+      const url = row.url(f);
+      const res = await s.app.inject({
+        method: method as Method,
+        url,
+        headers: { ...reader.inject, ...payload?.headers },
+        ...(payload?.body === undefined ? {} : { payload: payload.body }),
+      });
+      const want = row.reader ?? row.peer ?? (SAFE.has(method as Method) ? [200] : FORBIDDEN);
+      problems.push(mismatch(row, 'reader', res, want));
+      expectNoLeak(row, 'reader', res, `${url} ${payload?.body?.toString() ?? ''}`, unshared);
+    }
+    expect(problems.filter((p) => p !== '')).toEqual([]);
+  }, 120_000);
 
   it('owner: every route works (destructive ones last, children before parents)', async () => {
     const problems: string[] = [];
