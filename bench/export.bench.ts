@@ -13,7 +13,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -404,7 +404,9 @@ function printProfile(dir: string): void {
         : `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
     self.set(k, (self.get(k) ?? 0) + dt);
   }
-  console.log('CPU profile of the last export (self time, whole process):');
+  const kept = path.join(os.tmpdir(), 'export-bench.cpuprofile');
+  copyFileSync(path.join(dir, file), kept);
+  console.log(`CPU profile of the last export (self time, whole process; kept in ${kept}):`);
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 15))
     console.log(
       `  ${(v / 1000).toFixed(0).padStart(6)} ms ${((100 * v) / total).toFixed(1).padStart(5)}%  ${k}`,
