@@ -5,9 +5,7 @@
  * against the signed manifest while they stream. The archive was inspected whole before
  * (`inspect.ts`); the checks here hold even if the file changed on disk since.
  */
-import { createHash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import type yauzl from 'yauzl';
+import type { Readable } from 'node:stream';
 import type { z } from 'zod';
 import type { AppId } from '../../contracts/archive.ts';
 import type { AppArchiveReader, ArchiveAdapter, RecordFile } from '../adapter.ts';
@@ -15,7 +13,7 @@ import { manifestSchema, MANIFEST, type Manifest } from '../format.ts';
 import { recordProblems } from '../records.ts';
 import { parseArchiveJson } from '../safe-json.ts';
 import { lines } from '../verify-records.ts';
-import { listEntries, openEntry, openZip, readEntry, type ZipEntryInfo } from '../zip-reader.ts';
+import { EntryError, ImportZip, type ZipEntryLocation } from './zip-entries.ts';
 
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
@@ -56,14 +54,12 @@ export interface ImportArchive {
 export async function openImportArchive(
   file: string,
 ): Promise<ImportArchive & { readonly manifest: Manifest }> {
-  const zip = await openZip(file);
+  const zip = await ImportZip.open(file);
   try {
-    const entries = new Map<string, ZipEntryInfo>();
-    for (const e of await listEntries(zip)) entries.set(e.name, e);
-    const manifestEntry = entries.get(MANIFEST);
+    const manifestEntry = zip.entries.get(MANIFEST);
     if (manifestEntry === undefined) throw new RecordError(MANIFEST, undefined, 'missing');
     const parsed = parseArchiveJson(
-      (await readEntry(zip, manifestEntry, MAX_MANIFEST_BYTES)).toString('utf8'),
+      (await zip.read(manifestEntry, MAX_MANIFEST_BYTES)).toString('utf8'),
     );
     if (!parsed.ok) throw new RecordError(MANIFEST, undefined, parsed.problems.join('; '));
     const manifest = manifestSchema.parse(parsed.value);
@@ -74,45 +70,24 @@ export async function openImportArchive(
       reader: (app, adapter) => {
         const inArchive = manifest.apps[app];
         if (inArchive === undefined) return undefined;
-        return new ZipAppReader(zip, entries, files, inArchive.folder, inArchive.dataVersion, {
+        return new ZipAppReader(zip, files, inArchive.folder, inArchive.dataVersion, {
           current: adapter.dataVersion,
           upgrade: adapter.import?.upgrade?.bind(adapter.import),
         });
       },
-      close: () => zip.close(),
+      close: () => void zip.close(),
     };
   } catch (error) {
-    zip.close();
+    await zip.close();
     throw error;
   }
 }
 
-/** Fails the stream at its end when the bytes are not those the manifest lists. */
-class CheckedBytes extends Transform {
-  readonly #hash = createHash('sha256');
-  #size = 0;
-  readonly #expected: { path: string; size: number; sha256: string };
-
-  constructor(expected: { path: string; size: number; sha256: string }) {
-    super();
-    this.#expected = expected;
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.#size += chunk.length;
-    if (this.#size > this.#expected.size) {
-      callback(new RecordError(this.#expected.path, undefined, 'larger than the manifest says'));
-      return;
-    }
-    this.#hash.update(chunk);
-    callback(null, chunk);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (this.#size !== this.#expected.size || this.#hash.digest('hex') !== this.#expected.sha256)
-      callback(new RecordError(this.#expected.path, undefined, 'does not match the manifest'));
-    else callback();
-  }
+/** A file whose bytes are not the manifest's, as a record error; other errors as they are. */
+function damaged(path: string, error: unknown, line?: number): Error {
+  if (error instanceof Error && !(error instanceof EntryError)) return error;
+  if (!(error instanceof EntryError)) return new Error(String(error));
+  return new RecordError(path, line, `does not match the manifest (${error.message})`);
 }
 
 interface VersionInfo {
@@ -124,21 +99,18 @@ interface VersionInfo {
 class ZipAppReader implements AppArchiveReader {
   readonly folder: string;
   readonly dataVersion: number;
-  readonly #zip: yauzl.ZipFile;
-  readonly #entries: ReadonlyMap<string, ZipEntryInfo>;
+  readonly #zip: ImportZip;
   readonly #files: ReadonlyMap<string, { path: string; size: number; sha256: string }>;
   readonly #version: VersionInfo;
 
   constructor(
-    zip: yauzl.ZipFile,
-    entries: ReadonlyMap<string, ZipEntryInfo>,
+    zip: ImportZip,
     files: ReadonlyMap<string, { path: string; size: number; sha256: string }>,
     folder: string,
     dataVersion: number,
     version: VersionInfo,
   ) {
     this.#zip = zip;
-    this.#entries = entries;
     this.#files = files;
     this.folder = folder;
     this.dataVersion = dataVersion;
@@ -147,19 +119,25 @@ class ZipAppReader implements AppArchiveReader {
 
   has(file: RecordFile): boolean {
     const path = `${this.folder}/${file.name}`;
-    return this.#entries.has(path) && this.#files.has(path);
+    return this.#zip.entries.has(path) && this.#files.has(path);
   }
 
-  /** A listed, present entry, streamed through the manifest check. */
-  async #stream(path: string): Promise<{ size: number; stream: Readable }> {
-    const entry = this.#entries.get(path);
+  /** A listed, present file and what the manifest says of it. */
+  #listed(path: string): { entry: ZipEntryLocation; size: number; sha256: string } {
+    const entry = this.#zip.entries.get(path);
     const listed = this.#files.get(path);
-    if (entry === undefined || listed === undefined)
+    if (entry === undefined || entry.isDirectory || listed === undefined)
       throw new RecordError(path, undefined, 'not in the archive');
-    const raw = await openEntry(this.#zip, entry.entry);
-    const checked = new CheckedBytes(listed);
-    raw.on('error', (error) => checked.destroy(error));
-    return { size: listed.size, stream: raw.pipe(checked) };
+    // The zip's own size must be the manifest's: the check of the bytes relies on both.
+    if (entry.uncompressedSize !== listed.size)
+      throw new RecordError(path, undefined, 'does not match the manifest');
+    return { entry, size: listed.size, sha256: listed.sha256 };
+  }
+
+  /** A listed file's bytes, checked against the manifest (size, CRC-32, SHA-256). */
+  #stream(path: string): { size: number; stream: Readable } {
+    const { entry, size, sha256 } = this.#listed(path);
+    return { size, stream: this.#zip.stream(entry, { sha256 }) };
   }
 
   #parse<S extends z.ZodType>(file: RecordFile<S>, text: string, line?: number): z.output<S> {
@@ -176,31 +154,43 @@ class ZipAppReader implements AppArchiveReader {
   }
 
   async json<S extends z.ZodType>(file: RecordFile<S>): Promise<z.output<S>> {
-    const { size, stream } = await this.#stream(`${this.folder}/${file.name}`);
-    if (size > MAX_JSON_BYTES)
-      throw new RecordError(`${this.folder}/${file.name}`, undefined, 'too large');
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return this.#parse(file, Buffer.concat(chunks).toString('utf8'));
+    const path = `${this.folder}/${file.name}`;
+    const { entry, size, sha256 } = this.#listed(path);
+    if (size > MAX_JSON_BYTES) throw new RecordError(path, undefined, 'too large');
+    let bytes: Buffer;
+    try {
+      bytes = await this.#zip.read(entry, MAX_JSON_BYTES, { sha256 });
+    } catch (error) {
+      throw damaged(path, error);
+    }
+    return this.#parse(file, bytes.toString('utf8'));
   }
 
   async *ndjson<S extends z.ZodType>(
     file: RecordFile<S>,
   ): AsyncGenerator<{ line: number; record: z.output<S> }> {
     const path = `${this.folder}/${file.name}`;
-    const { stream } = await this.#stream(path);
+    const { stream } = this.#stream(path);
+    let at = 0;
     try {
       for await (const line of lines(stream)) {
+        at = line.number;
         if (line.text === undefined) throw new RecordError(path, line.number, 'line too long');
         if (line.text.trim() === '') continue;
         yield { line: line.number, record: this.#parse(file, line.text, line.number) };
       }
+    } catch (error) {
+      throw damaged(path, error, at + 1);
     } finally {
       stream.destroy();
     }
   }
 
   open(path: string): Promise<{ size: number; stream: Readable }> {
-    return this.#stream(path);
+    try {
+      return Promise.resolve(this.#stream(path));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 }

@@ -66,6 +66,12 @@ export class DbImportJournal implements ImportJournal {
   readonly #importId: string;
   readonly #earlierOf: { userId: string; sourceInstance: string } | undefined;
   readonly #cache = new Map<string, string>();
+  /**
+   * Keys looked up and not found (an item the archive does not hold, the "Import du …" folder
+   * when there is none): asked for again by every item that could point at them, so remembered
+   * until an allocation or a settle makes them known.
+   */
+  readonly #absent = new Set<string>();
   #seq: number | undefined;
   #pending: { app: string; ref: SourceRef; outcome: ItemOutcome }[] = [];
   #hasEarlier: boolean | undefined;
@@ -79,6 +85,12 @@ export class DbImportJournal implements ImportJournal {
   #remember(k: string, id: string): void {
     if (this.#cache.size >= 200_000) this.#cache.clear();
     this.#cache.set(k, id);
+    this.#absent.delete(k);
+  }
+
+  #markAbsent(k: string): void {
+    if (this.#absent.size >= 10_000) this.#absent.clear();
+    this.#absent.add(k);
   }
 
   async #nextSeq(): Promise<number> {
@@ -145,10 +157,14 @@ export class DbImportJournal implements ImportJournal {
     const k = key(app, ref);
     const cached = this.#cache.get(k);
     if (cached !== undefined) return cached;
+    if (this.#absent.has(k)) return undefined;
     if (this.#pending.some((p) => p.outcome.state === 'failed' && key(p.app, p.ref) === k))
       return undefined;
     const row = await this.#row(app, ref);
-    if (row === undefined || row.state === 'failed' || row.state === 'removed') return undefined;
+    if (row === undefined || row.state === 'failed' || row.state === 'removed') {
+      this.#markAbsent(k);
+      return undefined;
+    }
     this.#remember(k, row.new_id);
     return row.new_id;
   }
@@ -171,7 +187,10 @@ export class DbImportJournal implements ImportJournal {
 
   async settle(app: AppId, ref: SourceRef, outcome: ItemOutcome): Promise<void> {
     const k = key(app, ref);
-    if (outcome.state === 'failed') this.#cache.delete(k);
+    if (outcome.state === 'failed') {
+      this.#cache.delete(k);
+      this.#markAbsent(k);
+    }
     if (outcome.newId !== undefined) this.#remember(k, outcome.newId);
     this.#pending.push({ app, ref, outcome });
     if (this.#pending.length >= SETTLE_BATCH) await this.flush();

@@ -190,6 +190,51 @@ function checkedBytes(stream: Readable, size: number, name: string) {
 }
 
 /**
+ * Room left in each running import's user quota: read once, then counted down as documents
+ * are stored (several at a time), so that a document costs no read of the quota. The charge
+ * in each document's transaction stays the rule (exact, conditional); this only spares the
+ * write of bytes that could not be charged. Read again whenever a document seems not to fit:
+ * the user may have freed space meanwhile.
+ */
+class QuotaRoom {
+  readonly #quota: Pick<Platform['quota'], 'remaining'>;
+  readonly #rooms = new Map<string, { left: number; inFlight: number }>();
+
+  constructor(quota: Pick<Platform['quota'], 'remaining'>) {
+    this.#quota = quota;
+  }
+
+  /** Whether `bytes` seem to fit; if so they are held until `release`. */
+  async reserve(ctx: ImportContext, bytes: number): Promise<boolean> {
+    let room = this.#rooms.get(ctx.importId);
+    if (room === undefined || room.left < bytes) {
+      const remaining = await this.#quota.remaining(ctx.user.id);
+      room = this.#rooms.get(ctx.importId) ?? { left: 0, inFlight: 0 };
+      // Bytes held by documents being stored are not charged yet.
+      room.left = remaining - room.inFlight;
+      if (!this.#rooms.has(ctx.importId) && this.#rooms.size >= 1000) this.#rooms.clear();
+      this.#rooms.set(ctx.importId, room);
+    }
+    if (bytes > room.left) return false;
+    room.left -= bytes;
+    room.inFlight += bytes;
+    return true;
+  }
+
+  /** The document is stored and charged, or not (its bytes are room again). */
+  release(ctx: ImportContext, bytes: number, charged: boolean): void {
+    const room = this.#rooms.get(ctx.importId);
+    if (room === undefined) return;
+    room.inFlight -= bytes;
+    if (!charged) room.left += bytes;
+  }
+
+  forget(ctx: ImportContext): void {
+    this.#rooms.delete(ctx.importId);
+  }
+}
+
+/**
  * The Espace documentaire's importer. Writes go through the repository (no notification);
  * a document's bytes are kept under a key made from its new id and its row is recorded with
  * the quota charge in one transaction, so a retried write replaces the bytes and charges once.
@@ -202,6 +247,7 @@ export function workspaceImporter(deps: {
   const { blobs } = deps;
   const repo = new WorkspaceRepository(deps.db.kysely);
   const { quota, sharing } = deps.platform;
+  const room = new QuotaRoom(quota);
 
   /** Whether the import goes into a folder "Import du …": decided once, at launch. */
   const intoImportFolder = (ctx: ImportContext) =>
@@ -372,48 +418,60 @@ export function workspaceImporter(deps: {
     ctx: ImportContext,
   ): Promise<void> {
     const doc = row.document;
-    if ((await repo.documentRow(item.id)) !== undefined) return;
     // Only the app's own folder holds its documents' bytes.
-    if (row.path === null || !row.path.startsWith(`${src.folder}/`))
+    if (row.path === null || !row.path.startsWith(`${src.folder}/`)) {
+      if ((await repo.documentRow(item.id)) !== undefined) return;
       throw new ImportItemError('document_missing', `${doc.name}: not in the archive`);
-    const remaining = await quota.remaining(ctx.user.id);
-    if (doc.size > remaining)
+    }
+    if (!(await room.reserve(ctx, doc.size))) {
+      // Written by an earlier attempt (its quota charged then): done.
+      if ((await repo.documentRow(item.id)) !== undefined) return;
       throw new ImportItemError('quota_exceeded', `Not enough space: ${doc.size} bytes needed`);
-    let entry: { size: number; stream: Readable };
-    try {
-      entry = await src.open(row.path);
-    } catch (error) {
-      ctx.signal.throwIfAborted();
-      throw new ImportItemError('document_missing', `${doc.name}: not in the archive`, {
-        cause: error,
-      });
     }
-    if (entry.size !== doc.size) {
-      entry.stream.destroy();
-      throw new ImportItemError('document_corrupt', `${doc.name}: its size is not the record's`);
-    }
-    const key = documentBlobKey(ctx.user.id, item.id);
-    const bytes = checkedBytes(entry.stream, doc.size, doc.name);
+    let charged = false;
     try {
-      const stored = await blobs.put(key, bytes.chunks, { signal: ctx.signal });
-      if (stored.size !== doc.size || stored.sha256 !== doc.sha256)
-        throw new ImportItemError(
-          'document_corrupt',
-          `${doc.name}: its bytes are not the record's`,
-        );
-      await recordStoredDocument(repo, quota, {
-        ...doc,
-        // Typed from its bytes, as an upload is: what the archive claims is not trusted.
-        content_type: await detectContentType(bytes.head(), doc.name),
-        blob_key: key,
-      });
-    } catch (error) {
-      entry.stream.destroy();
-      // Its row may have been written by an earlier attempt: then the bytes are its own.
-      if ((await repo.documentRow(item.id)) === undefined) await blobs.delete(key);
-      if (error instanceof AppError && error.code === 'quota_exceeded')
-        throw new ImportItemError('quota_exceeded', error.message, { cause: error });
-      throw error;
+      let entry: { size: number; stream: Readable };
+      try {
+        entry = await src.open(row.path);
+      } catch (error) {
+        ctx.signal.throwIfAborted();
+        throw new ImportItemError('document_missing', `${doc.name}: not in the archive`, {
+          cause: error,
+        });
+      }
+      if (entry.size !== doc.size) {
+        entry.stream.destroy();
+        throw new ImportItemError('document_corrupt', `${doc.name}: its size is not the record's`);
+      }
+      const key = documentBlobKey(ctx.user.id, item.id);
+      const bytes = checkedBytes(entry.stream, doc.size, doc.name);
+      // No read of the row first: on a first run it is never there, and a resumed import
+      // writes again the same bytes under the same key, then its row is found (not charged
+      // twice). The bytes are checked twice as they pass, against the signed manifest by the
+      // reader, and here against the record by the store's own hash.
+      try {
+        const stored = await blobs.put(key, bytes.chunks, { signal: ctx.signal });
+        if (stored.size !== doc.size || stored.sha256 !== doc.sha256)
+          throw new ImportItemError(
+            'document_corrupt',
+            `${doc.name}: its bytes are not the record's`,
+          );
+        charged = await recordStoredDocument(repo, quota, {
+          ...doc,
+          // Typed from its bytes, as an upload is: what the archive claims is not trusted.
+          content_type: await detectContentType(bytes.head(), doc.name),
+          blob_key: key,
+        });
+      } catch (error) {
+        entry.stream.destroy();
+        // Its row may have been written by an earlier attempt: then the bytes are its own.
+        if ((await repo.documentRow(item.id)) === undefined) await blobs.delete(key);
+        if (error instanceof AppError && error.code === 'quota_exceeded')
+          throw new ImportItemError('quota_exceeded', error.message, { cause: error });
+        throw error;
+      }
+    } finally {
+      room.release(ctx, doc.size, charged);
     }
   }
 
@@ -631,6 +689,7 @@ export function workspaceImporter(deps: {
         : undefined,
 
     async finish(ctx) {
+      room.forget(ctx);
       // The "Partagés avec moi" and "Import du …" folders this import made and left empty
       // (everything was a duplicate, or failed) are not left behind.
       for (const type of ['shared', 'root'] as const) {
