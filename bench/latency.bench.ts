@@ -243,10 +243,22 @@ async function runBench(): Promise<void> {
     statuses.set(id, ExportView.parse(JSON.parse(body)).status);
     return ms;
   }
+  // The web thread's event loop, through /metrics every second: a stall there (a synchronous
+  // wait) shows as lag; slow answers with no lag mean the CPU went elsewhere.
+  let loopLagMaxMs = 0;
+  const lagSampler = setInterval(() => {
+    void fetch(`${url}/metrics`)
+      .then((res) => res.text())
+      .then((text) => {
+        const max = Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? 0);
+        loopLagMaxMs = Math.max(loopLagMaxMs, Math.round(max * 1000));
+      });
+  }, 1000);
   const [exportTimes, meTimes] = await Promise.all([
     steadyLoad(timeExport, everyMs, allFinal),
     steadyLoad(timeMe, everyMs, allFinal),
   ]);
+  clearInterval(lagSampler);
   const seconds = (performance.now() - t1) / 1000;
   clearInterval(rssSampler);
   peakRssMb = Math.max(peakRssMb, await readPeakRss(pid));
@@ -259,7 +271,8 @@ async function runBench(): Promise<void> {
   console.log(line('GET /api/archive/exports/:id', ex));
   console.log(line('GET /api/me                  ', me));
   console.log(
-    `${ready}/${users} exports ready in ${seconds.toFixed(1)} s; server peak RSS ${peakRssMb} MB`,
+    `${ready}/${users} exports ready in ${seconds.toFixed(1)} s; server peak RSS ${peakRssMb} MB; ` +
+      `web event loop lag max ${loopLagMaxMs} ms`,
   );
 
   server.kill('SIGTERM');
@@ -286,6 +299,7 @@ async function runBench(): Promise<void> {
     seconds: Number(seconds.toFixed(1)),
     seedSeconds: Number(seedSeconds.toFixed(1)),
     peakRssMb,
+    loopLagMaxMs,
     loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))),
   };
   console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
