@@ -122,4 +122,13 @@ describe('mes-donnees audit', { timeout: 180_000 }, () => {
     expect(action.status).toBe(1);
     expect(action.stderr.trim().split('\n')[0]).toMatch(/--action.*export_stolen/);
   });
+
+  it('--prune-before deletes the older events only', () => {
+    const kept = cli('--prune-before', '2000-01-01');
+    expect(kept.stderr).toBe('');
+    expect(kept.stdout).toBe('Deleted 0 audit event(s) before 2000-01-01T00:00:00.000Z\n');
+    const all = cli('--prune-before', '2999-01-01T00:00Z');
+    expect(all.stdout).toBe('Deleted 3 audit event(s) before 2999-01-01T00:00:00.000Z\n');
+    expect(cli().stdout).toBe('No audit event matches\n');
+  });
 });

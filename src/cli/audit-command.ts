@@ -72,6 +72,11 @@ export function addAuditCommand(program: Command, config: () => Config): void {
     .option('--since <iso>', 'only events at or after this instant', instant)
     .option('--limit <n>', 'at most this many events', count, 100)
     .option('--json', 'one JSON object per line')
+    .option(
+      '--prune-before <iso>',
+      'instead of listing: delete the events older than this instant (retention), say how many',
+      instant,
+    )
     .action(
       async (opts: {
         login?: string;
@@ -79,8 +84,16 @@ export function addAuditCommand(program: Command, config: () => Config): void {
         since?: number;
         limit: number;
         json?: boolean;
+        pruneBefore?: number;
       }) =>
         withRuntime(config(), async (runtime) => {
+          if (opts.pruneBefore !== undefined) {
+            const n = await runtime.audit.prune(opts.pruneBefore);
+            process.stdout.write(
+              `Deleted ${n} audit event(s) before ${new Date(opts.pruneBefore).toISOString()}\n`,
+            );
+            return;
+          }
           await printAudit(
             runtime,
             {

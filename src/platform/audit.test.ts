@@ -161,6 +161,15 @@ describe.each(testDbKinds())('audit log (%s)', (db) => {
     ]);
   });
 
+  it('prunes only the events older than the instant given (the operator’s retention)', async () => {
+    const { audit } = s.t.runtime;
+    const before = (await audit.list({ limit: 10_000 })).length;
+    expect(before).toBeGreaterThan(0);
+    expect(await audit.prune(Date.now() - 3_600_000)).toBe(0);
+    expect(await audit.prune(Date.now() + 1)).toBe(before);
+    expect(await audit.list()).toEqual([]);
+  });
+
   it('is read by operators only: no route, no OpenAPI operation, no answer names it', async () => {
     const owner = await newSession(s);
     const routes = s.app.printRoutes({ commonPrefix: false });

@@ -110,6 +110,15 @@ export class AuditLog {
     }
   }
 
+  /** Deletes the events older than `before` (ms): the operator's retention. How many went. */
+  async prune(before: number): Promise<number> {
+    const result = await this.db.kysely
+      .deleteFrom('audit_events')
+      .where('at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Events matching every filter given, newest first. */
   async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
     let query = this.db.kysely.selectFrom('audit_events').selectAll();
