@@ -5,22 +5,16 @@
  * work on it unchanged. The archive was inspected whole before (`inspect.ts`: names, limits,
  * CRC-32, signature); the bytes stored are checked against the SHA-256 the translation read.
  */
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type yauzl from 'yauzl';
 import type { z } from 'zod';
 import type { AppId } from '../../contracts/archive.ts';
 import type { AppArchiveReader, ArchiveAdapter, RecordFile } from '../adapter.ts';
 import { RecordError, type ArchiveAppInfo, type ImportArchive } from '../import/archive-reader.ts';
 import { recordProblems } from '../records.ts';
 import { parseArchiveJson } from '../safe-json.ts';
-import {
-  hashEntry,
-  listEntries,
-  openEntry,
-  openZip,
-  readEntry,
-  type ZipEntryInfo,
-} from '../zip-reader.ts';
+import { ImportZip, type ZipEntryLocation } from '../import/zip-entries.ts';
+import { errorText } from '../import/zip-structure.ts';
 import {
   ENTCORE_MANIFEST,
   parseEntcoreManifest,
@@ -64,7 +58,7 @@ export interface EntcoreOpenOptions {
 }
 
 /** The single root folder of the entries. */
-function rootOf(entries: readonly ZipEntryInfo[]): string {
+function rootOf(entries: readonly ZipEntryLocation[]): string {
   const first = entries[0]?.name ?? '';
   const root = first.slice(0, first.indexOf('/'));
   if (root === '' || !entries.every((e) => e.name.startsWith(`${root}/`)))
@@ -77,23 +71,24 @@ export async function openEntcoreArchive(
   apps: EntcoreApps,
   options: EntcoreOpenOptions = { hashes: true, includeTrash: false },
 ): Promise<EntcoreArchive> {
-  const zip = await openZip(file);
+  const zip = await ImportZip.open(file);
   try {
-    const list = await listEntries(zip);
+    // In the zip's order (the structure lists entries as the central directory does).
+    const list = [...zip.entries.values()];
     const root = rootOf(list);
-    const entries = new Map<string, ZipEntryInfo>();
+    const entries = new Map<string, ZipEntryLocation>();
     for (const e of list) entries.set(e.name.slice(root.length + 1), e);
     const manifestEntry = entries.get(ENTCORE_MANIFEST);
     if (manifestEntry === undefined) throw new RecordError(ENTCORE_MANIFEST, undefined, 'missing');
     const json = parseArchiveJson(
-      (await readEntry(zip, manifestEntry, MAX_MANIFEST_BYTES)).toString('utf8'),
+      (await zip.read(manifestEntry, MAX_MANIFEST_BYTES)).toString('utf8'),
     );
     if (!json.ok) throw new RecordError(ENTCORE_MANIFEST, undefined, json.problems.join('; '));
     const modules = parseEntcoreManifest(json.value);
     if ('problem' in modules) throw new RecordError(ENTCORE_MANIFEST, undefined, modules.problem);
     return new Entcore(zip, entries, root, modules, apps, options);
   } catch (error) {
-    zip.close();
+    await zip.close();
     throw error;
   }
 }
@@ -104,18 +99,18 @@ class Entcore implements EntcoreArchive {
   readonly modules: readonly EntcoreModule[];
   readonly exporter: string | undefined;
   readonly exportedAt: string | undefined;
-  readonly #zip: yauzl.ZipFile;
+  readonly #zip: ImportZip;
   /** Entries by their path under the root. */
-  readonly #entries: ReadonlyMap<string, ZipEntryInfo>;
+  readonly #entries: ReadonlyMap<string, ZipEntryLocation>;
   readonly #options: EntcoreOpenOptions;
   readonly #translators = new Map<AppId, EntcoreTranslator>();
   readonly #translations = new Map<AppId, Promise<EntcoreTranslation>>();
   readonly #files = new Map<string, EntcoreFile[]>();
-  readonly #byFile = new Map<EntcoreFile, ZipEntryInfo>();
+  readonly #byFile = new Map<EntcoreFile, ZipEntryLocation>();
 
   constructor(
-    zip: yauzl.ZipFile,
-    entries: ReadonlyMap<string, ZipEntryInfo>,
+    zip: ImportZip,
+    entries: ReadonlyMap<string, ZipEntryLocation>,
     root: string,
     modules: readonly EntcoreModule[],
     apps: EntcoreApps,
@@ -169,7 +164,7 @@ class Entcore implements EntcoreArchive {
     return files;
   }
 
-  #entry(file: EntcoreFile): ZipEntryInfo {
+  #entry(file: EntcoreFile): ZipEntryLocation {
     const entry = this.#byFile.get(file);
     if (entry === undefined) throw new RecordError(file.path, undefined, 'not in the archive');
     return entry;
@@ -177,7 +172,7 @@ class Entcore implements EntcoreArchive {
 
   async json(module: string, file: EntcoreFile): Promise<unknown> {
     const entry = this.#entry(file);
-    const text = (await readEntry(this.#zip, entry, MAX_JSON_BYTES)).toString('utf8');
+    const text = (await this.#zip.read(entry, MAX_JSON_BYTES)).toString('utf8');
     const json = parseArchiveJson(text);
     if (!json.ok)
       throw new RecordError(
@@ -191,9 +186,14 @@ class Entcore implements EntcoreArchive {
   async sha256(_module: string, file: EntcoreFile): Promise<string> {
     if (!this.#options.hashes) return NO_HASH;
     const entry = this.#entry(file);
-    const hashed = await hashEntry(this.#zip, entry);
-    if (!hashed.crcOk) throw new RecordError(entry.name, undefined, 'CRC-32 mismatch');
-    return hashed.sha256;
+    const hash = createHash('sha256');
+    try {
+      // Size and CRC-32 checked as the bytes pass.
+      for await (const chunk of this.#zip.stream(entry)) hash.update(chunk as Buffer);
+    } catch (error) {
+      throw new RecordError(entry.name, undefined, errorText(error));
+    }
+    return hash.digest('hex');
   }
 
   // ---- ImportArchive ---------------------------------------------------------------------------
@@ -234,16 +234,13 @@ class Entcore implements EntcoreArchive {
       folder,
       adapter.dataVersion,
       () => this.#translation(app, translator),
-      (module, file) =>
-        openEntry(this.#zip, this.#entry(file).entry).then((stream) => ({
-          stream,
-          size: file.size,
-        })),
+      (_module, file) =>
+        Promise.resolve({ stream: this.#zip.stream(this.#entry(file)), size: file.size }),
     );
   }
 
   close(): void {
-    this.#zip.close();
+    void this.#zip.close();
   }
 }
 

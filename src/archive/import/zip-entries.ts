@@ -214,9 +214,10 @@ export class ImportZip {
     return buffer;
   }
 
+  /** Closes the file (never fails: a read-only descriptor has nothing left to lose). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#handle.close();
+    await this.#handle.close().catch(() => undefined);
   }
 }
