@@ -1,6 +1,10 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../clock.ts';
-import { buildDocument } from '../../test/support/factories.ts';
+import { createWebServer } from '../main.ts';
+import { buildDocument, makeUser, TEST_PASSWORD } from '../../test/support/factories.ts';
+import { createTestRuntime } from '../../test/support/test-runtime.ts';
 import { newSession } from '../../test/support/session.ts';
 import { createTestServer, type TestServer } from '../../test/support/test-server.ts';
 import { testDbKinds } from '../../test/support/test-env.ts';
@@ -155,5 +159,56 @@ describe('GET /metrics with METRICS_TOKEN', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(far.statusCode).toBe(200);
+  });
+});
+
+describe('request logs (what an operator ships to a log store)', () => {
+  it('carry the request id, path, status and user id: no address, query, login or token', async () => {
+    const t = await createTestRuntime(testDbKinds()[0] ?? 'sqlite');
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n'))
+          if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const app = await createWebServer(t.runtime, pino({ level: 'info' }, sink), '/nonexistent');
+    try {
+      const user = await makeUser(t.runtime.platform, 'Teacher');
+      const login = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { login: user.login, password: TEST_PASSWORD },
+        headers: { origin: 'http://localhost:80' },
+      });
+      expect(login.statusCode).toBe(200);
+      const cookie = login.cookies.find((c) => c.name === 'md_session')?.value ?? '';
+      const me = await app.inject({
+        method: 'GET',
+        url: '/api/me?q=cahier-de-textes-secret',
+        headers: { cookie: `md_session=${cookie}` },
+        remoteAddress: '198.51.100.7',
+      });
+      expect(me.statusCode).toBe(200);
+      await app.inject({ method: 'GET', url: '/api/health' });
+
+      const requests = lines.filter((l) => l.msg === 'request');
+      expect(requests.map((l) => l.path)).toEqual(['/api/auth/login', '/api/me']);
+      expect(requests[1]).toMatchObject({ method: 'GET', statusCode: 200, userId: user.id });
+      expect(typeof requests[1]?.requestId).toBe('string');
+      const all = lines.map((l) => JSON.stringify(l)).join('\n');
+      for (const secret of [
+        '198.51.100.7',
+        'cahier-de-textes-secret',
+        user.login,
+        cookie,
+        TEST_PASSWORD,
+      ])
+        expect(all).not.toContain(secret);
+    } finally {
+      await app.close();
+      await t.destroy();
+    }
   });
 });
