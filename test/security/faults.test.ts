@@ -327,6 +327,23 @@ describe.each(testDbKinds())('faults on %s', (kind) => {
 
   // ---- the database ----------------------------------------------------------------------
 
+  /** Cuts every connection to this server's PostgreSQL database; how many were cut. */
+  const killConnections = async (): Promise<number> => {
+    const db = s.t.config.database;
+    if (db.kind !== 'postgres') throw new Error('postgres expected');
+    const admin = new pg.Client({ connectionString: testPgAdminUrl() });
+    await admin.connect();
+    try {
+      const killed = await admin.query<{ n: string }>(
+        'select count(pg_terminate_backend(pid)) as n from pg_stat_activity where datname = $1',
+        [new URL(db.url).pathname.slice(1)],
+      );
+      return Number(killed.rows[0]?.n);
+    } finally {
+      await admin.end();
+    }
+  };
+
   if (kind === 'postgres')
     it('the database connections killed during an export: the job goes on or is tried again, and the next requests work', async () => {
       const before = await tempFiles();
@@ -337,19 +354,7 @@ describe.each(testDbKinds())('faults on %s', (kind) => {
       const gate = faulty.gate('get', `workspace/${who.user.id}/`);
       const id = await startExport(who);
       await gate.reached;
-      const db = s.t.config.database;
-      if (db.kind !== 'postgres') throw new Error('postgres expected');
-      const admin = new pg.Client({ connectionString: testPgAdminUrl() });
-      await admin.connect();
-      try {
-        const killed = await admin.query<{ n: string }>(
-          'select count(pg_terminate_backend(pid)) as n from pg_stat_activity where datname = $1',
-          [new URL(db.url).pathname.slice(1)],
-        );
-        expect(Number(killed.rows[0]?.n)).toBeGreaterThan(0);
-      } finally {
-        await admin.end();
-      }
+      expect(await killConnections()).toBeGreaterThan(0);
       gate.open();
       // The very next requests, not after a pause: no dead connection is handed out.
       const answers = await Promise.all(
@@ -363,6 +368,34 @@ describe.each(testDbKinds())('faults on %s', (kind) => {
         sha256(bytes),
       );
       await expectNoNewTempFiles(before);
+    });
+
+  if (kind === 'postgres')
+    it('the database connections killed during an import: it ends done or tried again, nothing twice, the quota exact', async () => {
+      const docs = [0, 1, 2].map(() => randomBytes(100 * KiB));
+      const file = await archiveOf(docs);
+      const who = await newSession(s, 'Teacher', { quota: 100 * MiB });
+      const id = await startImport(who, file);
+      expect((await importReaches(who, id, ['analyzed', 'rejected'])).status).toBe('analyzed');
+      // The second document's write waits while every connection is cut.
+      const gate = faulty.gate('put', `workspace/${who.user.id}/`);
+      const launch = await who.request('POST', `/api/archive/imports/${id}/launch`, {
+        apps: ['workspace'],
+      });
+      expect(launch.statusCode, launch.body).toBe(202);
+      await gate.reached;
+      expect(await killConnections()).toBeGreaterThan(0);
+      gate.open();
+      const done = await importReaches(who, id, ['done', 'failed'], 40_000);
+      expect(done.status).toBe('done');
+      expect(done.report?.apps.workspace).toMatchObject({ imported: 3, failed: [] });
+      const names = await s.t.runtime.db.kysely
+        .selectFrom('ws_documents')
+        .select('name')
+        .where('owner_id', '=', who.user.id)
+        .execute();
+      expect(names.map((n) => n.name).sort()).toEqual(['doc-0.bin', 'doc-1.bin', 'doc-2.bin']);
+      expect(await expectQuotaExact(s.t.runtime, who.user.id)).toBe(3 * 100 * KiB);
     });
 
   // ---- clients that go away --------------------------------------------------------------
