@@ -13,7 +13,7 @@ import { defaultInspectLimits } from './archive/import/inspect.ts';
 import { UploadService } from './archive/import/uploads.ts';
 import { allTrustedKeys, loadOrCreateInstanceKey, type InstanceKey } from './archive/keys.ts';
 import { allTrustedEntcoreKeys } from './archive/entcore/entcore-keys.ts';
-import { AuditLog } from './platform/audit.ts';
+import type { AuditLog } from './platform/audit.ts';
 import { createPlatform, type Platform } from './platform/platform.ts';
 import type { BlobStore } from './storage/blob-store.ts';
 import { createBlobStore } from './storage/create-blob-store.ts';
@@ -67,12 +67,7 @@ export async function createRuntime(
   // 0700, nobody else reaches them.
   await fs.mkdir(path.join(config.dataDir, 'uploads'), { recursive: true, mode: 0o700 });
   const blobs = createBlobStore(config.blobStore);
-  const audit = new AuditLog({ db, clock, log });
-  // The audit log rides on the platform, which the route modules are given.
-  const platform: Platform = {
-    ...createPlatform({ db, clock, config, log, apps: APP_DEFINITIONS }),
-    audit,
-  };
+  const platform = createPlatform({ db, clock, config, log, apps: APP_DEFINITIONS });
   const apps = createApps({ db, blobs, clock, platform, config });
   let key: Promise<InstanceKey> | undefined;
   const instanceKey = () => (key ??= loadOrCreateInstanceKey(config.signingKeyFile));
@@ -123,7 +118,7 @@ export async function createRuntime(
     blobs,
     queue: jobs,
     platform,
-    audit,
+    audit: platform.audit,
     apps,
     exports: exportService,
     imports: importService,

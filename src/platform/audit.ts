@@ -7,16 +7,6 @@ import { newId, type Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
 import type { AuditOutcome } from './audit.schema.ts';
 
-declare module './platform.ts' {
-  interface Platform {
-    /**
-     * The audit log (made by the runtime, `runtime.ts`); absent on a platform a test builds
-     * bare, whose requests are then not recorded.
-     */
-    readonly audit?: AuditLog;
-  }
-}
-
 /** Every action the log records (the route that records each: `audit.routes.ts`). */
 export const AUDIT_ACTIONS = [
   'login',

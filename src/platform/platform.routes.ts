@@ -40,7 +40,7 @@ export function platformRoutes(deps: {
 }): FastifyPluginAsyncZod {
   const { platform, config } = deps;
   const routes: FastifyPluginAsyncZod = async (app) => {
-    if (platform.audit !== undefined) installAudit(app, platform.audit);
+    installAudit(app, platform.audit);
     app.post(
       '/api/auth/login',
       {

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { AccountsService } from './accounts.service.ts';
+import { AuditLog } from './audit.ts';
 import { AuthService } from './auth.service.ts';
 import { createMailer } from './mailer.ts';
 import { QuotaService } from './quota.service.ts';
@@ -19,6 +20,8 @@ export interface Platform {
   readonly timeline: TimelineService;
   /** Every workflow action of this instance (the platform's and the apps'). */
   readonly rights: RightsCatalog;
+  /** Who did what to which archive, and failed logins: for operators (the CLI's `audit`). */
+  readonly audit: AuditLog;
 }
 
 /** What the apps add to the platform (from their definitions; the platform imports no app). */
@@ -50,5 +53,6 @@ export function createPlatform(deps: {
       mailTexts: deps.apps.map((a) => a.mailTexts),
     }),
     rights,
+    audit: new AuditLog({ db, clock, log }),
   };
 }
