@@ -170,12 +170,21 @@ export class ImportZip {
       yield bytes;
       return;
     }
-    const source = this.#handle.createReadStream({
-      start: e.dataStart,
-      end: e.dataStart + e.compressedSize - 1,
-      autoClose: false,
-      highWaterMark: CHUNK_BYTES,
-    });
+    // Our own positional reads, not a stream of the FileHandle: destroying such a stream
+    // early (a reader that stops at the first record it needs) closes the shared descriptor
+    // under every other entry being read.
+    const readAt = (at: number) =>
+      this.#readAt(e, at, Math.min(CHUNK_BYTES, e.compressedSize - at));
+    const source = Readable.from(
+      (async function* () {
+        for (let at = 0; at < e.compressedSize;) {
+          const chunk = await readAt(at);
+          at += chunk.length;
+          yield chunk;
+        }
+      })(),
+      { objectMode: false, highWaterMark: 1 },
+    );
     const inflate = createInflateRaw({ chunkSize: 256 * 1024 });
     source.on('error', (error) => inflate.destroy(error));
     // One chunk is held back, so that the last one comes only once the entry is checked.
