@@ -152,6 +152,35 @@ describe('SQLite driver: streams beside other queries', () => {
     expect(await outside).toEqual({ count: 1, committed: true });
   });
 
+  it('gives the writer to one transaction at a time when many wait at once', async () => {
+    const prefix = own();
+    // Twenty transactions queued together: each wakes when the writer is free, and only one
+    // may take it (two taking it at once fail with "cannot start a transaction within a
+    // transaction" and free the lock under the other).
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        kysely.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('jobs')
+            .values({
+              id: `${prefix}${i}`,
+              type: 't',
+              payload: '{}',
+              status: 'queued',
+              max_attempts: 3,
+              run_at: 1,
+              created_at: 1,
+              updated_at: 1,
+            })
+            .execute();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(await countOf(prefix)).toBe(20);
+  });
+
   it('closes the read connection of a stream that ends, is abandoned, or throws', async () => {
     const prefix = own();
     await insertJobs(prefix, 30);

@@ -24,8 +24,15 @@ class TransactionLock {
     }
   }
 
+  /**
+   * Takes the writer. The check and the take happen in the same turn: every waiter wakes when
+   * the writer is released, and only the first to run may take it (awaiting `free()` and then
+   * taking it let two wakers through).
+   */
   async acquire(caller: object): Promise<void> {
-    await this.free(caller);
+    while (this.#owner !== undefined && this.#owner !== caller) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
     this.#owner = caller;
   }
 
