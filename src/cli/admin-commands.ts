@@ -190,6 +190,14 @@ export function addAdminCommands(program: Command, config: () => Config): void {
       withPlatform(config(), async (p) => {
         const u = await p.accounts.requireByLogin(o.login);
         const t = await p.auth.createToken(u.id, o.name);
+        await p.audit.record({
+          action: 'token_created',
+          outcome: 'ok',
+          actor: { id: u.id, login: u.login },
+          targetId: t.id,
+          detail: { name: o.name },
+          clientAddress: 'cli',
+        });
         out(`Token ${t.id} for ${u.login} ("${o.name}"). Keep it secret; it is not shown again:`);
         out(t.token);
       }),

@@ -153,6 +153,13 @@ export function addArchiveCommands(program: Command, config: () => Config): void
             },
           );
           fs.renameSync(tmp, o.out);
+          await runtime.audit.record({
+            action: 'export_requested',
+            outcome: 'ok',
+            actor: { id: user.id, login: user.login },
+            detail: { apps: adapters.map((a) => a.app).join(','), file: path.basename(o.out) },
+            clientAddress: 'cli',
+          });
           if (tty) process.stderr.write('\n');
           for (const [app, a] of Object.entries(result.manifest.apps)) out(`${app}: ${summary(a)}`);
           out(`Wrote ${o.out} (${result.manifest.files.length} files)`);
@@ -232,6 +239,14 @@ export function addArchiveCommands(program: Command, config: () => Config): void
             dryRun: o.dryRun === true,
             duplicates,
             includeTrash: o.includeTrash === true,
+          });
+          await runtime.audit.record({
+            action: 'import_launched',
+            outcome: 'ok',
+            actor: { id: user.id, login: user.login },
+            targetId: created.id,
+            detail: { apps: apps.join(','), dryRun: o.dryRun === true },
+            clientAddress: 'cli',
           });
           const ended = await wait((s) => !['queued', 'running'].includes(s) && s !== 'analyzing');
           if (tty) process.stderr.write('\n');

@@ -7,7 +7,10 @@ import { newId, type Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
 import type { AuditOutcome } from './audit.schema.ts';
 
-/** Every action the log records (the route that records each: `audit.routes.ts`). */
+/**
+ * Every action the log records (the route that records each: `audit.routes.ts`; the CLI's
+ * `export --login`, `import` and `token create` record theirs with the address `cli`).
+ */
 export const AUDIT_ACTIONS = [
   'login',
   'export_requested',
@@ -18,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'import_launched',
   'import_undone',
   'import_cancelled',
+  'token_created',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
