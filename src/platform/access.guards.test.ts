@@ -77,10 +77,14 @@ describe.each(testDbKinds())('the access model on %s', (kind) => {
       .execute();
 
   it('gives the best right held directly or through a group, and only for the right kind and user', async () => {
-    const [direct, viaGroup, both, otherApp, otherType, forOther] = Array.from(
-      { length: 6 },
-      newId,
-    );
+    const [direct, viaGroup, both, otherApp, otherType, forOther] = [
+      newId(),
+      newId(),
+      newId(),
+      newId(),
+      newId(),
+      newId(),
+    ];
     await share(direct, { kind: 'user', id: pupil.id }, 'contrib');
     await share(viaGroup, { kind: 'group', id: groupId }, 'read');
     await share(both, { kind: 'group', id: groupId }, 'manage');
@@ -127,7 +131,7 @@ describe.each(testDbKinds())('the access model on %s', (kind) => {
     const reader2 = await makeUser(t.runtime.platform);
     const group = await t.runtime.platform.accounts.createGroup('École guards', `G ${newId()}`);
     await t.runtime.platform.accounts.addMember(group.id, reader2.login);
-    const [a, b, c, mine] = Array.from({ length: 4 }, newId);
+    const [a, b, c, mine] = [newId(), newId(), newId(), newId()];
     // The best right wins whichever row comes first: better directly, or through the group.
     await share(a, { kind: 'user', id: reader2.id }, 'read');
     await share(a, { kind: 'group', id: group.id }, 'manage');

@@ -73,6 +73,9 @@ describe.each(testDbKinds())('quota guards on %s', (kind) => {
     await expect(quota.charge(db, u.id, -5)).rejects.toThrow(RangeError);
     await expect(quota.release(db, u.id, -5)).rejects.toThrow(RangeError);
     expect((await quota.usage(u.id)).used).toBe(10);
+    // Zero is an amount like any other (an empty file).
+    await quota.release(db, u.id, 0);
+    expect((await quota.usage(u.id)).used).toBe(10);
   });
 
   it('shows nothing left (never a negative) once an operator lowers the total below the usage', async () => {
