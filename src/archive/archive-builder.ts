@@ -97,7 +97,6 @@ export async function buildArchive<T>(
   input: BuildArchiveInput,
   sink: (zip: Readable) => Promise<T>,
 ): Promise<{ stored: T; manifest: Manifest; progress: JobProgress }> {
-  const { user, options, signal } = input;
   const zip = new ZipWriter(input.now);
   const stored = sink(zip.output);
   let sinkError: unknown;
@@ -112,6 +111,39 @@ export async function buildArchive<T>(
   // Handled here too: the sink can fail while no write is being guarded (during the counts).
   sinkFailed.catch(() => undefined);
   const guard = <R>(p: Promise<R>) => Promise.race([p, sinkFailed]);
+  try {
+    const built = await build(input, zip, guard, () => sinkError);
+    return { stored: await stored, ...built };
+  } catch (error) {
+    // The sink's error, when it came first, is the cause (storage down), not the write it cut.
+    const cause = sinkError ?? error;
+    // A failed build never ends the zip stream: the sink (a blob write and its temp file)
+    // would wait on it for ever. Destroyed, the sink fails and cleans up before we return.
+    zip.output.destroy(new ArchiveAbandoned(error));
+    await stored.catch(() => undefined);
+    throw cause;
+  }
+}
+
+/**
+ * What the zip stream is destroyed with when the build fails: a sink that sees it as its
+ * stream's `errored` knows the failure is not its own (the storage did not fail).
+ */
+export class ArchiveAbandoned extends Error {
+  constructor(cause: unknown) {
+    super('The archive was abandoned: its build failed', { cause });
+    this.name = 'ArchiveAbandoned';
+  }
+}
+
+/** Writes every app's folder, `index.html` and the signed manifest into `zip`, then ends it. */
+async function build(
+  input: BuildArchiveInput,
+  zip: ZipWriter,
+  guard: <R>(p: Promise<R>) => Promise<R>,
+  sinkError: () => unknown,
+): Promise<{ manifest: Manifest; progress: JobProgress }> {
+  const { user, options, signal } = input;
 
   const ordered = exportOrder(input.adapters);
   const progress: JobProgress = {};
@@ -250,7 +282,7 @@ export async function buildArchive<T>(
       };
     } catch (error) {
       // A cancelled export, or a broken zip stream, is not one app's failure.
-      if (signal.aborted || sinkError !== undefined || zip.broken()) throw error;
+      if (signal.aborted || sinkError() !== undefined || zip.broken()) throw error;
       input.onAppError?.(adapter.app, error);
       p.status = 'failed';
       p.error = 'app_failed';
@@ -281,7 +313,7 @@ export async function buildArchive<T>(
         p.status = 'partial';
       }
     } catch (error) {
-      if (signal.aborted || sinkError !== undefined || zip.broken()) throw error;
+      if (signal.aborted || sinkError() !== undefined || zip.broken()) throw error;
       input.onAppError?.(adapter.app, error);
       p.status = 'failed';
       p.error = 'app_failed';
@@ -317,5 +349,5 @@ export async function buildArchive<T>(
     }),
   );
   zip.end();
-  return { stored: await stored, manifest, progress };
+  return { manifest, progress };
 }

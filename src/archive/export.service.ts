@@ -14,7 +14,7 @@ import type { User } from '../platform/accounts.service.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { ArchiveAdapter, ExportOptions } from './adapter.ts';
-import { buildArchive, countContext } from './archive-builder.ts';
+import { ArchiveAbandoned, buildArchive, countContext } from './archive-builder.ts';
 import { ExportRepository, type ArchiveExport } from './export.repository.ts';
 import { ProgressWriter } from './progress-writer.ts';
 import type { InstanceKey } from './keys.ts';
@@ -306,7 +306,9 @@ export class ExportService {
           blobs
             .put(key, zip, { contentType: 'application/zip', signal: ctx.signal })
             .catch((error: unknown) => {
-              storageFailed = true;
+              // Failed by itself, not cut short because the build failed (then it is not
+              // the storage's fault: the export failed).
+              if (!(zip.errored instanceof ArchiveAbandoned)) storageFailed = true;
               throw error;
             }),
       );
