@@ -38,6 +38,23 @@ function isMalformedMultipart(error: FastifyError): boolean {
   );
 }
 
+/** Error codes of a full disk (or a user's disk quota of the service's account reached). */
+const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * Whether `error`, or an error it wraps (`cause`), is a full disk: no bug of ours but an
+ * operator's matter, answered 507 and logged as a warning rather than an unexpected error.
+ */
+export function isDiskFull(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && DISK_FULL.has(code)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /** Fastify's errors raised before routing (a path that is not valid percent-encoding...). */
 export function frameworkError(error: FastifyError): { status: number; body: ErrorBody } {
   const status = error.statusCode !== undefined && error.statusCode < 500 ? error.statusCode : 400;
@@ -76,6 +93,16 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (isMalformedMultipart(error)) {
       return reply.status(400).send({
         error: { code: 'invalid_request', message: `Malformed multipart body: ${error.message}` },
+      } satisfies ErrorBody);
+    }
+    if (isDiskFull(error)) {
+      request.log.warn({ err: error }, 'the storage is full');
+      return reply.status(507).send({
+        error: {
+          code: 'unavailable',
+          message: `The server's storage is full: try again later (request ${request.id})`,
+          requestId: request.id,
+        },
       } satisfies ErrorBody);
     }
     const status = error.statusCode ?? 500;
