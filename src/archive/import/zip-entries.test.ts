@@ -122,7 +122,8 @@ describe('ImportZip', () => {
     await zip0.close();
     if (video === undefined) throw new Error('entry');
     // One byte of the stored entry's last MiB changed: sizes hold, the CRC does not.
-    bytes[video.dataStart + video.compressedSize - 10] ^= 0xff;
+    const at = video.dataStart + video.compressedSize - 10;
+    bytes.writeUInt8((bytes.readUInt8(at) ^ 0xff) & 0xff, at);
     await fs.writeFile(damaged, bytes);
     const zip = await ImportZip.open(damaged);
     try {

@@ -137,10 +137,19 @@ export class ImportZip {
     if (e.isDirectory || e.dataStart === 0) throw new EntryError(e.name, 'not a file');
     const check = new EntryCheck(e, expected);
     if (e.method === STORED) {
-      for (let at = 0; at < e.compressedSize;) {
-        const chunk = await this.#readAt(e, at, Math.min(CHUNK_BYTES, e.compressedSize - at));
-        check.take(chunk);
+      // The next chunk is read while this one is written: reading and writing overlap.
+      const readFrom = (at: number) => {
+        const read = this.#readAt(e, at, Math.min(CHUNK_BYTES, e.compressedSize - at));
+        // Handled here too: a reader that stops early leaves the last read unawaited.
+        read.catch(() => undefined);
+        return read;
+      };
+      let next = e.compressedSize > 0 ? readFrom(0) : undefined;
+      for (let at = 0; next !== undefined;) {
+        const chunk = await next;
         at += chunk.length;
+        next = at < e.compressedSize ? readFrom(at) : undefined;
+        check.take(chunk);
         if (at === e.compressedSize) check.end();
         yield chunk;
       }
