@@ -117,6 +117,8 @@ describe.each(testDbKinds())('auth guards on %s', (kind) => {
         });
       expect((await login({})).statusCode).toBe(200);
       expect((await login({ origin: 'http://localhost.evil.example' })).statusCode).toBe(403);
+      // An Origin that is not a URL is another site's too, cookie or not.
+      expect((await login({ origin: 'not a url' })).statusCode).toBe(403);
     });
 
     it('leaves routes outside /api alone: no CSRF check, no caller', async () => {

@@ -70,8 +70,8 @@ describe.each(testDbKinds())('quota guards on %s', (kind) => {
     const u = await makeUser(t.runtime.platform, 'Student', { quota: 1000 });
     const db = t.runtime.db.kysely;
     await quota.charge(db, u.id, 10);
-    await expect(quota.charge(db, u.id, -5)).rejects.toThrow(RangeError);
-    await expect(quota.release(db, u.id, -5)).rejects.toThrow(RangeError);
+    await expect(quota.charge(db, u.id, -5)).rejects.toThrow(new RangeError('bytes must be >= 0'));
+    await expect(quota.release(db, u.id, -5)).rejects.toThrow(new RangeError('bytes must be >= 0'));
     expect((await quota.usage(u.id)).used).toBe(10);
     // Zero is an amount like any other (an empty file).
     await quota.release(db, u.id, 0);
