@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config, Role } from './config.ts';
 import { archiveRoutes } from './archive/archive.routes.ts';
@@ -5,6 +6,7 @@ import { importRoutes } from './archive/import/import.routes.ts';
 import { uploadsRoutes } from './archive/import/uploads.routes.ts';
 import { metricsRoutes } from './http/metrics.ts';
 import { buildServer } from './http/server.ts';
+import { purgeTempFiles, startMaintenance, type Maintenance } from './jobs/maintenance.ts';
 import { DEFAULT_DEMO_PASSWORD, seedDemo } from './demo/seed-demo.ts';
 import { platformRoutes } from './platform/platform.routes.ts';
 import { createLogger, createRuntime, type Runtime } from './runtime.ts';
@@ -21,7 +23,8 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-const PURGE_EVERY_MS = 10 * 60_000;
+/** Temp copies older than this are left by a process that died (a live import is shorter). */
+const DAY_MS = 86_400_000;
 
 export interface StartOptions {
   /**
@@ -36,8 +39,8 @@ export interface StartOptions {
 
 export interface WebServerOptions {
   /**
-   * The bearer token `/metrics` asks for (METRICS_TOKEN, to be read by config.ts); without
-   * it, only clients on this machine are answered.
+   * The bearer token `/metrics` asks for (default: METRICS_TOKEN); without one, only clients
+   * on this machine are answered.
    */
   metricsToken?: string | undefined;
 }
@@ -75,7 +78,7 @@ export async function createWebServer(
         db: runtime.db,
         queue: runtime.queue,
         clock: runtime.clock,
-        token: options.metricsToken,
+        token: options.metricsToken ?? runtime.config.metricsToken,
       }),
     ],
     webRoot,
@@ -97,7 +100,8 @@ export async function start(
   const jobsWhere: JobsWhere = role === 'all' ? (options.jobs ?? 'thread') : 'in-process';
   let server: FastifyInstance | undefined;
   let url: string | undefined;
-  let purgeTimer: NodeJS.Timeout | undefined;
+  let localTimer: NodeJS.Timeout | undefined;
+  let maintenance: Maintenance | undefined;
   let workerHost: WorkerHost | undefined;
   try {
     if (config.seedDemo && (await runtime.platform.accounts.countUsers()) === 0) {
@@ -126,19 +130,32 @@ export async function start(
       } else {
         runtime.queue.startWorker();
       }
-      // Expired archives are purged by every worker (idempotent), at start and then regularly.
-      // So are uploads never launched, and imports analysed but never launched.
-      const purge = () =>
-        Promise.all([
-          runtime.exports.purgeExpired(),
-          runtime.imports.purgeStale(),
-          runtime.uploads.purgeStale(runtime.clock.now()),
-        ]).catch((error: unknown) => log.error({ err: error }, 'purge failed'));
-      void purge();
-      purgeTimer = setInterval(() => void purge(), PURGE_EVERY_MS);
-      purgeTimer.unref();
+      // Once per period across the whole deployment, in whichever worker claims it first.
+      maintenance = startMaintenance({
+        db: runtime.db,
+        clock: runtime.clock,
+        log,
+        everyMs: config.maintenanceEveryMs,
+        tasks: [
+          { name: 'expired-exports', run: () => runtime.exports.purgeExpired() },
+          { name: 'stale-imports', run: () => runtime.imports.purgeStale() },
+          { name: 'stalled-jobs', run: () => runtime.queue.recoverStalled() },
+        ],
+      });
     }
+    // What lives on this process's own disk (tus uploads, temp copies) is its own to purge,
+    // whatever its role: a web process holds the uploads it received.
+    const purgeLocal = () =>
+      Promise.all([
+        runtime.uploads.purgeStale(runtime.clock.now()),
+        purgeTempFiles(path.join(config.dataDir, 'tmp'), DAY_MS, runtime.clock.now()),
+      ]).catch((error: unknown) => log.error({ err: error }, 'local purge failed'));
+    void purgeLocal();
+    localTimer = setInterval(() => void purgeLocal(), config.maintenanceEveryMs);
+    localTimer.unref();
   } catch (error) {
+    clearInterval(localTimer);
+    await maintenance?.stop();
     await server?.close();
     await workerHost?.stop();
     await runtime.close();
@@ -156,7 +173,8 @@ export async function start(
     url,
     stop() {
       stopping ??= (async () => {
-        clearInterval(purgeTimer);
+        clearInterval(localTimer);
+        await maintenance?.stop();
         // In-flight requests finish; new connections are refused at once.
         await server?.close();
         // The thread hands back or finishes its jobs before the database they write to closes.

@@ -137,7 +137,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   // Limiters are made by the plugin and applied by our own hooks (rate-limits.ts).
   await app.register(rateLimit, { global: false });
   await app.register(cookie);
-  const limit = installRateLimits(app, config.limits);
+  // Counters shared by every web process through Redis when the deployment has it.
+  const limit = installRateLimits(
+    app,
+    config.limits,
+    config.queue.kind === 'bullmq' ? { redisUrl: config.queue.redisUrl } : undefined,
+  );
   if (deps.auth !== undefined) installAuth(app, deps.auth, config.publicUrl, limit);
   else app.addHook('onRequest', limit);
   await app.register(multipart, {
