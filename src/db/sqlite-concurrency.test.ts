@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Kysely } from 'kysely';
@@ -179,6 +180,55 @@ describe('SQLite driver: streams beside other queries', () => {
     );
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(await countOf(prefix)).toBe(20);
+  });
+
+  it('gives the event loop a turn for each statement: connections arriving meanwhile are accepted', async () => {
+    // Node accepts one new connection per turn of the event loop. A statement that answered at
+    // once made a request's chain of statements one turn; under load, 200 clients connecting
+    // together then waited up to a minute to be accepted (issue 15's load test on SQLite).
+    const server = net.createServer((socket) => socket.destroy());
+    let accepted = 0;
+    server.on('connection', () => (accepted += 1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const clients = Array.from({ length: 10 }, () =>
+      net.connect(port, '127.0.0.1').on('error', () => undefined),
+    );
+    try {
+      // The connections are made by the kernel (loopback) while statements run one after the
+      // other; no timer involved: the chain is bounded by its number of statements.
+      let statements = 0;
+      while (accepted < clients.length && statements < 2_000) {
+        await kysely.selectFrom('jobs').select('id').limit(1).execute();
+        statements += 1;
+      }
+      expect({ accepted, within: statements < 2_000 }).toEqual({
+        accepted: clients.length,
+        within: true,
+      });
+    } finally {
+      for (const client of clients) client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('gives the event loop a turn every chunk of a stream', async () => {
+    const prefix = own();
+    await insertJobs(prefix, 30);
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns += 1;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const before = turns;
+    let rows = 0;
+    // The consumer does no I/O between rows: only the stream itself can give turns.
+    for await (const row of streamIds(prefix)) rows += row.id.length > 0 ? 1 : 0;
+    counting = false;
+    expect(rows).toBe(30);
+    expect(turns - before).toBeGreaterThanOrEqual(3);
   });
 
   it('closes the read connection of a stream that ends, is abandoned, or throws', async () => {

@@ -17,22 +17,23 @@ class TransactionLock {
   #owner: object | undefined;
   #waiters: Array<() => void> = [];
 
-  /** Resolves once no other caller holds a transaction. */
-  async free(caller: object): Promise<void> {
-    while (this.#owner !== undefined && this.#owner !== caller) {
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
+  /** Whether `caller` may use the writer now (nobody else holds a transaction). */
+  isFreeFor(caller: object): boolean {
+    return this.#owner === undefined || this.#owner === caller;
+  }
+
+  /** Resolves at the next release; the caller checks again (another waiter may have taken it). */
+  released(): Promise<void> {
+    return new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 
   /**
    * Takes the writer. The check and the take happen in the same turn: every waiter wakes when
-   * the writer is released, and only the first to run may take it (awaiting `free()` and then
-   * taking it let two wakers through).
+   * the writer is released, and only the first to run may take it (waiting, then taking it in a
+   * later turn let two wakers through).
    */
   async acquire(caller: object): Promise<void> {
-    while (this.#owner !== undefined && this.#owner !== caller) {
-      await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    }
+    while (!this.isFreeFor(caller)) await this.released();
     this.#owner = caller;
   }
 
@@ -47,6 +48,19 @@ class TransactionLock {
     this.#waiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/**
+ * Resolves on the next turn of the event loop, after the I/O that is ready (new connections
+ * included). A `DatabaseSync` call answers at once, so without this a request's whole chain of
+ * statements ran in one turn, and a turn did every ready request's chain: under load turns
+ * lasted hundreds of milliseconds, and since Node accepts one new connection per turn (libuv
+ * >= 1.45, "unix: don't accept() connections in a loop"), 200 clients connecting at once waited
+ * up to a minute to be accepted. A statement now costs a turn, as a round trip to PostgreSQL
+ * does, and a turn does one step of each request.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 type Open = (file: string, readOnly: boolean) => SqliteDatabase;
@@ -176,7 +190,12 @@ class NodeSqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    await this.#lock.free(this);
+    // Inside a transaction no turn is given: it holds the writer, and every other statement
+    // waits until it ends.
+    if (!this.#lock.holds(this)) await nextTurn();
+    while (!this.#lock.isFreeFor(this)) await this.#lock.released();
+    // Checked and run in the same turn (the statement runs synchronously when called): a
+    // transaction taking the writer in between would otherwise run this statement as its own.
     return this.#writer.executeQuery<R>(compiledQuery);
   }
 
@@ -191,7 +210,17 @@ class NodeSqliteConnection implements DatabaseConnection {
     }
     const reader = await this.#openReader();
     try {
-      yield* reader.connection.streamQuery<R>(compiledQuery, chunkSize);
+      // Rows come from a synchronous cursor: a turn every chunk, or a consumer that does no I/O
+      // between rows would read the whole result in one turn of the event loop.
+      let rows = 0;
+      for await (const result of reader.connection.streamQuery<R>(compiledQuery, chunkSize)) {
+        yield result;
+        rows += result.rows.length;
+        if (rows >= chunkSize) {
+          rows = 0;
+          await nextTurn();
+        }
+      }
     } finally {
       await reader.close();
     }
