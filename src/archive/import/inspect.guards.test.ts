@@ -103,6 +103,31 @@ describe('the manifest and the files agree', () => {
     });
   });
 
+  it('reports the first bad file in the order of the zip, whatever the manifest order', async () => {
+    const wrong = await sha256('autre chose');
+    const files = [
+      { path: 'b.txt', size: 17, sha256: wrong },
+      { path: 'a.txt', size: 17, sha256: wrong },
+    ];
+    expect(await inspect(zip([text('a.txt'), text('b.txt')], { files }))).toMatchObject({
+      message: 'SHA-256 mismatch: a.txt',
+    });
+  });
+
+  it('names each field of a manifest that is not valid (at most five), or the manifest itself', async () => {
+    const noFiles = JSON.stringify({ format: 'x' });
+    const result = await inspect(zip([], { manifestText: noFiles, files: [] }));
+    expect(result).toMatchObject({ ok: false, code: 'archive_invalid' });
+    if (result.ok) throw new Error('accepted');
+    expect(result.message).toMatch(/^manifest\.json is not valid: format: .+; formatVersion: /);
+    expect(result.message.split('; ')).toHaveLength(5);
+    const list = await inspect(zip([], { manifestText: '[]', files: [] }));
+    expect(list).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^manifest\.json is not valid: \(manifest\): /),
+    });
+  });
+
   it('says "not a Mes Données archive" without a manifest, or with a folder of that name', async () => {
     const message = 'manifest.json is missing: not a Mes Données archive';
     expect(await inspect(craftZip([text('a.txt')]))).toEqual({
@@ -189,8 +214,13 @@ describe('the signature', () => {
       code: 'archive_signature_invalid',
       message: 'manifest.sig is 4097 bytes (at most 4096)',
     });
+    // Exactly 4 KiB is read (and then is not a signature).
     expect(
-      await inspect(zip([text('a.txt')], { signature: `${'A'.repeat(86)}==`.padEnd(4096) })),
-    ).toMatchObject({ ok: false, code: 'archive_signature_invalid' });
+      await inspect(zip([text('a.txt')], { signature: `${'A'.repeat(86)}==`.padEnd(4096, '#') })),
+    ).toEqual({
+      ok: false,
+      code: 'archive_signature_invalid',
+      message: 'manifest.sig does not hold a base64 Ed25519 signature',
+    });
   });
 });
