@@ -145,7 +145,8 @@ export function addArchiveCommands(program: Command, config: () => Config): void
                 runtime.log.error({ err: error, app }, 'an app of the export failed');
               },
               onItemError: (app, item, cause) => {
-                runtime.log.warn({ err: cause, app, item: item.name }, 'an item was not exported');
+                // Its name is in the summary printed below; logs carry codes, not names.
+                runtime.log.warn({ err: cause, app, code: item.code }, 'an item was not exported');
               },
             },
             async (zip) => {

@@ -24,8 +24,9 @@ export function createMailer(
       try {
         await transport.sendMail({ from, ...mail });
       } catch (error) {
-        // An e-mail copy is a courtesy: its failure never fails what caused it.
-        log.warn({ err: error, to: mail.to }, 'e-mail not sent');
+        // An e-mail copy is a courtesy: its failure never fails what caused it. Logs carry
+        // no address (they leave the instance for log stores).
+        log.warn({ err: error }, 'e-mail not sent');
       }
     },
   };
