@@ -10,10 +10,20 @@ export function openStreamCount(userId: string): number {
   return openStreams.get(userId) ?? 0;
 }
 
+/** How often a stream reads the state again, and after how long a silence it says it lives. */
+export interface StreamTiming {
+  pollMs: number;
+  keepAliveMs: number;
+  /** The time (injected so tests control it). */
+  now(): number;
+}
+
+const DEFAULT_TIMING: StreamTiming = { pollMs: 1000, keepAliveMs: 15_000, now: () => Date.now() };
+
 /**
  * Server-Sent Events of a job's state: `progress` with `current` at once, then each change,
  * read again every second (the row is shared by every web process), until `active` says the
- * job settled or the client goes. A comment line every 15 s keeps proxies from closing an
+ * job settled or the client goes. A comment line after 15 s of silence keeps proxies from closing an
  * idle stream. A user holds at most MAX_STREAMS_PER_USER streams at once: the next is refused
  * with 429 `rate_limited` until one closes.
  */
@@ -23,6 +33,7 @@ export async function streamProgress<T>(
   current: T,
   next: () => Promise<T>,
   active: (value: T) => boolean,
+  timing: Partial<StreamTiming> = {},
 ): Promise<void> {
   const owner = request.auth?.user.id ?? `address:${request.ip}`;
   const open = openStreams.get(owner) ?? 0;
@@ -41,7 +52,7 @@ export async function streamProgress<T>(
     else openStreams.delete(owner);
   };
   try {
-    await stream(request, reply, current, next, active, release);
+    await stream(request, reply, current, next, active, release, { ...DEFAULT_TIMING, ...timing });
   } finally {
     release();
   }
@@ -54,6 +65,7 @@ async function stream<T>(
   next: () => Promise<T>,
   active: (value: T) => boolean,
   release: () => void,
+  timing: StreamTiming,
 ): Promise<void> {
   let value = current;
   let last = JSON.stringify(value);
@@ -72,16 +84,21 @@ async function stream<T>(
   request.raw.on('close', () => {
     closed = true;
   });
-  for (let tick = 0; !closed && active(value); tick++) {
-    await new Promise((r) => setTimeout(r, 1000));
+  // The keep-alive follows the time since the last line, not a count of turns: a slow
+  // `next()` (a busy database) must not stretch the silence past what proxies allow.
+  let lastWrite = timing.now();
+  while (!closed && active(value)) {
+    await new Promise((r) => setTimeout(r, timing.pollMs));
     if (closed) break;
     value = await next();
     const text = JSON.stringify(value);
     if (text !== last) {
       last = text;
       res.write(`event: progress\ndata: ${text}\n\n`);
-    } else if (tick % 15 === 14) {
+      lastWrite = timing.now();
+    } else if (timing.now() - lastWrite >= timing.keepAliveMs) {
       res.write(': keep-alive\n\n');
+      lastWrite = timing.now();
     }
   }
   res.end();
