@@ -265,6 +265,14 @@ describe('names that would not extract as distinct files', () => {
     expect(shortened).toContain(`Unsafe name: ${'x'.repeat(200)}…${'x'.repeat(76)}.txt (`);
   });
 
+  it('says an unsafe name once (by the analysis or the name check, not both)', async () => {
+    const result = await verify(zip([text('../evil.txt')]));
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^Unsafe (name|entry):? \.\.\/evil\.txt/),
+    ]);
+  });
+
   it('says a verified archive with colliding names is not sound', async () => {
     const result = await verify(zip([text('Note.txt'), text('note.txt')]));
     expect(result.ok).toBe(false);
