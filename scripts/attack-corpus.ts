@@ -798,10 +798,8 @@ export const ATTACK_CORPUS: readonly AttackFixture[] = [
     {
       name: 'manifest-invalid-utf8',
       attack: 'bytes that are not UTF-8 in the manifest: each decoder reads them its way',
-      // The analysis decodes the manifest leniently (U+FFFD), a harmless text then: see
-      // `parseArchiveJsonBytes`, which inspect.ts does not use yet.
-      analysis: harmless,
-      verify: /^manifest\.json is not valid UTF-8$/,
+      analysis: invalid,
+      verify: /^manifest\.json:? .*not valid UTF-8$/,
     },
     (signer) => {
       const json = JSON.stringify(manifestOf([], signer));
@@ -861,8 +859,7 @@ export const ATTACK_CORPUS: readonly AttackFixture[] = [
     {
       name: 'record-invalid-utf8',
       attack: 'a post title whose bytes are not UTF-8',
-      // The import decodes records leniently (U+FFFD in a title): harmless, but see the report.
-      analysis: { analyzed: { blog: true, workspace: true } },
+      analysis: { analyzed: { blog: 'records_invalid', workspace: true } },
       verify: /^Blog\/posts\.ndjson:\d+: \(record\): not valid UTF-8$/,
     },
     {

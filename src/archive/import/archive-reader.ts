@@ -11,7 +11,7 @@ import type { AppId } from '../../contracts/archive.ts';
 import type { AppArchiveReader, ArchiveAdapter, RecordFile } from '../adapter.ts';
 import { manifestSchema, MANIFEST, type Manifest } from '../format.ts';
 import { recordProblems } from '../records.ts';
-import { parseArchiveJson } from '../safe-json.ts';
+import { decodeArchiveText, parseArchiveJson, parseArchiveJsonBytes } from '../safe-json.ts';
 import { lines } from '../verify-records.ts';
 import { EntryError, ImportZip, type ZipEntryLocation } from './zip-entries.ts';
 
@@ -58,9 +58,7 @@ export async function openImportArchive(
   try {
     const manifestEntry = zip.entries.get(MANIFEST);
     if (manifestEntry === undefined) throw new RecordError(MANIFEST, undefined, 'missing');
-    const parsed = parseArchiveJson(
-      (await zip.read(manifestEntry, MAX_MANIFEST_BYTES)).toString('utf8'),
-    );
+    const parsed = parseArchiveJsonBytes(await zip.read(manifestEntry, MAX_MANIFEST_BYTES));
     if (!parsed.ok) throw new RecordError(MANIFEST, undefined, parsed.problems.join('; '));
     const manifest = manifestSchema.parse(parsed.value);
     const files = new Map(manifest.files.map((f) => [f.path, f]));
@@ -163,7 +161,9 @@ class ZipAppReader implements AppArchiveReader {
     } catch (error) {
       throw damaged(path, error);
     }
-    return this.#parse(file, bytes.toString('utf8'));
+    const text = decodeArchiveText(bytes);
+    if (text === undefined) throw new RecordError(path, undefined, 'not valid UTF-8');
+    return this.#parse(file, text);
   }
 
   async *ndjson<S extends z.ZodType>(
@@ -175,9 +175,12 @@ class ZipAppReader implements AppArchiveReader {
     try {
       for await (const line of lines(stream)) {
         at = line.number;
-        if (line.text === undefined) throw new RecordError(path, line.number, 'line too long');
-        if (line.text.trim() === '') continue;
-        yield { line: line.number, record: this.#parse(file, line.text, line.number) };
+        if (line.bytes === undefined) throw new RecordError(path, line.number, 'line too long');
+        // Strictly: a decoder that replaced bad bytes would import a text the archive never held.
+        const text = decodeArchiveText(line.bytes);
+        if (text === undefined) throw new RecordError(path, line.number, 'not valid UTF-8');
+        if (text.trim() === '') continue;
+        yield { line: line.number, record: this.#parse(file, text, line.number) };
       }
     } catch (error) {
       throw damaged(path, error, at + 1);

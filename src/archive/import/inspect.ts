@@ -18,7 +18,7 @@ import {
   type FolderSizes,
 } from '../entcore/entcore-inspect.ts';
 import { verifySignature, type TrustedKey } from '../keys.ts';
-import { parseArchiveJson } from '../safe-json.ts';
+import { parseArchiveJsonBytes } from '../safe-json.ts';
 import {
   errorText,
   isSystemError,
@@ -201,7 +201,7 @@ async function inspectOpen(
 
 /** The manifest, strictly (its raw JSON is left to the GC: 200,000 files weigh ~100 MB twice). */
 function parseManifest(bytes: Buffer): Manifest | InspectFailure {
-  const json = parseArchiveJson(bytes.toString('utf8'));
+  const json = parseArchiveJsonBytes(bytes);
   if (!json.ok) return failure('archive_invalid', `${MANIFEST}: ${json.problems.join('; ')}`);
   const parsed = manifestSchema.safeParse(json.value);
   if (parsed.success) return parsed.data;
@@ -328,7 +328,7 @@ async function openEntNgRoot(
   if (entry === undefined) return undefined;
   const bytes = await readWhole(zip, entry, MAX_ENTCORE_MANIFEST_BYTES, signal);
   if (!Buffer.isBuffer(bytes)) return bytes;
-  const json = parseArchiveJson(bytes.toString('utf8'));
+  const json = parseArchiveJsonBytes(bytes);
   if (!json.ok)
     return failure('archive_invalid', `${shown(entry.name)}: ${json.problems.join('; ')}`);
   const value = json.value;
