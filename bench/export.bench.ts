@@ -2,8 +2,8 @@
  * Export benchmark: an account's documents exported with the real builder into the local blob
  * store, against `zip -0 -r -q` of the same stored files on the same machine, in one run.
  *
- *   npm run bench -- [--mb 1024] [--records 20000]   (b) documents of realistic sizes
- *   npm run bench -- --files-mb10 20                   (a) N files of 10 MB
+ *   npm run bench:export -- [--mb 1024] [--records 20000]   (b) documents of realistic sizes
+ *   npm run bench:export -- --files-mb10 20                   (a) N files of 10 MB
  *   options: --rounds 2 (best of N, export and zip taken in turns), --profile (a CPU profile
  *   of the export, its main costs printed)
  *
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     'files-mb10': { type: 'string' },
     rounds: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
+    // Flags for the export process, e.g. "--max-semi-space-size=4" (V8's young generation).
+    'node-flags': { type: 'string', default: '' },
     // Internal: the export process.
     child: { type: 'string' },
     user: { type: 'string' },
@@ -56,7 +58,7 @@ interface ExportRun {
   entries: number;
   baseRssMiB: number;
   peakRssMiB: number;
-  stages: Record<string, number>;
+  stages: Record<string, number | string>;
 }
 
 /** The export process: one export of the user's account, its figures as one JSON line. */
@@ -95,7 +97,16 @@ async function exportOnce(dataDir: string, userId: string): Promise<void> {
   };
   let progressCalls = 0;
   global.gc?.();
-  const baseRss = process.memoryUsage().rss;
+  const baseMemory = process.memoryUsage();
+  const baseRss = baseMemory.rss;
+  // Where the peak goes: the highest JS heap and Buffer memory seen, sampled as it runs.
+  const peaks = { heapUsed: baseMemory.heapUsed, heapTotal: baseMemory.heapTotal, external: 0 };
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed);
+    peaks.heapTotal = Math.max(peaks.heapTotal, m.heapTotal);
+    peaks.external = Math.max(peaks.external, m.external);
+  }, 100);
   const t0 = performance.now();
   let zipEnded = 0;
   const result = await buildArchive(
@@ -120,6 +131,7 @@ async function exportOnce(dataDir: string, userId: string): Promise<void> {
     },
   );
   const t1 = performance.now();
+  clearInterval(sampler);
   const run: ExportRun = {
     seconds: (t1 - t0) / 1000,
     archiveBytes: result.stored.size,
@@ -133,12 +145,17 @@ async function exportOnce(dataDir: string, userId: string): Promise<void> {
       opens,
       'sink: fsync and rename after the last byte': (t1 - (zipEnded || t1)) / 1000,
       'progress callbacks': progressCalls,
+      'heap used MiB (base, peak)': `${mib(baseMemory.heapUsed)}, ${mib(peaks.heapUsed)}`,
+      'heap total MiB (base, peak)': `${mib(baseMemory.heapTotal)}, ${mib(peaks.heapTotal)}`,
+      'external MiB (base, peak)': `${mib(baseMemory.external)}, ${mib(peaks.external)}`,
     },
   };
   await blobs.delete(result.stored.key);
   await runtime.close();
   console.log(`EXPORT_RUN ${JSON.stringify(run)}`);
 }
+
+const mib = (bytes: number) => Math.round(bytes / MiB);
 
 /** A small deterministic generator: the same account every run. */
 function random(seed: number): () => number {
@@ -333,7 +350,7 @@ async function main(): Promise<void> {
       ['export process RSS', `base ${best.baseRssMiB} MiB, peak ${peakRssMb} MiB`],
       ...Object.entries(best.stages).map(([k, v]): [string, string] => [
         `  ${k}`,
-        Number.isInteger(v) ? String(v) : `${v.toFixed(3)} s`,
+        typeof v === 'string' || Number.isInteger(v) ? String(v) : `${v.toFixed(3)} s`,
       ]),
       ['node', process.version],
     ];
@@ -364,6 +381,7 @@ async function exportChild(
 ): Promise<ExportRun> {
   const args = [
     ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+    ...values['node-flags'].split(' ').filter((f) => f !== ''),
     '--expose-gc',
     process.argv[1] ?? 'bench/export.bench.ts',
     '--child',
