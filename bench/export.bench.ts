@@ -40,6 +40,7 @@ const { values } = parseArgs({
   },
 });
 const MiB = 1024 * 1024;
+const mib = (bytes: number) => Math.round(bytes / MiB);
 
 const configFor = (dataDir: string) =>
   loadConfig({
@@ -154,8 +155,6 @@ async function exportOnce(dataDir: string, userId: string): Promise<void> {
   await runtime.close();
   console.log(`EXPORT_RUN ${JSON.stringify(run)}`);
 }
-
-const mib = (bytes: number) => Math.round(bytes / MiB);
 
 /** A small deterministic generator: the same account every run. */
 function random(seed: number): () => number {
