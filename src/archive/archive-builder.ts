@@ -119,6 +119,8 @@ export async function buildArchive<T>(
     const cause = sinkError ?? error;
     // A failed build never ends the zip stream: the sink (a blob write and its temp file)
     // would wait on it for ever. Destroyed, the sink fails and cleans up before we return.
+    // A sink that already gave up no longer listens: its 'error' must not go uncaught.
+    zip.output.on('error', () => undefined);
     zip.output.destroy(new ArchiveAbandoned(error));
     await stored.catch(() => undefined);
     throw cause;
