@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { newId, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import { isActiveExport, type FailureCode } from '../contracts/archive.ts';
+import { isActiveExport, type FailureCode, type JobProgress } from '../contracts/archive.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
 import {
@@ -280,6 +280,7 @@ export class ExportService {
     let fileName = exportFileName(user.login, now);
     for (let i = 2; taken.has(fileName); i++) fileName = exportFileName(user.login, now, i);
     let storageFailed = false;
+    let lastProgress: JobProgress | undefined;
     try {
       const { stored, manifest, progress } = await buildArchive(
         {
@@ -291,7 +292,10 @@ export class ExportService {
           instance: { name: this.deps.config.instanceName, url: this.deps.config.publicUrl },
           now: new Date(now),
           signal: ctx.signal,
-          onProgress: (p) => progressWriter.update(p),
+          onProgress: (p) => {
+            lastProgress = p;
+            progressWriter.update(p);
+          },
           onAppError: (app, error) => {
             ctx.log.error({ err: error, exportId, app }, 'an app of the export failed');
           },
@@ -377,6 +381,12 @@ export class ExportService {
         storageFailed ? 'the archive could not be stored' : 'the export failed',
       );
       // The last try records the failure for the user; earlier ones let the queue retry.
+      // Its apps still pending or running are saved failed before the export is: a reader
+      // never sees a failed export with an app still waiting.
+      if (ctx.attempt >= ctx.maxAttempts && lastProgress !== undefined)
+        await this.repo
+          .saveProgress(exportId, settledProgress(lastProgress))
+          .catch(() => undefined);
       if (ctx.attempt >= ctx.maxAttempts)
         await this.fail(exportId, user.id, storageFailed ? 'storage_unavailable' : 'export_failed');
       throw error;
@@ -403,4 +413,15 @@ export class ExportService {
     }
     return rows.length;
   }
+}
+
+/** `progress` with the apps still pending or running marked failed. */
+function settledProgress(progress: JobProgress): JobProgress {
+  const settled: JobProgress = {};
+  for (const [app, p] of Object.entries(progress)) {
+    if (p === undefined) continue;
+    settled[app] =
+      p.status === 'pending' || p.status === 'running' ? { ...p, status: 'failed' } : p;
+  }
+  return settled;
 }
