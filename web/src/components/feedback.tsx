@@ -1,9 +1,12 @@
 import { useTranslation } from 'react-i18next';
 import { NETWORK_ERROR, INVALID_RESPONSE, type ApiError } from '../api/client.ts';
 
-/** Gateway errors: the API server is down or restarting behind the proxy. */
+/**
+ * The service cannot do it now: the API server is down or restarting behind the proxy
+ * (502–504), or its storage is full (507).
+ */
 export function isUnavailable(error: ApiError): boolean {
-  return error.status === 502 || error.status === 503 || error.status === 504;
+  return [502, 503, 504, 507].includes(error.status);
 }
 
 /** The user-facing sentence for an API error that has no more specific message. */
