@@ -16,8 +16,17 @@ import { exportFileName } from './export.service.ts';
 import { verifyArchive } from './verify.ts';
 import { listEntries, openZip, readEntry, hashEntry } from './zip-reader.ts';
 
+/** The user's newest notification once it is of this kind (it follows the job's status). */
+async function latestNotification(s: TestServer, userId: string, messageKey: string, link: string) {
+  return waitFor(`notification ${messageKey} ${link}`, async () => {
+    const [first] = (await s.t.runtime.platform.timeline.list(userId, { limit: 1 })).items;
+    return first?.messageKey === messageKey && first.link === link && first;
+  });
+}
+
 describe.each(testDbKinds())('Exporter failures on %s', (db) => {
   let s: TestServer;
+
   let dir: string;
 
   beforeAll(async () => {
@@ -135,8 +144,14 @@ describe.each(testDbKinds())('Exporter failures on %s', (db) => {
     expect(verdict.ok).toBe(true);
 
     // The notification says something is missing, and leads to that export.
-    const timeline = await s.t.runtime.platform.timeline.list(who.user.id, { limit: 5 });
-    expect(timeline.items[0]).toMatchObject({
+    // The notification is written just after the status: wait for it.
+    const latest = await latestNotification(
+      s,
+      who.user.id,
+      'export.partial',
+      `/archive?export=${id}`,
+    );
+    expect(latest).toMatchObject({
       messageKey: 'export.partial',
       params: { count: 1 },
       link: `/archive?export=${id}`,
@@ -157,8 +172,14 @@ describe.each(testDbKinds())('Exporter failures on %s', (db) => {
     expect(first.fileName).toMatch(pattern);
     expect(second.fileName).toMatch(pattern);
     expect(second.fileName).not.toBe(first.fileName);
-    const timeline = await s.t.runtime.platform.timeline.list(who.user.id, { limit: 5 });
-    expect(timeline.items[0]).toMatchObject({
+    // The notification is written just after the status: wait for it.
+    const latest = await latestNotification(
+      s,
+      who.user.id,
+      'export.ready',
+      `/archive?export=${secondId}`,
+    );
+    expect(latest).toMatchObject({
       messageKey: 'export.ready',
       link: `/archive?export=${secondId}`,
     });
@@ -249,8 +270,14 @@ describe.each(testDbKinds())('Exporter whose storage fails on %s', (db) => {
       expect(JSON.stringify(done)).not.toMatch(/EACCES|srv/);
       for (const app of ['workspace', 'blog'])
         expect(['complete', 'partial', 'failed']).toContain(done.progress[app].status);
-      const timeline = await s.t.runtime.platform.timeline.list(who.user.id, { limit: 5 });
-      expect(timeline.items[0]).toMatchObject({
+      // The notification is written just after the status: wait for it.
+      const latest = await latestNotification(
+        s,
+        who.user.id,
+        'export.failed',
+        `/archive?export=${id}`,
+      );
+      expect(latest).toMatchObject({
         messageKey: 'export.failed',
         params: { code: 'storage_unavailable' },
         link: `/archive?export=${id}`,
