@@ -181,12 +181,15 @@ const ROWS: Row[] = [
   {
     route: 'POST /api/auth/login',
     url: () => '/api/auth/login',
-    // Everyone but the owner tries the owner's login with a wrong password.
+    // Everyone but the owner fails a login of their own (an account nobody has: the answer is
+    // the one a wrong password gets). Not all of them on the owner's login: failures on one
+    // account from one address are throttled (429), and the owner's own login after them too.
     payload: (f, c) =>
-      json({
-        login: f.owner.login,
-        password: c === 'owner' ? 'correct horse battery' : 'wrong password',
-      }),
+      json(
+        c === 'owner'
+          ? { login: f.owner.login, password: 'correct horse battery' }
+          : { login: `${c}.absent`, password: 'wrong password' },
+      ),
     owner: [200],
     peer: [401, 'invalid_credentials'],
     anonymous: [401, 'invalid_credentials'],
