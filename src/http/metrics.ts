@@ -139,6 +139,18 @@ export class ServiceMetrics {
     const { kysely } = this.deps.db;
     const now = this.deps.clock.now();
     const upTo = now - (this.deps.settleMs ?? 5000);
+    // Rows, bytes and failures of exports or imports by status and error code.
+    const totals = (table: 'archive_exports' | 'archive_imports') =>
+      kysely
+        .selectFrom(table)
+        .select((eb) => [
+          'status',
+          'error',
+          eb.fn.countAll<number | string>().as('n'),
+          eb.fn.sum<number | string | null>('size').as('bytes'),
+        ])
+        .groupBy(['status', 'error'])
+        .execute();
     const [counts, depth, active, exports, imports, finished] = await Promise.all([
       this.deps.queue.counts(),
       this.deps.queue.depth(),
@@ -148,26 +160,8 @@ export class ServiceMetrics {
         .where('status', 'in', ['queued', 'running'])
         .groupBy(['type', 'status'])
         .execute(),
-      kysely
-        .selectFrom('archive_exports')
-        .select((eb) => [
-          'status',
-          'error',
-          eb.fn.countAll<number | string>().as('n'),
-          eb.fn.sum<number | string | null>('size').as('bytes'),
-        ])
-        .groupBy(['status', 'error'])
-        .execute(),
-      kysely
-        .selectFrom('archive_imports')
-        .select((eb) => [
-          'status',
-          'error',
-          eb.fn.countAll<number | string>().as('n'),
-          eb.fn.sum<number | string | null>('size').as('bytes'),
-        ])
-        .groupBy(['status', 'error'])
-        .execute(),
+      totals('archive_exports'),
+      totals('archive_imports'),
       upTo > this.observedUpTo ? this.finishedBetween(this.observedUpTo, upTo) : [],
     ]);
     if (upTo > this.observedUpTo) this.observedUpTo = upTo;
