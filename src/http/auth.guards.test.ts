@@ -154,8 +154,9 @@ describe.each(testDbKinds())('auth guards on %s', (kind) => {
       expect(wrong.json()).toEqual({
         error: { code: 'unauthenticated', message: 'Invalid or revoked API token' },
       });
-      // "Basic" or a glued "Bearerx" is not a bearer token: the cookie decides.
-      for (const authorization of [`Basic ${token}`, `Bearer${token}`]) {
+      // "Basic", a glued "Bearerx" or a scheme ending in "bearer" is not a bearer token: the
+      // cookie decides.
+      for (const authorization of [`Basic ${token}`, `Bearer${token}`, `XBearer ${token}`]) {
         const res = await s.app.inject({
           method: 'GET',
           url: '/api/me',
