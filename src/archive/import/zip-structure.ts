@@ -10,7 +10,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { crc32, createInflateRaw, inflateRaw, inflateRawSync } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 
@@ -244,17 +243,16 @@ async function readCopy(
   return view === undefined ? undefined : Buffer.from(view);
 }
 
-/** yauzl reading through our window (it asks for each header separately). */
+/**
+ * yauzl reading through our window (it asks for each header separately). Only the central
+ * directory is read through yauzl: entry data never is (no read streams).
+ */
 class WindowedRandomAccessReader extends yauzl.RandomAccessReader {
   private readonly reader: ZipFileReader;
 
   constructor(reader: ZipFileReader) {
     super();
     this.reader = reader;
-  }
-
-  override _readStreamForRange(start: number, end: number): Readable {
-    return this.reader.handle.createReadStream({ start, end: end - 1, autoClose: false });
   }
 
   override read(
@@ -367,9 +365,9 @@ async function readCentralDirectory(
         {
           lazyEntries: true,
           autoClose: false,
+          // Names stay bytes: `decodeName` decodes and `unsafeNameReason` judges them (yauzl's
+          // own name and size checks apply only to strings and read streams).
           decodeStrings: false,
-          validateEntrySizes: false,
-          strictFileNames: true,
         },
         (err, z) => (err ? reject(err) : resolve(z)),
       );
