@@ -224,3 +224,130 @@ describe('the signature', () => {
     });
   });
 });
+
+describe('what the analysis says, exactly', () => {
+  it('names a nested field by its dotted path', async () => {
+    const result = await inspect(
+      zip([], { manifestText: JSON.stringify({ instance: {} }), files: [] }),
+    );
+    if (result.ok) throw new Error('accepted');
+    expect(result.message).toMatch(/; instance\.[a-zA-Z]+: /);
+  });
+
+  it('joins several problems of the manifest’s JSON with "; "', async () => {
+    const twice = '{"__proto__": {}, "user": {"__proto__": {}}}';
+    expect(await inspect(zip([], { manifestText: twice, files: [] }))).toEqual({
+      ok: false,
+      code: 'archive_invalid',
+      message: 'manifest.json: __proto__: forbidden key; user.__proto__: forbidden key',
+    });
+  });
+
+  it('keeps a failure on one line, whatever the parser quoted', async () => {
+    // V8 quotes the JSON around a syntax error, its line break and indent included: one space.
+    const result = await inspect(zip([], { manifestText: '{"a": 1,\n  "x": NaN}', files: [] }));
+    expect(result).toEqual({
+      ok: false,
+      code: 'archive_invalid',
+      message:
+        'manifest.json: (record): not valid JSON (Unexpected token \'N\', "{"a": 1, "x": NaN}" is not valid JSON)',
+    });
+  });
+
+  it('refuses a signature with anything before its 88 base64 characters', async () => {
+    const entries = signedEntries([text('a.txt')], { signature: null });
+    const manifest = Buffer.from(entries.find((e) => e.name === 'manifest.json')?.data ?? '');
+    const prefixed = craftZip([
+      ...entries,
+      { name: 'manifest.sig', data: `x${FIXTURE_KEY.sign(manifest)}` },
+    ]);
+    expect(await inspect(prefixed)).toEqual({
+      ok: false,
+      code: 'archive_signature_invalid',
+      message: 'manifest.sig does not hold a base64 Ed25519 signature',
+    });
+  });
+
+  it('is trusted when any of the trusted keys named by the manifest verifies it', async () => {
+    // Two trusted keys under one id (an id is a hash of its key: only a test makes two).
+    const impostor = { ...STRANGER_KEY.trusted, id: FIXTURE_KEY.id };
+    expect(await inspect(zip([text('a.txt')]), [impostor, FIXTURE_KEY.trusted])).toMatchObject({
+      ok: true,
+      signature: { state: 'trusted', keyId: FIXTURE_KEY.id },
+    });
+  });
+
+  it('throws an error of the file system instead of blaming the archive', async () => {
+    // A folder opens for reading on Linux; reading it fails with EISDIR.
+    await expect(
+      inspectArchive(dir, { trusted: [], limits: DEFAULT_INSPECT_LIMITS }),
+    ).rejects.toMatchObject({ code: 'EISDIR', syscall: 'read' });
+  });
+
+  it('closes the archive it opened, whatever the outcome', async () => {
+    const open = async () => (await fsp.readdir('/proc/self/fd')).length;
+    const before = await open();
+    for (let i = 0; i < 5; i++) {
+      await inspect(zip([text('a.txt')]));
+      await inspect(craftZip([text('a.txt')]));
+      await inspect(Buffer.from('pas un zip'));
+    }
+    expect(await open()).toBe(before);
+  });
+});
+
+describe('an Open ENT NG archive, recognised', () => {
+  const entcoreManifest = (value: unknown) => ({
+    name: 'r/Manifest.json',
+    data: typeof value === 'string' ? value : JSON.stringify(value),
+  });
+  const notOurs = {
+    ok: false,
+    code: 'archive_invalid',
+    message: 'manifest.json is missing: not a Mes Données archive',
+  };
+
+  it('by a root folder of any name whose Manifest.json has an org.entcore module among others', async () => {
+    const result = await inspect(
+      craftZip([entcoreManifest({ 'org.entcore.workspace': '6.1', 'fr.wseduc.x': '1' })]),
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      format: 'open-ent-ng',
+      root: 'r',
+      modules: [{ key: 'org.entcore.workspace' }, { key: 'fr.wseduc.x' }],
+    });
+  });
+
+  it('not when an entry lies outside the root folder, nor without an org.entcore key', async () => {
+    const manifest = entcoreManifest({ 'org.entcore.workspace': '6.1' });
+    expect(await inspect(craftZip([manifest, text('ailleurs.txt')]))).toEqual(notOurs);
+    expect(await inspect(craftZip([manifest, text('r2/a.txt')]))).toEqual(notOurs);
+    expect(await inspect(craftZip([entcoreManifest({ a: 1 })]))).toEqual(notOurs);
+    expect(await inspect(craftZip([entcoreManifest('"org.entcore.workspace"')]))).toEqual(notOurs);
+  });
+
+  it('refuses its Manifest.json when it is not JSON, not modules, or over 1 MiB', async () => {
+    expect(await inspect(craftZip([entcoreManifest('{"org.entcore.a": 1, ')]))).toMatchObject({
+      ok: false,
+      code: 'archive_invalid',
+      message: expect.stringMatching(/^r\/Manifest\.json: \(record\): not valid JSON \(/),
+    });
+    expect(await inspect(craftZip([entcoreManifest({ 'org.entcore.a': 1 })]))).toEqual({
+      ok: false,
+      code: 'archive_invalid',
+      message: 'r/Manifest.json: module org.entcore.a: not an object',
+    });
+    const big = `{"org.entcore.a": "1"}${' '.repeat(1024 * 1024 - 21)}`;
+    expect(await inspect(craftZip([entcoreManifest(big)]))).toEqual({
+      ok: false,
+      code: 'archive_too_large',
+      message: 'r/Manifest.json is 1048577 bytes (at most 1048576)',
+    });
+    // Exactly 1 MiB is read.
+    expect(await inspect(craftZip([entcoreManifest(big.slice(0, -1))]))).toMatchObject({
+      ok: true,
+      format: 'open-ent-ng',
+    });
+  });
+});
