@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import type { User } from '../platform/accounts.service.ts';
 import type { ArchiveAdapter } from './adapter.ts';
 import { loadOrCreateInstanceKey } from './keys.ts';
 import { recordFile, recordId } from './records.ts';
-import { nameProblems, verifyArchive } from './verify.ts';
+import { nameFindings, nameProblems, verifyArchive } from './verify.ts';
 
 /**
  * What `verify` promises, one promise a test, on small archives (each found untested, or
@@ -277,5 +278,217 @@ describe('names that would not extract as distinct files', () => {
     const result = await verify(zip([text('Note.txt'), text('note.txt')]));
     expect(result.ok).toBe(false);
     expect(result.problems.join('\n')).toMatch(/Note\.txt.*note\.txt/);
+  });
+});
+
+/** The central entry of `name` in `bytes`: its offset and the end of its fixed and variable parts. */
+function centralEntry(bytes: Buffer, name: string) {
+  const eocd = bytes.length - 22;
+  let p = bytes.readUInt32LE(eocd + 16);
+  while (p < eocd) {
+    const nameLength = bytes.readUInt16LE(p + 28);
+    const end = p + 46 + nameLength + bytes.readUInt16LE(p + 30) + bytes.readUInt16LE(p + 32);
+    if (bytes.subarray(p + 46, p + 46 + nameLength).toString('utf8') === name) return { p, end };
+    p = end;
+  }
+  throw new Error(`no central entry ${name}`);
+}
+
+/** The zip with `comment` as the file comment of the central entry of `name`. */
+function withEntryComment(bytes: Buffer, name: string, comment: string) {
+  const { p, end } = centralEntry(bytes, name);
+  const added = Buffer.from(comment);
+  const out = Buffer.concat([bytes.subarray(0, end), added, bytes.subarray(end)]);
+  out.writeUInt16LE(bytes.readUInt16LE(p + 32) + added.length, p + 32);
+  const eocd = out.length - 22;
+  out.writeUInt32LE(out.readUInt32LE(eocd + 12) + added.length, eocd + 12);
+  return out;
+}
+
+/** The zip with an extra field (id, data) in the local header of `name`, later offsets moved. */
+function withLocalExtra(bytes: Buffer, name: string, id: number, data: Buffer) {
+  const at = bytes.readUInt32LE(centralEntry(bytes, name).p + 42);
+  const nameLength = bytes.readUInt16LE(at + 26);
+  const extraLength = bytes.readUInt16LE(at + 28);
+  const insertAt = at + 30 + nameLength + extraLength;
+  const field = Buffer.alloc(4 + data.length);
+  field.writeUInt16LE(id, 0);
+  field.writeUInt16LE(data.length, 2);
+  data.copy(field, 4);
+  const out = Buffer.concat([bytes.subarray(0, insertAt), field, bytes.subarray(insertAt)]);
+  out.writeUInt16LE(extraLength + field.length, at + 28);
+  const eocd = out.length - 22;
+  const cd = out.readUInt32LE(eocd + 16) + field.length;
+  out.writeUInt32LE(cd, eocd + 16);
+  for (let p = cd; p < eocd;) {
+    const offset = out.readUInt32LE(p + 42);
+    if (offset > at) out.writeUInt32LE(offset + field.length, p + 42);
+    p += 46 + out.readUInt16LE(p + 28) + out.readUInt16LE(p + 30) + out.readUInt16LE(p + 32);
+  }
+  return out;
+}
+
+describe('verify, line by line', () => {
+  it('refuses an entry comment, and names an unknown local extra field with its id', async () => {
+    expect((await verify(withEntryComment(zip([text('a.txt')]), 'a.txt', 'vu'))).problems).toEqual([
+      'Entry a.txt has a comment that no check covers',
+    ]);
+    const local = withLocalExtra(zip([text('a.txt')]), 'a.txt', 0x00ab, Buffer.alloc(2));
+    expect(await verify(local)).toMatchObject({
+      ok: false,
+      problems: ['Entry a.txt has a local extra field 0x00ab of 2 bytes that no check covers'],
+    });
+  });
+
+  it('takes an Info-ZIP Unicode Path field that agrees with the name as covered', async () => {
+    const name = Buffer.from('été.txt');
+    const unicode = Buffer.concat([Buffer.from([1]), Buffer.alloc(4), name]);
+    unicode.writeUInt32LE(crc32(name), 1);
+    const result = await verify(
+      withCentralExtra(zip([text('été.txt')]), ['été.txt'], 0x7075, unicode),
+    );
+    expect(result).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('lists exactly 20 entries with uncovered bytes without a count line', async () => {
+    const names = Array.from({ length: 20 }, (_, i) => `f${String(i).padStart(2, '0')}.txt`);
+    const many = withCentralExtra(zip(names.map((x) => text(x))), names, 0xcafe, Buffer.alloc(1));
+    const result = await verify(many);
+    expect(result.problems).toHaveLength(20);
+    expect(result.problems.at(-1)).toBe(
+      'Entry f19.txt has a central extra field 0xcafe of 1 bytes that no check covers',
+    );
+  });
+
+  it('does not take a first entry that is not UTF-8 for the manifest', async () => {
+    const binary: CraftEntry = { name: 'image.bin', data: Buffer.from([0xff, 0xfe, 0x00, 0x81]) };
+    expect(await verify(zip([binary, text('a.txt')]))).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('says a name problem once: by its name line when the analysis refused that name', async () => {
+    expect((await verify(zip([text('a'), text('a/b')]))).problems).toEqual([
+      'Both a file and a folder: a (folder a/ of other entries)',
+    ]);
+    const control = await verify(zip([text('a\u0001.txt')]));
+    expect(control.problems).toHaveLength(1);
+    expect(control.problems[0]).toMatch(/^Unsafe name: a\\u0001\.txt \(/);
+  });
+
+  it('keeps the analysis’ line when its refusal is not about a name, beside the name lines', async () => {
+    const link: CraftEntry = { name: 'lien', data: '/etc/passwd', mode: 0o120777 };
+    expect((await verify(zip([link, text('A.txt'), text('a.txt')]))).problems).toEqual([
+      'Unsafe entry lien: a symbolic link',
+      'One name on Windows and macOS: A.txt and a.txt',
+    ]);
+  });
+
+  it('stops at the analysis’ line when the archive is corrupt, without reading names', async () => {
+    const corrupt = zip([{ ...text('A.txt'), crc: 1 }, text('a.txt')]);
+    expect((await verify(corrupt)).problems).toEqual(['CRC-32 mismatch: A.txt']);
+  });
+
+  it('puts an unreadable path on one line', async () => {
+    const file = path.join(dir, 'absent\n  here.zip');
+    const result = await verifyArchive(file, trusted);
+    expect(result.problems).toEqual([
+      `Cannot read ${dir}/absent\\u000a  here.zip: ENOENT: no such file or directory, open '${dir}/absent here.zip'`,
+    ]);
+  });
+
+  it('puts a failure of an app’s record check on one line', async () => {
+    const key = await loadOrCreateInstanceKey(path.join(dir, 'instance-lines.key'));
+    const keys = [{ id: key.id, publicKey: createPublicKey(key.publicKeyPem), source: 'test' }];
+    const user: User = {
+      id: 'u1',
+      login: 'prof',
+      displayName: 'Prof',
+      profile: 'Teacher',
+      email: null,
+      isAdmin: false,
+      disabled: false,
+    };
+    const adapter: ArchiveAdapter = {
+      app: 'blog',
+      label: 'Blog',
+      appVersion: '1',
+      dataVersion: 1,
+      dependsOn: [],
+      records: [],
+      count: async () => ({ items: 0, bytes: 0 }),
+      export: async () => ({ items: 0, bytes: 0 }),
+    };
+    const file = await writeTestArchive(path.join(dir, 'records-throw.zip'), {
+      exportId: 'throw',
+      user,
+      adapters: [adapter],
+      key,
+    });
+    const broken = {
+      app: 'blog' as const,
+      dataVersion: 1,
+      get records(): never {
+        throw new Error('schemas\n   unavailable');
+      },
+    };
+    expect(await verifyArchive(file, keys, { apps: [broken] })).toMatchObject({
+      ok: false,
+      problems: ['Records could not be read: schemas unavailable'],
+      notes: [],
+      records: 0,
+    });
+  });
+
+  it('closes what it opened, whatever the outcome', async () => {
+    const open = async () => (await fsp.readdir('/proc/self/fd')).length;
+    const sound = zip([text('a.txt')]);
+    const named = zip([text('a'), text('a/b')]);
+    const before = await open();
+    for (let i = 0; i < 5; i++) {
+      await verify(sound);
+      await verify(named);
+      await verify(withCentralExtra(sound, ['a.txt'], 0xcafe, Buffer.alloc(1)));
+    }
+    expect(await open()).toBe(before);
+  });
+});
+
+describe('nameFindings, entry by entry', () => {
+  const entries = (...names: string[]) =>
+    names.map((name) => ({ name, isDirectory: name.endsWith('/') })) as unknown as Parameters<
+      typeof nameFindings
+    >[0];
+
+  it('finds a file named like a folder entry, and like a folder of a folder entry', () => {
+    expect(nameFindings(entries('d/', 'd'))).toEqual([
+      { name: 'd', problem: 'Both a file and a folder: d (folder d/ of other entries)' },
+    ]);
+    expect(nameFindings(entries('x/y/', 'x/y', 'x'))).toEqual([
+      { name: 'x/y', problem: 'Both a file and a folder: x/y (folder x/y/ of other entries)' },
+      { name: 'x', problem: 'Both a file and a folder: x (folder x/ of other entries)' },
+    ]);
+    // A file's own name is not a folder; a folder entry's is.
+    expect(nameFindings(entries('p/q', 'p/'))).toEqual([]);
+  });
+
+  it('names the folder by its first spelling', () => {
+    expect(nameFindings(entries('A/x', 'a/y', 'a'))).toEqual([
+      { name: 'a', problem: 'Both a file and a folder: a (folder A/ of other entries)' },
+    ]);
+  });
+
+  it('leaves a name repeated exactly to the analysis (it refuses duplicates)', () => {
+    expect(nameFindings(entries('a.txt', 'a.txt'))).toEqual([]);
+  });
+
+  it('shows a name of 300 characters whole, and cuts a longer one', () => {
+    const name300 = `${'abcdefghi/'.repeat(29)}abcdef.txt`;
+    expect(nameFindings(entries(name300, name300.toUpperCase()))[0]?.problem).toBe(
+      `One name on Windows and macOS: ${name300} and ${name300.toUpperCase()}`,
+    );
+    const name301 = `${'abcdefghi/'.repeat(29)}abcdefg.txt`;
+    const cut = (name: string) => `${name.slice(0, 200)}…${name.slice(-80)}`;
+    expect(nameFindings(entries(name301, name301.toUpperCase()))[0]?.problem).toBe(
+      `One name on Windows and macOS: ${cut(name301)} and ${cut(name301.toUpperCase())}`,
+    );
   });
 });
