@@ -310,6 +310,7 @@ interface StreamOptions {
 function memory(bytes: Buffer, options: MemoryOptions = {}) {
   const reads: Read[] = [];
   const streams: StreamOptions[] = [];
+  let empty = 0;
   const fake = {
     read(buffer: Buffer, offset: number, length: number, position: number) {
       return Promise.resolve().then(() => {
@@ -321,6 +322,9 @@ function memory(bytes: Buffer, options: MemoryOptions = {}) {
           throw new RangeError(`bad read ${offset} ${length} ${position}`);
         const n = Math.max(0, Math.min(length, options.maxRead ?? length, bytes.length - position));
         bytes.copy(buffer, offset, position, position + n);
+        // A reader that keeps asking past the end would loop for ever: fail instead.
+        empty = n === 0 && length > 0 ? empty + 1 : 0;
+        if (empty > 3) throw new Error('read again and again past the end');
         return { bytesRead: n, buffer };
       });
     },
@@ -833,6 +837,19 @@ describe('central directory', () => {
     );
   });
 
+  it('ends the walk with the error of a read that fails (the promise settles)', async () => {
+    const built = build([file('a.txt'), file('b.txt')]);
+    const m = memory(built.bytes, {
+      onRead: (r) => {
+        if (r.position === built.cdOffset) throw systemError();
+      },
+    });
+    const reader = new ZipFileReader(m.handle, built.bytes.length, 48);
+    expect(await readZipStructure(reader, LIMITS)).toEqual(
+      invalid('Unreadable central directory: EIO: i/o error, read'),
+    );
+  });
+
   it('refuses a central entry running past the end of the file', async () => {
     const built = build([file('a.txt')]);
     const bytes = Buffer.from(built.bytes);
@@ -1144,6 +1161,9 @@ describe('local headers and layout', () => {
     expect(
       await structure(build([file('a'), file('b')], { beforeCd: Buffer.alloc(4) }).bytes),
     ).toEqual(unsafe('4 bytes of data after the last entry (b)'));
+    expect(await structure(build([file('a')], { beforeCd: Buffer.alloc(2) }).bytes)).toEqual(
+      unsafe('2 bytes of data after the last entry (a)'),
+    );
   });
 
   it('refuses a central directory not at 0 when there are no entries', async () => {
