@@ -382,6 +382,14 @@ describe('verify, line by line', () => {
     ]);
   });
 
+  it('keeps the analysis’ line about one entry beside the name line of another', async () => {
+    const link: CraftEntry = { name: 'lien', data: '/etc/passwd', mode: 0o120777 };
+    const result = await verify(zip([link, text('b\u0001.txt')]));
+    expect(result.problems).toHaveLength(2);
+    expect(result.problems[0]).toBe('Unsafe entry lien: a symbolic link');
+    expect(result.problems[1]).toMatch(/^Unsafe name: b\\u0001\.txt \(/);
+  });
+
   it('stops at the analysis’ line when the archive is corrupt, without reading names', async () => {
     const corrupt = zip([{ ...text('A.txt'), crc: 1 }, text('a.txt')]);
     expect((await verify(corrupt)).problems).toEqual(['CRC-32 mismatch: A.txt']);
@@ -474,6 +482,10 @@ describe('nameFindings, entry by entry', () => {
     expect(nameFindings(entries('A/x', 'a/y', 'a'))).toEqual([
       { name: 'a', problem: 'Both a file and a folder: a (folder A/ of other entries)' },
     ]);
+  });
+
+  it('lets two folder entries differing by case merge into one folder', () => {
+    expect(nameFindings(entries('D/', 'd/', 'd/x.txt'))).toEqual([]);
   });
 
   it('leaves a name repeated exactly to the analysis (it refuses duplicates)', () => {

@@ -225,8 +225,8 @@ export async function verifyArchive(
     const entries = zip === undefined ? undefined : await listEntries(zip).catch(() => undefined);
     const names = entries === undefined ? [] : nameFindings(entries);
     if (!analysis.ok) {
-      if (!(analysis.code === 'archive_unsafe' && reportedByName(analysis.message, names)))
-        problems.push(analysis.message);
+      // Refused as unsafe (any other refusal returned above).
+      if (!reportedByName(analysis.message, names)) problems.push(analysis.message);
       problems.push(...names.map((n) => n.problem));
       return { ok: false, problems, notes, checked: 0, records: 0 };
     }
