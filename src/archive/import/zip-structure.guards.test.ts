@@ -850,6 +850,21 @@ describe('central directory', () => {
     );
   });
 
+  it('gives the error of a read that fails while yauzl opens the zip', async () => {
+    const built = build([file('a.txt')]);
+    let atStart = 0;
+    const m = memory(built.bytes, {
+      onRead: (r) => {
+        // Our end records read the start first; yauzl's own look at the end reads it again.
+        if (r.position === 0 && ++atStart === 2) throw systemError();
+      },
+    });
+    const reader = new ZipFileReader(m.handle, built.bytes.length, 48);
+    expect(await readZipStructure(reader, LIMITS)).toEqual(
+      invalid('Not a readable zip file: EIO: i/o error, read'),
+    );
+  });
+
   it('refuses a central entry running past the end of the file', async () => {
     const built = build([file('a.txt')]);
     const bytes = Buffer.from(built.bytes);
