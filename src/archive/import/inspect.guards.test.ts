@@ -333,6 +333,12 @@ describe('an Open ENT NG archive, recognised', () => {
       code: 'archive_invalid',
       message: expect.stringMatching(/^r\/Manifest\.json: \(record\): not valid JSON \(/),
     });
+    const protos = '{"__proto__": {}, "org.entcore.a": {"__proto__": {}}}';
+    expect(await inspect(craftZip([entcoreManifest(protos)]))).toEqual({
+      ok: false,
+      code: 'archive_invalid',
+      message: 'r/Manifest.json: __proto__: forbidden key; org.entcore.a.__proto__: forbidden key',
+    });
     expect(await inspect(craftZip([entcoreManifest({ 'org.entcore.a': 1 })]))).toEqual({
       ok: false,
       code: 'archive_invalid',
