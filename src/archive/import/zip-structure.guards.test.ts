@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import yauzl from 'yauzl';
 import {
   errorText,
@@ -1665,27 +1665,18 @@ describe('readEntryData', () => {
     const controller = new AbortController();
     const reason = new Error('stop');
     const data = Buffer.alloc(FOUR_MIB * 2, 'x');
+    const compressed = deflateRawSync(data);
     const e = location({
       crc32: crc32(data),
-      compressedSize: 0,
+      compressedSize: compressed.length,
       uncompressedSize: data.length,
-      dataStart: 0,
     });
-    const compressed = deflateRawSync(data);
     const m = memory(compressed);
     const reader = new ZipFileReader(m.handle, compressed.length);
-    let chunks = 0;
-    const reading = readEntryData(
-      reader,
-      { ...e, compressedSize: compressed.length },
-      () => {
-        chunks++;
-        controller.abort(reason);
-      },
-      controller.signal,
-    );
+    // Aborted from the first chunk on: the stream ends there, the data is not all read.
+    const reading = readEntryData(reader, e, () => controller.abort(reason), controller.signal);
     await expect(reading).rejects.toBe(reason);
-    expect(chunks).toBeLessThan(32);
+    expect(m.streams.length).toBe(1);
   });
 
   describe('on a real file', () => {
@@ -1694,7 +1685,6 @@ describe('readEntryData', () => {
       dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'md-zip-structure-'));
     });
     afterAll(() => fsp.rm(dir, { recursive: true, force: true }));
-    afterEach(() => undefined);
 
     it('streams two large entries in a row from the same handle (it stays open)', async () => {
       const one = Buffer.alloc(FOUR_MIB + 100, 'a');
