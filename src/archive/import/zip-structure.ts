@@ -116,7 +116,8 @@ export function unsafeNameReason(name: string): string | undefined {
   return undefined;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Strict, and a byte-order mark kept: yauzl and other tools keep it as part of the name. */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * An entry name as yauzl gives it (UTF-8 when flag bit 11 says so, else CP437), or why it
@@ -365,19 +366,19 @@ async function readCentralDirectory(
         {
           lazyEntries: true,
           autoClose: false,
-          // Names stay bytes: `decodeName` decodes and `unsafeNameReason` judges them (yauzl's
-          // own name and size checks apply only to strings and read streams).
+          // Names stay bytes: `decodeName` decodes and `unsafeNameReason` judges them.
           decodeStrings: false,
+          // Sizes are ours to judge, in our order (layout, names, then limits and sizes).
+          validateEntrySizes: false,
         },
         (err, z) => (err ? reject(err) : resolve(z)),
       );
     });
   } catch (error) {
+    if (isSystemError(error)) throw error;
     return fail('archive_invalid', `Not a readable zip file: ${errorText(error)}`);
   }
   try {
-    if (zip.entryCount !== end.entryCount)
-      return fail('archive_invalid', 'The end records disagree on the number of entries');
     const pass: CentralPass = { entries: [], totalBytes: 0 };
     let cdBytes = 0;
     const byName = new Set<string>();
@@ -463,7 +464,7 @@ async function readCentralDirectory(
       });
       return undefined;
     };
-    const outcome = await new Promise<StructureFailure | undefined>((resolve) => {
+    const outcome = await new Promise<StructureFailure | undefined>((resolve, reject) => {
       zip.on('entry', (entry: yauzl.Entry) => {
         const problem = onEntry(entry);
         if (problem !== undefined) return resolve(problem);
@@ -471,9 +472,11 @@ async function readCentralDirectory(
         zip.readEntry();
       });
       zip.once('end', () => resolve(undefined));
-      zip.once('error', (error: unknown) =>
-        resolve(fail('archive_invalid', `Unreadable central directory: ${errorText(error)}`)),
-      );
+      zip.once('error', (error: unknown) => {
+        // A failing disk is not the archive's fault.
+        if (isSystemError(error)) reject(error instanceof Error ? error : new Error(String(error)));
+        else resolve(fail('archive_invalid', `Unreadable central directory: ${errorText(error)}`));
+      });
       zip.readEntry();
     });
     signal?.throwIfAborted();
@@ -534,11 +537,7 @@ async function checkLocalHeaders(
     if (e === undefined) break;
     const name = e.name;
     const previous = ordered[i - 1];
-    if (e.offset < expected)
-      return fail(
-        'archive_unsafe',
-        `Entry ${shown(name)} overlaps entry ${shown(previous?.name ?? '')}`,
-      );
+    // Never before `expected`: the entry before refused any entry starting inside its data.
     if (e.offset > expected)
       return fail(
         'archive_unsafe',
