@@ -27,7 +27,7 @@ describe.each(testDbKinds())('maintenance query plans on %s', (kind) => {
       },
       transformResult: async (args) => args.result,
     };
-    db = { ...t.db, kysely: t.db.kysely.withPlugin(catcher) } as Db;
+    db = { ...t.db, kysely: t.db.kysely.withPlugin(catcher) };
   });
   afterAll(() => t.destroy());
 
