@@ -934,6 +934,10 @@ describe('central directory', () => {
     expect(await structure(withData({ compressed: Buffer.from([0x03, 0x00]), usize: 1 }))).toEqual(
       refused,
     );
+    // Stored bytes declared to inflate to nothing: a folder with data, before its sizes.
+    expect(await structure(withData({ data: 'abc', usize: 0, local: { usize: 0 } }))).toEqual(
+      refused,
+    );
   });
 
   it('refuses a stored entry whose sizes differ, as corrupt, after the names', async () => {
