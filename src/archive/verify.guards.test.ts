@@ -340,6 +340,25 @@ describe('verify, line by line', () => {
     });
   });
 
+  it('refuses Unix permissions no export gives: set-ID, sticky, writable by everyone', async () => {
+    const withMode = (mode: number): CraftEntry => ({ ...text('a.txt'), mode });
+    const refused = (name: string, shownMode: string) =>
+      `Entry ${name} has Unix permissions ${shownMode} (a set-ID or sticky bit, or writable by everyone)`;
+    for (const [mode, shownMode] of [
+      [0o100777, '0777'],
+      [0o100646, '0646'],
+      [0o104755, '4755'],
+      [0o102755, '2755'],
+    ] as const)
+      expect((await verify(zip([withMode(mode)]))).problems).toEqual([refused('a.txt', shownMode)]);
+    expect((await verify(zip([{ name: 'd/', mode: 0o041755 }, text('d/a.txt')]))).problems).toEqual(
+      [refused('d/', '1755')],
+    );
+    // Ours (0644), yazl's (0664, earlier exports), others' and none (a zip made elsewhere).
+    for (const mode of [0o100644, 0o100664, 0o100755, 0o100775, 0o100400, 0])
+      expect(await verify(zip([withMode(mode)]))).toMatchObject({ ok: true, problems: [] });
+  });
+
   it('takes an Info-ZIP Unicode Path field that agrees with the name as covered', async () => {
     const name = Buffer.from('été.txt');
     const unicode = Buffer.concat([Buffer.from([1]), Buffer.alloc(4), name]);

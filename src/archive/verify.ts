@@ -112,7 +112,8 @@ const LOCAL_HEADER_SIZE = 30;
 /**
  * Bytes of the zip that belong to no entry's checked data and that the analysis lets through:
  * the zip's comment, entry comments, extra fields (local or central) that are not ZIP64 sizes,
- * timestamps or Unicode names. Nothing checks them, so a sound archive has none.
+ * timestamps or Unicode names. Nothing checks them, so a sound archive has none. Also Unix
+ * permissions no export gives (an extractor would apply them).
  */
 async function uncoveredBytes(
   file: string,
@@ -141,6 +142,13 @@ async function uncoveredBytes(
     for (const e of entries) {
       if (e.entry.fileComment !== '')
         found.push(`Entry ${shown(e.name)} has a comment that no check covers`);
+      // Permissions an extractor would apply: no export gives a set-ID or sticky bit, nor
+      // write access to everyone (ours are 0644; yazl, which wrote earlier ones, 0664).
+      const permissions = (e.entry.externalFileAttributes >>> 16) & 0o7777;
+      if ((permissions & 0o7002) !== 0)
+        found.push(
+          `Entry ${shown(e.name)} has Unix permissions ${permissions.toString(8).padStart(4, '0')} (a set-ID or sticky bit, or writable by everyone)`,
+        );
       unknown(e.name, 'central', e.entry.extraFields);
       // The analysis made sure the local header is there and agrees with the central entry.
       const header = Buffer.alloc(LOCAL_HEADER_SIZE);
