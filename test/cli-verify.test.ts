@@ -9,8 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateInstanceKey, type InstanceKey } from '../src/archive/keys.ts';
-import type { User } from '../src/platform/accounts.service.ts';
-import { writeTestArchive } from './support/test-archive.ts';
+import { ARCHIVE_TEST_USER as user, writeTestArchive } from './support/test-archive.ts';
 
 const bin = path.resolve('bin/mes-donnees.js');
 let dir: string;
@@ -33,16 +32,6 @@ const cli = (home: string, args: string[]) =>
     encoding: 'utf8',
     timeout: 60_000,
   });
-
-const user: User = {
-  id: 'u1',
-  login: 'prof',
-  displayName: 'Prof',
-  profile: 'Teacher',
-  email: null,
-  isAdmin: false,
-  disabled: false,
-};
 
 /** A sound archive (no app data) as the instance holding `key` exports it. */
 async function archiveSignedBy(key: InstanceKey, name: string): Promise<string> {

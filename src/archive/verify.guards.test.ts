@@ -13,8 +13,7 @@ import {
   type CraftEntry,
   type SignedOptions,
 } from '../../test/fixtures/hostile-archives.ts';
-import { writeTestArchive } from '../../test/support/test-archive.ts';
-import type { User } from '../platform/accounts.service.ts';
+import { ARCHIVE_TEST_USER as user, writeTestArchive } from '../../test/support/test-archive.ts';
 import type { ArchiveAdapter } from './adapter.ts';
 import { loadOrCreateInstanceKey } from './keys.ts';
 import { recordFile, recordId } from './records.ts';
@@ -207,15 +206,6 @@ describe('verify', () => {
         return { items: 1, bytes: 0 };
       },
     });
-    const user: User = {
-      id: 'u1',
-      login: 'prof',
-      displayName: 'Prof',
-      profile: 'Teacher',
-      email: null,
-      isAdmin: false,
-      disabled: false,
-    };
     const apps = [{ app: 'blog' as const, dataVersion: 1, records: [items] }];
     const good = await writeTestArchive(path.join(dir, 'records-good.zip'), {
       exportId: 'good',
@@ -425,15 +415,6 @@ describe('verify, line by line', () => {
   it('puts a failure of an app’s record check on one line', async () => {
     const key = await loadOrCreateInstanceKey(path.join(dir, 'instance-lines.key'));
     const keys = [{ id: key.id, publicKey: createPublicKey(key.publicKeyPem), source: 'test' }];
-    const user: User = {
-      id: 'u1',
-      login: 'prof',
-      displayName: 'Prof',
-      profile: 'Teacher',
-      email: null,
-      isAdmin: false,
-      disabled: false,
-    };
     const adapter: ArchiveAdapter = {
       app: 'blog',
       label: 'Blog',

@@ -4,13 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { User } from '../platform/accounts.service.ts';
 import type { ArchiveAdapter } from './adapter.ts';
 import { loadOrCreateInstanceKey, type InstanceKey, type TrustedKey } from './keys.ts';
 import { isoDate, recordFile, recordId, ref } from './records.ts';
 import { verifyArchive } from './verify.ts';
 import type { AppRecords } from './verify-records.ts';
-import { writeTestArchive } from '../../test/support/test-archive.ts';
+import { ARCHIVE_TEST_USER as user, writeTestArchive } from '../../test/support/test-archive.ts';
 import {
   HOSTILE_ARCHIVES,
   signedZip,
@@ -41,16 +40,6 @@ const blogRecords: AppRecords = { app: 'blog', dataVersion: 1, records: [blogs, 
 // The same files, written without their schema: what a buggy or forged export could hold.
 const loose = <K extends 'json' | 'ndjson'>(name: string, kind: K) =>
   recordFile(name, kind, z.unknown(), 'unchecked');
-
-const user: User = {
-  id: 'u1',
-  login: 'prof',
-  displayName: 'Prof',
-  profile: 'Teacher',
-  email: null,
-  isAdmin: false,
-  disabled: false,
-};
 
 let dir: string;
 let key: InstanceKey;

@@ -7,8 +7,7 @@ import { z } from 'zod';
 import type { ArchiveAdapter } from '../archive/adapter.ts';
 import { loadOrCreateInstanceKey } from '../archive/keys.ts';
 import { recordFile } from '../archive/records.ts';
-import type { User } from '../platform/accounts.service.ts';
-import { writeTestArchive } from '../../test/support/test-archive.ts';
+import { ARCHIVE_TEST_USER as user, writeTestArchive } from '../../test/support/test-archive.ts';
 import {
   craftZip,
   HOSTILE_ARCHIVES,
@@ -34,16 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fsp.rm(dir, { recursive: true, force: true });
 });
-
-const user: User = {
-  id: 'u1',
-  login: 'prof',
-  displayName: 'Prof',
-  profile: 'Teacher',
-  email: null,
-  isAdmin: false,
-  disabled: false,
-};
 
 /** An archive signed with the instance's own key, whose blog wrote these posts unchecked. */
 async function signedArchive(name: string, posts: readonly unknown[]): Promise<string> {

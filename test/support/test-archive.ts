@@ -10,6 +10,17 @@ import { buildArchive } from '../../src/archive/archive-builder.ts';
 import type { InstanceKey } from '../../src/archive/keys.ts';
 import type { User } from '../../src/platform/accounts.service.ts';
 
+/** The account of the archives tests write: a teacher, "prof". */
+export const ARCHIVE_TEST_USER: User = {
+  id: 'u1',
+  login: 'prof',
+  displayName: 'Prof',
+  profile: 'Teacher',
+  email: null,
+  isAdmin: false,
+  disabled: false,
+};
+
 export async function writeTestArchive(
   file: string,
   options: { exportId: string; user: User; adapters: ArchiveAdapter[]; key: InstanceKey },

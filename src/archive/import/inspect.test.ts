@@ -13,22 +13,11 @@ import {
   craftZip,
   signedZip,
 } from '../../../test/fixtures/hostile-archives.ts';
-import type { User } from '../../platform/accounts.service.ts';
 import type { ArchiveAdapter } from '../adapter.ts';
 import { loadOrCreateInstanceKey, type InstanceKey, type TrustedKey } from '../keys.ts';
 import { recordFile, recordId } from '../records.ts';
 import { DEFAULT_INSPECT_LIMITS, inspectArchive, type InspectLimits } from './inspect.ts';
-import { writeTestArchive } from '../../../test/support/test-archive.ts';
-
-const user: User = {
-  id: 'u1',
-  login: 'prof',
-  displayName: 'Prof',
-  profile: 'Teacher',
-  email: null,
-  isAdmin: false,
-  disabled: false,
-};
+import { ARCHIVE_TEST_USER as user, writeTestArchive } from '../../../test/support/test-archive.ts';
 
 const blogs = recordFile(
   'blogs.json',
