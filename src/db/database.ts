@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import { resilientPool } from './postgres-pool.ts';
 import type { DatabaseConfig } from '../config.ts';
 import type { DialectName } from './dialect.ts';
 import type { Database } from './schema.ts';
@@ -48,7 +49,9 @@ export function openDatabase(config: DatabaseConfig): Db {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return wrap(
-    new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) }),
+    new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: resilientPool(pool), cursor: Cursor }),
+    }),
     'postgres',
   );
 }
