@@ -13,7 +13,11 @@ import {
   type CraftEntry,
   type SignedOptions,
 } from '../../test/fixtures/hostile-archives.ts';
-import { ARCHIVE_TEST_USER as user, writeTestArchive } from '../../test/support/test-archive.ts';
+import {
+  ARCHIVE_TEST_USER as user,
+  testBlogAdapter,
+  writeTestArchive,
+} from '../../test/support/test-archive.ts';
 import type { ArchiveAdapter } from './adapter.ts';
 import { loadOrCreateInstanceKey } from './keys.ts';
 import { recordFile, recordId } from './records.ts';
@@ -193,19 +197,14 @@ describe('verify', () => {
       'Items.',
     );
     const loose = recordFile('items.json', 'json', z.unknown(), 'unchecked');
-    const adapterWith = (value: unknown): ArchiveAdapter => ({
-      app: 'blog',
-      label: 'Blog',
-      appVersion: '1',
-      dataVersion: 1,
-      dependsOn: [],
-      records: [],
-      count: async () => ({ items: 1, bytes: 0 }),
-      async export(_ctx, out) {
-        await out.json(loose, value);
-        return { items: 1, bytes: 0 };
-      },
-    });
+    const adapterWith = (value: unknown): ArchiveAdapter =>
+      testBlogAdapter({
+        count: async () => ({ items: 1, bytes: 0 }),
+        async export(_ctx, out) {
+          await out.json(loose, value);
+          return { items: 1, bytes: 0 };
+        },
+      });
     const apps = [{ app: 'blog' as const, dataVersion: 1, records: [items] }];
     const good = await writeTestArchive(path.join(dir, 'records-good.zip'), {
       exportId: 'good',
@@ -415,16 +414,7 @@ describe('verify, line by line', () => {
   it('puts a failure of an app’s record check on one line', async () => {
     const key = await loadOrCreateInstanceKey(path.join(dir, 'instance-lines.key'));
     const keys = [{ id: key.id, publicKey: createPublicKey(key.publicKeyPem), source: 'test' }];
-    const adapter: ArchiveAdapter = {
-      app: 'blog',
-      label: 'Blog',
-      appVersion: '1',
-      dataVersion: 1,
-      dependsOn: [],
-      records: [],
-      count: async () => ({ items: 0, bytes: 0 }),
-      export: async () => ({ items: 0, bytes: 0 }),
-    };
+    const adapter = testBlogAdapter({ export: async () => ({ items: 0, bytes: 0 }) });
     const file = await writeTestArchive(path.join(dir, 'records-throw.zip'), {
       exportId: 'throw',
       user,

@@ -4,12 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { ArchiveAdapter } from './adapter.ts';
 import { loadOrCreateInstanceKey, type InstanceKey, type TrustedKey } from './keys.ts';
 import { isoDate, recordFile, recordId, ref } from './records.ts';
 import { verifyArchive } from './verify.ts';
 import type { AppRecords } from './verify-records.ts';
-import { ARCHIVE_TEST_USER as user, writeTestArchive } from '../../test/support/test-archive.ts';
+import {
+  ARCHIVE_TEST_USER as user,
+  testBlogAdapter,
+  writeTestArchive,
+} from '../../test/support/test-archive.ts';
 import {
   HOSTILE_ARCHIVES,
   signedZip,
@@ -60,13 +63,7 @@ async function archiveWith(
   blogJson: unknown,
   postLines: readonly unknown[] | string,
 ) {
-  const adapter: ArchiveAdapter = {
-    app: 'blog',
-    label: 'Blog',
-    appVersion: '1',
-    dataVersion: 1,
-    dependsOn: [],
-    records: [],
+  const adapter = testBlogAdapter({
     count: async () => ({ items: postLines.length, bytes: 0 }),
     async export(_ctx, out) {
       await out.json(loose('blogs.json', 'json'), blogJson);
@@ -80,7 +77,7 @@ async function archiveWith(
       }
       return { items: postLines.length, bytes: 0 };
     },
-  };
+  });
   const file = path.join(dir, name);
   await writeTestArchive(file, { exportId: name, user, adapters: [adapter], key });
   return file;
@@ -165,12 +162,7 @@ describe('verify checks every record against its schema', () => {
 
 describe('data files keep their names', () => {
   it('gives a user folder named like a data file another name, never the data file', async () => {
-    const adapter: ArchiveAdapter = {
-      app: 'blog',
-      label: 'Blog',
-      appVersion: '1',
-      dataVersion: 1,
-      dependsOn: [],
+    const adapter = testBlogAdapter({
       records: [blogs, posts],
       count: async () => ({ items: 1, bytes: 0 }),
       async export(_ctx, out) {
@@ -183,7 +175,7 @@ describe('data files keep their names', () => {
         await out.ndjson(posts, rows());
         return { items: 1, bytes: 0 };
       },
-    };
+    });
     const file = path.join(dir, 'kept.zip');
     await writeTestArchive(file, { exportId: 'kept', user, adapters: [adapter], key });
     const result = await verifyArchive(file, trusted, { apps: [blogRecords] });

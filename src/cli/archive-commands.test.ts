@@ -4,10 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { ArchiveAdapter } from '../archive/adapter.ts';
 import { loadOrCreateInstanceKey } from '../archive/keys.ts';
 import { recordFile } from '../archive/records.ts';
-import { ARCHIVE_TEST_USER as user, writeTestArchive } from '../../test/support/test-archive.ts';
+import {
+  ARCHIVE_TEST_USER as user,
+  testBlogAdapter,
+  writeTestArchive,
+} from '../../test/support/test-archive.ts';
 import {
   craftZip,
   HOSTILE_ARCHIVES,
@@ -36,13 +39,7 @@ afterAll(async () => {
 
 /** An archive signed with the instance's own key, whose blog wrote these posts unchecked. */
 async function signedArchive(name: string, posts: readonly unknown[]): Promise<string> {
-  const adapter: ArchiveAdapter = {
-    app: 'blog',
-    label: 'Blog',
-    appVersion: '1',
-    dataVersion: 1,
-    dependsOn: [],
-    records: [],
+  const adapter = testBlogAdapter({
     count: async () => ({ items: posts.length, bytes: 0 }),
     async export(_ctx, out) {
       async function* rows() {
@@ -51,7 +48,7 @@ async function signedArchive(name: string, posts: readonly unknown[]): Promise<s
       await out.ndjson(recordFile('posts.ndjson', 'ndjson', z.unknown(), 'unchecked'), rows());
       return { items: posts.length, bytes: 0 };
     },
-  };
+  });
   const file = path.join(dir, name);
   await writeTestArchive(file, {
     exportId: name,

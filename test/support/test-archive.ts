@@ -21,6 +21,23 @@ export const ARCHIVE_TEST_USER: User = {
   disabled: false,
 };
 
+/**
+ * A blog adapter for the archives tests write: what it exports (and its records and count)
+ * is the test's; the rest is fixed.
+ */
+export const testBlogAdapter = (
+  parts: Pick<ArchiveAdapter, 'export'> & Partial<ArchiveAdapter>,
+): ArchiveAdapter => ({
+  app: 'blog',
+  label: 'Blog',
+  appVersion: '1',
+  dataVersion: 1,
+  dependsOn: [],
+  records: [],
+  count: async () => ({ items: 0, bytes: 0 }),
+  ...parts,
+});
+
 export async function writeTestArchive(
   file: string,
   options: { exportId: string; user: User; adapters: ArchiveAdapter[]; key: InstanceKey },

@@ -13,11 +13,14 @@ import {
   craftZip,
   signedZip,
 } from '../../../test/fixtures/hostile-archives.ts';
-import type { ArchiveAdapter } from '../adapter.ts';
 import { loadOrCreateInstanceKey, type InstanceKey, type TrustedKey } from '../keys.ts';
 import { recordFile, recordId } from '../records.ts';
 import { DEFAULT_INSPECT_LIMITS, inspectArchive, type InspectLimits } from './inspect.ts';
-import { ARCHIVE_TEST_USER as user, writeTestArchive } from '../../../test/support/test-archive.ts';
+import {
+  ARCHIVE_TEST_USER as user,
+  testBlogAdapter,
+  writeTestArchive,
+} from '../../../test/support/test-archive.ts';
 
 const blogs = recordFile(
   'blogs.json',
@@ -41,12 +44,7 @@ let genuine: string;
 
 /** An archive as our export writes it: deflated JSON, NDJSON streamed with data descriptors, a stored file. */
 async function buildGenuine(file: string): Promise<void> {
-  const adapter: ArchiveAdapter = {
-    app: 'blog',
-    label: 'Blog',
-    appVersion: '1',
-    dataVersion: 1,
-    dependsOn: [],
+  const adapter = testBlogAdapter({
     records: [blogs, posts],
     count: async () => ({ items: 3, bytes: photo.length }),
     async export(_ctx, out) {
@@ -61,7 +59,7 @@ async function buildGenuine(file: string): Promise<void> {
       });
       return { items: 3, bytes: photo.length };
     },
-  };
+  });
   await writeTestArchive(file, { exportId: 'e1', user, adapters: [adapter], key });
 }
 
